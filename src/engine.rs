@@ -1,0 +1,199 @@
+//! One arm of one replicate: build the probes, run the step loop, reduce what they saw.
+//!
+//! The step loop runs the probes in parallel (each owns its random streams and buffers, and
+//! probes do not interact), then reduces their records serially in probe order, so the output
+//! is byte-identical for any thread count.
+
+use crate::ids::{AccountId, CommunityId, Step};
+use crate::mitigation::Mitigation;
+use crate::platform::{Labels, PlatformView};
+use crate::probe::{Probe, ProbeStep, ProbeStreams, SurfacePlan};
+use crate::rng::{SeedTree, StreamId};
+use crate::scenario::spec::StartSpec;
+use crate::scenario::Scenario;
+use crate::world::{CommunityKind, World, UNREACHABLE};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Metrics of one step, averaged over the probes of one arm in one replicate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepRow {
+    /// The step (from 1).
+    pub step: Step,
+    /// Mean impressions per probe.
+    pub impressions: f64,
+    /// Mean over probes with impressions of their flagged share of impressions.
+    pub flagged_share: f64,
+    /// The same per surface (search, suggested accounts, feed, explore); NaN when no probe had
+    /// an impression on that surface.
+    pub surface_share: [f64; 4],
+    /// Mean number of flagged accounts followed so far.
+    pub flagged_follows: f64,
+    /// Mean follow hops to the nearest flagged account, over probes with a path.
+    pub hops_to_flagged: f64,
+    /// Share of probes with no follow path to the flagged cluster.
+    pub unreachable: f64,
+    /// Mean cosine of the platform's estimated profile to the flagged centroid.
+    pub profile_cosine: f64,
+    /// Share of probes that have drifted by this step.
+    pub drifted: f64,
+}
+
+/// The outcome of one probe.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProbeRow {
+    /// Persona group index.
+    pub group: usize,
+    /// Probe index within the replicate.
+    pub probe: u32,
+    /// Start community.
+    pub community: CommunityId,
+    /// First step with a flagged impression.
+    pub first_flagged_step: Option<Step>,
+    /// First step at which it followed a flagged account (0: a seed follow).
+    pub first_flagged_follow_step: Option<Step>,
+    /// Time-to-drift: first step at which the pooled flagged share over the window reached the
+    /// threshold; `None` when censored at the horizon.
+    pub drift_step: Option<Step>,
+}
+
+/// Everything one arm produced in one replicate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArmRun {
+    /// One row per step.
+    pub steps: Vec<StepRow>,
+    /// One row per probe.
+    pub probes: Vec<ProbeRow>,
+}
+
+/// Runs one arm on one replicate's world. Arms of a replicate share the world, the labels and
+/// every random stream (common random numbers).
+pub fn run_arm(
+    scenario: &Scenario,
+    world: &World,
+    labels: &Labels,
+    surfaces: &[SurfacePlan<'_>],
+    mitigation: &dyn Mitigation,
+    replicate: u32,
+) -> ArmRun {
+    let spec = scenario.spec();
+    let tree = SeedTree::new(spec.seed);
+    let view = PlatformView::new(world, labels);
+    let truth = world.truth();
+    let benign = truth.communities_of(CommunityKind::Benign);
+    let adjacent = truth.communities_of(CommunityKind::Adjacent);
+    let (behaviour, policy, mitigations) = (
+        tree.agents(replicate, StreamId::Probe),
+        tree.agents(replicate, StreamId::Policy),
+        tree.agents(replicate, StreamId::Mitigation),
+    );
+    let window = spec.metrics.drift_window as usize;
+    let mut probes = Vec::new();
+    for (g, group) in spec.probes.iter().enumerate() {
+        let starts = match group.start {
+            StartSpec::Benign => &benign,
+            StartSpec::Adjacent => &adjacent,
+        };
+        for _ in 0..group.count {
+            let p = probes.len() as u64;
+            let streams = ProbeStreams {
+                behaviour: behaviour.agent(p),
+                policy: policy.agent(p),
+                mitigation: mitigations.agent(p),
+            };
+            let noise = spec.world.interest_noise as f32;
+            probes.push(Probe::new(world, group, g, starts, noise, window, streams));
+        }
+    }
+    let threshold = spec.metrics.drift_threshold;
+    let mut records = vec![ProbeStep::default(); probes.len()];
+    let mut steps = Vec::with_capacity(spec.steps as usize);
+    for step in 1..=spec.steps {
+        probes
+            .par_iter_mut()
+            .zip(records.par_iter_mut())
+            .for_each(|(probe, record)| {
+                let persona = &spec.probes[probe.group()];
+                *record = probe.step(step, persona, world, &view, surfaces, mitigation, threshold);
+            });
+        steps.push(reduce(step, &records, &probes));
+    }
+    let probes = probes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ProbeRow {
+            group: p.group(),
+            probe: i as u32,
+            community: p.community(),
+            first_flagged_step: p.first_flagged_step,
+            first_flagged_follow_step: p.first_flagged_follow_step,
+            drift_step: p.drift_step,
+        })
+        .collect();
+    ArmRun { steps, probes }
+}
+
+/// Serial reduction of one step's probe records, in probe order.
+fn reduce(step: Step, records: &[ProbeStep], probes: &[Probe]) -> StepRow {
+    let n = records.len().max(1) as f64;
+    let share = |f: u32, t: u32| f64::from(f) / f64::from(t);
+    let mut impressions = 0.0;
+    let (mut overall, mut overall_n) = (0.0, 0usize);
+    let mut surface = [(0.0, 0usize); 4];
+    let (mut follows, mut hops, mut reachable, mut cosine) = (0.0, 0.0, 0usize, 0.0);
+    for r in records {
+        let f: u32 = r.flagged.iter().map(|&x| u32::from(x)).sum();
+        let t: u32 = r.impressions.iter().map(|&x| u32::from(x)).sum();
+        impressions += f64::from(t);
+        if t > 0 {
+            overall += share(f, t);
+            overall_n += 1;
+        }
+        for ((sum, count), (&shown, &flagged)) in
+            surface.iter_mut().zip(r.impressions.iter().zip(&r.flagged))
+        {
+            if shown > 0 {
+                *sum += share(flagged.into(), shown.into());
+                *count += 1;
+            }
+        }
+        follows += f64::from(r.flagged_follows);
+        if r.hops != UNREACHABLE {
+            hops += f64::from(r.hops);
+            reachable += 1;
+        }
+        cosine += f64::from(r.cosine);
+    }
+    let mean = |sum: f64, count: usize| {
+        if count > 0 {
+            sum / count as f64
+        } else {
+            f64::NAN
+        }
+    };
+    let drifted = probes
+        .iter()
+        .filter(|p| p.drift_step.is_some_and(|d| d <= step))
+        .count();
+    StepRow {
+        step,
+        impressions: impressions / n,
+        flagged_share: mean(overall, overall_n),
+        surface_share: surface.map(|(s, c)| mean(s, c)),
+        flagged_follows: follows / n,
+        hops_to_flagged: mean(hops, reachable),
+        unreachable: (records.len() - reachable) as f64 / n,
+        profile_cosine: cosine / n,
+        drifted: drifted as f64 / n,
+    }
+}
+
+/// Convenience for tests and tools: accounts of a community kind in one world.
+pub fn accounts_of(world: &World, kind: CommunityKind) -> Vec<AccountId> {
+    world
+        .truth()
+        .communities_of(kind)
+        .into_iter()
+        .flat_map(|c| world.members(c).iter().copied())
+        .collect()
+}

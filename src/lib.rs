@@ -1,0 +1,18 @@
+//! driftlab: how fast does a platform's recommender pull an ordinary account toward a harmful
+//! cluster, and which mitigation slows it down, at what cost?
+//!
+//! Everything here is synthetic and abstract: numbered accounts, a "flagged cluster", "flagged
+//! terms". See the README for the model and the step loop.
+#![warn(missing_docs)]
+
+pub mod engine;
+pub mod error;
+pub mod experiment;
+pub mod ids;
+pub mod mitigation;
+pub mod platform;
+pub mod policy;
+pub mod probe;
+pub mod rng;
+pub mod scenario;
+pub mod world;

@@ -1,0 +1,244 @@
+//! Recommendation policies: candidate sources -> scorer -> ranked slate.
+//!
+//! A [`Policy`] does two things: it *generates* scored candidates from its own source for the
+//! open surfaces (suggested accounts, explore), and it *scores* a fixed candidate set for the
+//! surfaces whose source is given (search results for a term, the feed of followed accounts).
+//! [`serve`] runs the whole pipeline for one request: source, scoring, deduplication, ranking,
+//! the pool cut, the mitigation stack, the slate cut.
+//!
+//! Policies see a [`PlatformView`] and a [`Viewer`], never latent interests or true flags.
+//!
+//! A minimal custom policy:
+//!
+//! ```
+//! use driftlab::platform::{PlatformView, Viewer};
+//! use driftlab::policy::{Candidate, Policy, Scratch};
+//! use driftlab::rng::SimRng;
+//!
+//! /// Recommends the accounts with the fewest followers (an "underdog" policy).
+//! struct Underdog;
+//!
+//! impl Policy for Underdog {
+//!     fn name(&self) -> &str { "underdog" }
+//!     fn generate(&self, view: &PlatformView<'_>, viewer: &Viewer<'_>, limit: usize,
+//!                 _rng: &mut SimRng, _scratch: &mut Scratch, out: &mut Vec<Candidate>) {
+//!         for &a in view.by_popularity().iter().rev().filter(|a| !viewer.follows(**a)).take(limit) {
+//!             out.push(Candidate { account: a, score: -(view.follower_count(a) as f32) });
+//!         }
+//!     }
+//!     fn score(&self, view: &PlatformView<'_>, _viewer: &Viewer<'_>, candidates: &mut [Candidate],
+//!              _rng: &mut SimRng, _scratch: &mut Scratch) {
+//!         for c in candidates { c.score = -(view.follower_count(c.account) as f32); }
+//!     }
+//! }
+//! ```
+
+mod cofollow;
+mod embedding;
+mod hybrid;
+mod simple;
+
+pub use cofollow::CoFollow;
+pub use embedding::Embedding;
+pub use hybrid::Hybrid;
+pub use simple::{Popularity, RandomPolicy, UniformFollowee};
+
+use crate::ids::{AccountId, TermId};
+use crate::mitigation::{Mitigation, MitigationCtx, Slate};
+use crate::platform::{PlatformView, Viewer};
+use crate::rng::SimRng;
+use crate::scenario::spec::PolicySpec;
+use rand::RngExt;
+use serde::Serialize;
+
+/// A scored account in a candidate pool or slate.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Candidate {
+    /// The account whose content (or profile) is shown.
+    pub account: AccountId,
+    /// The policy's score; higher ranks first, ties broken by lower account id.
+    pub score: f32,
+}
+
+/// The surfaces a platform serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Surface {
+    /// Term -> accounts.
+    Search,
+    /// Accounts to follow.
+    SuggestedAccounts,
+    /// Content of followed accounts.
+    Feed,
+    /// Content from anywhere.
+    Explore,
+}
+
+impl Surface {
+    /// All surfaces in serving order.
+    pub const ALL: [Surface; 4] = [
+        Surface::Search,
+        Surface::SuggestedAccounts,
+        Surface::Feed,
+        Surface::Explore,
+    ];
+
+    /// Name as used in scenario files and output columns.
+    pub fn name(self) -> &'static str {
+        match self {
+            Surface::Search => "search",
+            Surface::SuggestedAccounts => "suggested_accounts",
+            Surface::Feed => "feed",
+            Surface::Explore => "explore",
+        }
+    }
+
+    /// Position in [`Surface::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Reusable buffers, so that serving a slate allocates nothing once warm.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Sampled accounts (co-follow paths, embedding draws).
+    pub samples: Vec<AccountId>,
+    /// Candidates of a component (hybrid).
+    pub component: Vec<Candidate>,
+    /// Fused candidates (hybrid).
+    pub fused: Vec<Candidate>,
+    /// Ranking indices.
+    pub order: Vec<u32>,
+    /// Nearest clusters (embedding).
+    pub clusters: Vec<(f32, u32)>,
+}
+
+/// A recommendation policy. Implement it to plug your own recommender into driftlab.
+pub trait Policy: Send + Sync {
+    /// Short name used in manifests.
+    fn name(&self) -> &str;
+
+    /// Appends up to about `limit` scored candidates from the policy's own source (used for
+    /// suggested accounts and explore). Duplicates are allowed (the best score is kept);
+    /// accounts the viewer follows should be left out unless the policy means to show them.
+    fn generate(
+        &self,
+        view: &PlatformView<'_>,
+        viewer: &Viewer<'_>,
+        limit: usize,
+        rng: &mut SimRng,
+        scratch: &mut Scratch,
+        out: &mut Vec<Candidate>,
+    );
+
+    /// Scores a fixed candidate set in place (search results, the feed).
+    fn score(
+        &self,
+        view: &PlatformView<'_>,
+        viewer: &Viewer<'_>,
+        candidates: &mut [Candidate],
+        rng: &mut SimRng,
+        scratch: &mut Scratch,
+    );
+}
+
+impl PolicySpec {
+    /// Builds the policy this spec describes.
+    pub fn build(&self) -> Box<dyn Policy> {
+        match self {
+            PolicySpec::Random(_) => Box::new(RandomPolicy),
+            PolicySpec::Popularity(_) => Box::new(Popularity),
+            PolicySpec::CoFollow(s) => Box::new(CoFollow::new(s.samples as usize)),
+            PolicySpec::Embedding(s) => Box::new(Embedding::new(s.clusters as usize)),
+            PolicySpec::UniformFollowee(_) => Box::new(UniformFollowee),
+            PolicySpec::Hybrid(h) => Box::new(Hybrid::new(
+                h.components
+                    .iter()
+                    .map(|c| (c.weight as f32, c.policy.build()))
+                    .collect(),
+            )),
+        }
+    }
+}
+
+/// One request to a surface.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    /// The surface.
+    pub surface: Surface,
+    /// Who is served.
+    pub viewer: Viewer<'a>,
+    /// The search term (search only).
+    pub query: Option<TermId>,
+    /// Candidates kept after ranking, before mitigations.
+    pub pool: usize,
+    /// Items shown.
+    pub slate: usize,
+}
+
+/// Ranks candidates: score descending, ties by account id ascending (total order, no NaN
+/// surprises).
+pub fn rank(candidates: &mut [Candidate]) {
+    candidates.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.account.cmp(&b.account)));
+}
+
+/// Merges duplicate accounts, keeping the best score.
+fn dedup_best(candidates: &mut Vec<Candidate>) {
+    candidates.sort_unstable_by(|a, b| a.account.cmp(&b.account).then(b.score.total_cmp(&a.score)));
+    candidates.dedup_by_key(|c| c.account);
+}
+
+/// Runs the pipeline for one request and leaves the result in `slate`: candidate source ->
+/// scoring -> dedup -> ranking -> pool cut -> mitigations (remove or reorder only) -> slate cut.
+#[allow(clippy::too_many_arguments)]
+pub fn serve(
+    policy: &dyn Policy,
+    mitigation: &dyn Mitigation,
+    view: &PlatformView<'_>,
+    request: &Request<'_>,
+    policy_rng: &mut SimRng,
+    mitigation_rng: &mut SimRng,
+    scratch: &mut Scratch,
+    slate: &mut Slate,
+) {
+    let out = slate.buffer();
+    out.clear();
+    let viewer = &request.viewer;
+    match request.surface {
+        Surface::Search => {
+            if let Some(term) = request.query {
+                let postings = view.term_postings(term);
+                let take = postings.len().min(request.pool);
+                out.extend(postings[..take].iter().map(|&account| Candidate {
+                    account,
+                    score: 0.0,
+                }));
+                policy.score(view, viewer, out, policy_rng, scratch);
+            }
+        }
+        Surface::Feed => {
+            for &account in viewer.followees {
+                if policy_rng.random::<f32>() < view.activity(account) {
+                    out.push(Candidate {
+                        account,
+                        score: 0.0,
+                    });
+                }
+            }
+            policy.score(view, viewer, out, policy_rng, scratch);
+        }
+        Surface::SuggestedAccounts | Surface::Explore => {
+            policy.generate(view, viewer, request.pool, policy_rng, scratch, out);
+        }
+    }
+    dedup_best(out);
+    rank(out);
+    out.truncate(request.pool);
+    let ctx = MitigationCtx {
+        view,
+        surface: request.surface,
+        query: request.query,
+    };
+    mitigation.apply(&ctx, slate, mitigation_rng);
+    slate.truncate(request.slate);
+}

@@ -1,0 +1,356 @@
+//! Probes: scripted sock-puppet accounts whose drift is measured step by step.
+//!
+//! A probe is a fresh account with a persona ([`ProbeGroupSpec`]). At step 0 it takes its seed
+//! actions: it picks a start community of the persona's kind, draws latent interests around that
+//! community's content, follows `seed_follows` of its members and remembers one of its terms.
+//! Then, every step, it
+//! 1. maybe searches (the seed term, or a tag of the account it last engaged with);
+//! 2. views each enabled surface in order (search, suggested accounts, feed, explore) and, on
+//!    each, engages with at most one item through a multinomial logit on the cosine between its
+//!    latent interests and the item's content (with a no-engagement option);
+//! 3. after viewing suggestions, maybe follows one by its behaviour;
+//! 4. drifts: latent interests move toward engaged content at `interest_drift`, and the
+//!    platform's estimate of it moves toward engaged and followed content at `estimate_rate`.
+//!
+//! Probes live outside the world's graph, so they never influence each other or the ordinary
+//! accounts; each has its own random streams (behaviour, policy, mitigation), which makes the
+//! loop parallel across probes and identical for any thread count.
+
+use crate::ids::{AccountId, CommunityId, Step, TermId};
+use crate::mitigation::{Mitigation, Slate};
+use crate::platform::{PlatformView, Viewer};
+use crate::policy::{serve, Policy, Request, Scratch, Surface};
+use crate::rng::SimRng;
+use crate::scenario::spec::{FollowBehaviourSpec, ProbeGroupSpec};
+use crate::world::{dot, normalize, World, UNREACHABLE};
+use rand::RngExt;
+use rand_distr::{Distribution, StandardNormal};
+
+/// What one probe saw and did in one step (ground-truth measurements).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ProbeStep {
+    /// Impressions per surface (in [`Surface::ALL`] order).
+    pub impressions: [u16; 4],
+    /// Impressions of flagged accounts per surface.
+    pub flagged: [u16; 4],
+    /// Flagged accounts followed so far.
+    pub flagged_follows: u32,
+    /// Follow hops from the probe to the nearest flagged account ([`UNREACHABLE`] if none).
+    pub hops: u16,
+    /// Cosine of the platform's estimate of the probe to the flagged centroid.
+    pub cosine: f32,
+}
+
+/// A served surface, as the engine configures it.
+pub struct SurfacePlan<'a> {
+    /// The surface.
+    pub surface: Surface,
+    /// Its policy.
+    pub policy: &'a dyn Policy,
+    /// Pool size.
+    pub pool: usize,
+    /// Slate size.
+    pub slate: usize,
+}
+
+/// The random streams of one probe.
+pub struct ProbeStreams {
+    /// Persona and behaviour draws.
+    pub behaviour: SimRng,
+    /// Draws made by policies serving this probe.
+    pub policy: SimRng,
+    /// Draws made by mitigations serving this probe.
+    pub mitigation: SimRng,
+}
+
+/// One sock-puppet account and its running measurements.
+pub struct Probe {
+    group: usize,
+    community: CommunityId,
+    latent: Vec<f32>,
+    estimate: Vec<f32>,
+    followees: Vec<AccountId>,
+    last_followed: Option<AccountId>,
+    seed_term: Option<TermId>,
+    last_engaged: Option<AccountId>,
+    streams: ProbeStreams,
+    scratch: Scratch,
+    slate: Slate,
+    weights: Vec<f64>,
+    min_hops: u16,
+    flagged_follows: u32,
+    window: Vec<(u32, u32)>,
+    /// First step with a flagged impression.
+    pub first_flagged_step: Option<Step>,
+    /// First step at which the probe followed a flagged account.
+    pub first_flagged_follow_step: Option<Step>,
+    /// First step at which the pooled flagged share over the window reached the threshold.
+    pub drift_step: Option<Step>,
+}
+
+impl Probe {
+    /// Creates a probe of persona `spec` (group `group`) and takes its seed actions.
+    pub fn new(
+        world: &World,
+        spec: &ProbeGroupSpec,
+        group: usize,
+        start_communities: &[CommunityId],
+        interest_noise: f32,
+        window: usize,
+        mut streams: ProbeStreams,
+    ) -> Self {
+        let rng = &mut streams.behaviour;
+        let community = match spec.community {
+            Some(k) => start_communities[k as usize],
+            None => start_communities[rng.random_range(0..start_communities.len())],
+        };
+        let dims = world.dims();
+        let centre = world.cluster_mean(community);
+        let scale = interest_noise / (dims as f32).sqrt();
+        let mut latent: Vec<f32> = centre
+            .iter()
+            .map(|c| {
+                c + scale * <StandardNormal as Distribution<f32>>::sample(&StandardNormal, rng)
+            })
+            .collect();
+        normalize(&mut latent);
+        let members = world.members(community);
+        let mut followees = Vec::with_capacity(spec.seed_follows as usize + 16);
+        let mut last_followed = None;
+        let want = (spec.seed_follows as usize).min(members.len());
+        while followees.len() < want {
+            let a = members[rng.random_range(0..members.len())];
+            if let Err(pos) = followees.binary_search(&a) {
+                followees.insert(pos, a);
+                last_followed = Some(a);
+            }
+        }
+        let mut estimate = vec![0f32; dims];
+        for &a in &followees {
+            estimate
+                .iter_mut()
+                .zip(world.content(a))
+                .for_each(|(e, x)| *e += x);
+        }
+        normalize(&mut estimate);
+        let terms = world.community_terms(community);
+        let seed_term = (!terms.is_empty()).then(|| TermId(rng.random_range(terms)));
+        let truth = world.truth();
+        let min_hops = followees
+            .iter()
+            .map(|&a| truth.hops_to_flagged(a).saturating_add(1))
+            .min()
+            .unwrap_or(UNREACHABLE);
+        let flagged_follows = followees.iter().filter(|&&a| truth.is_flagged(a)).count() as u32;
+        Self {
+            group,
+            community,
+            latent,
+            estimate,
+            followees,
+            last_followed,
+            seed_term,
+            last_engaged: None,
+            streams,
+            scratch: Scratch::default(),
+            slate: Slate::new(),
+            weights: Vec::new(),
+            min_hops,
+            flagged_follows,
+            window: vec![(0, 0); window.max(1)],
+            first_flagged_step: None,
+            first_flagged_follow_step: (flagged_follows > 0).then_some(0),
+            drift_step: None,
+        }
+    }
+
+    /// Index of the probe's persona group.
+    pub fn group(&self) -> usize {
+        self.group
+    }
+
+    /// The community the probe started in.
+    pub fn community(&self) -> CommunityId {
+        self.community
+    }
+
+    /// Accounts the probe follows, sorted.
+    pub fn followees(&self) -> &[AccountId] {
+        &self.followees
+    }
+
+    /// Takes step `step` and returns what the probe saw.
+    #[allow(clippy::too_many_arguments)]
+    pub fn step(
+        &mut self,
+        step: Step,
+        spec: &ProbeGroupSpec,
+        world: &World,
+        view: &PlatformView<'_>,
+        surfaces: &[SurfacePlan<'_>],
+        mitigation: &dyn Mitigation,
+        drift_threshold: f64,
+    ) -> ProbeStep {
+        let truth = world.truth();
+        let query = self.choose_query(spec, view);
+        let mut record = ProbeStep::default();
+        for plan in surfaces {
+            if plan.surface == Surface::Search && query.is_none() {
+                continue;
+            }
+            let request = Request {
+                surface: plan.surface,
+                viewer: Viewer {
+                    followees: &self.followees,
+                    last_followed: self.last_followed,
+                    estimate: &self.estimate,
+                },
+                query,
+                pool: plan.pool,
+                slate: plan.slate,
+            };
+            serve(
+                plan.policy,
+                mitigation,
+                view,
+                &request,
+                &mut self.streams.policy,
+                &mut self.streams.mitigation,
+                &mut self.scratch,
+                &mut self.slate,
+            );
+            let s = plan.surface.index();
+            let shown = self.slate.items();
+            record.impressions[s] = shown.len().min(u16::MAX as usize) as u16;
+            record.flagged[s] = shown.iter().filter(|c| truth.is_flagged(c.account)).count() as u16;
+            self.engage(spec, view);
+            if plan.surface == Surface::SuggestedAccounts {
+                self.maybe_follow(step, spec, world);
+            }
+        }
+        self.record(step, &mut record, drift_threshold);
+        record.cosine = dot(&self.estimate, truth.flagged_centroid());
+        record
+    }
+
+    fn choose_query(&mut self, spec: &ProbeGroupSpec, view: &PlatformView<'_>) -> Option<TermId> {
+        let rng = &mut self.streams.behaviour;
+        if !rng.random_bool(spec.search_prob) {
+            return None;
+        }
+        if let Some(last) = self.last_engaged {
+            let tags = view.tags(last);
+            if !tags.is_empty() && rng.random_bool(spec.query_from_content) {
+                return Some(tags[rng.random_range(0..tags.len())]);
+            }
+        }
+        self.seed_term
+    }
+
+    /// Multinomial logit over the slate plus a no-engagement option.
+    fn engage(&mut self, spec: &ProbeGroupSpec, view: &PlatformView<'_>) {
+        let items = self.slate.items();
+        if items.is_empty() {
+            return;
+        }
+        let beta = spec.choice_sharpness;
+        self.weights.clear();
+        self.weights.push((beta * spec.no_click_affinity).exp());
+        for c in items {
+            let affinity = f64::from(dot(&self.latent, view.content(c.account)));
+            self.weights.push((beta * affinity).exp());
+        }
+        let total: f64 = self.weights.iter().sum();
+        let mut u = self.streams.behaviour.random::<f64>() * total;
+        let mut chosen = None;
+        for (i, w) in self.weights.iter().enumerate() {
+            if u < *w {
+                chosen = Some(i);
+                break;
+            }
+            u -= w;
+        }
+        // Index 0 (or a rounding overflow) is "no engagement".
+        let Some(i) = chosen.filter(|&i| i > 0) else {
+            return;
+        };
+        let account = items[i - 1].account;
+        let content = view.content(account);
+        blend(&mut self.latent, content, spec.interest_drift as f32);
+        blend(&mut self.estimate, content, spec.estimate_rate as f32);
+        self.last_engaged = Some(account);
+    }
+
+    fn maybe_follow(&mut self, step: Step, spec: &ProbeGroupSpec, world: &World) {
+        let rng = &mut self.streams.behaviour;
+        let items = self.slate.items();
+        if items.is_empty() || !rng.random_bool(spec.follow_prob) {
+            return;
+        }
+        let pick = match spec.behaviour {
+            FollowBehaviourSpec::FollowTop => Some(items[0].account),
+            FollowBehaviourSpec::FollowRandomOfTopK => {
+                let k = (spec.top_k as usize).min(items.len());
+                Some(items[rng.random_range(0..k)].account)
+            }
+            FollowBehaviourSpec::FollowIfSimilar => {
+                let top = items[0].account;
+                (f64::from(dot(&self.latent, world.content(top))) >= spec.similarity_threshold)
+                    .then_some(top)
+            }
+        };
+        let Some(account) = pick else {
+            return;
+        };
+        // Following an account already followed is a no-op on the graph but still the most
+        // recent follow action (the uniform-followee walk moves on).
+        self.last_followed = Some(account);
+        if let Err(pos) = self.followees.binary_search(&account) {
+            self.followees.insert(pos, account);
+            let truth = world.truth();
+            self.min_hops = self
+                .min_hops
+                .min(truth.hops_to_flagged(account).saturating_add(1));
+            if truth.is_flagged(account) {
+                self.flagged_follows += 1;
+                self.first_flagged_follow_step.get_or_insert(step);
+            }
+            blend(
+                &mut self.estimate,
+                world.content(account),
+                spec.estimate_rate as f32,
+            );
+        } else if world.truth().is_flagged(account) {
+            self.first_flagged_follow_step.get_or_insert(step);
+        }
+    }
+
+    fn record(&mut self, step: Step, record: &mut ProbeStep, threshold: f64) {
+        let flagged: u32 = record.flagged.iter().map(|&x| u32::from(x)).sum();
+        let total: u32 = record.impressions.iter().map(|&x| u32::from(x)).sum();
+        if flagged > 0 {
+            self.first_flagged_step.get_or_insert(step);
+        }
+        let w = self.window.len();
+        self.window[step as usize % w] = (flagged, total);
+        if self.drift_step.is_none() && step as usize >= w {
+            let (f, t) = self
+                .window
+                .iter()
+                .fold((0, 0), |(f, t), &(a, b)| (f + a, t + b));
+            if t > 0 && f64::from(f) >= threshold * f64::from(t) {
+                self.drift_step = Some(step);
+            }
+        }
+        record.flagged_follows = self.flagged_follows;
+        record.hops = self.min_hops;
+    }
+}
+
+/// Moves a unit vector a share `rate` of the way toward `target` and renormalises.
+fn blend(v: &mut [f32], target: &[f32], rate: f32) {
+    v.iter_mut()
+        .zip(target)
+        .for_each(|(x, t)| *x += rate * (t - *x));
+    normalize(v);
+}

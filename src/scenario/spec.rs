@@ -1,0 +1,532 @@
+//! The scenario file as written: serde types that mirror the TOML one to one. Every struct denies
+//! unknown keys, every optional key has a documented default, and nothing here is trusted until
+//! [`crate::scenario::Scenario`] has validated it.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// A whole experiment: one world, the surfaces and their policies, the probes, and the arms
+/// (mitigation stacks) compared on shared random numbers.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// Name of the scenario; results go to `<out>/<name>/`. Letters, digits, `-`, `_`, `.`.
+    pub name: String,
+    /// Free text shown in the summary.
+    #[serde(default)]
+    pub description: String,
+    /// Master seed of the seed tree (mandatory: a run is always reproducible).
+    pub seed: u64,
+    /// Steps each probe takes after its seed actions (1 ..= 100000; default 100).
+    #[serde(default = "default_steps")]
+    pub steps: u32,
+    /// Independent replicates, each with its own world (1 ..= 100000; default 20).
+    #[serde(default = "default_replicates")]
+    pub replicates: u32,
+    /// The world: accounts, communities, graph, terms.
+    pub world: WorldSpec,
+    /// The moderation classifier whose labels the mitigations act on.
+    #[serde(default)]
+    pub moderation: ModerationSpec,
+    /// The platform's surfaces and the policy serving each.
+    #[serde(default)]
+    pub surfaces: SurfacesSpec,
+    /// Groups of sock-puppet probes (`[[probes]]`); default: one group of 100 starting in adjacent
+    /// communities.
+    #[serde(default = "default_probes")]
+    pub probes: Vec<ProbeGroupSpec>,
+    /// Drift metric parameters.
+    #[serde(default)]
+    pub metrics: MetricsSpec,
+    /// The arms to compare (`[[arms]]`), each a named mitigation stack; at least one.
+    pub arms: Vec<ArmSpec>,
+}
+
+fn default_steps() -> u32 {
+    100
+}
+fn default_replicates() -> u32 {
+    20
+}
+fn default_probes() -> Vec<ProbeGroupSpec> {
+    vec![ProbeGroupSpec::default()]
+}
+
+/// The world's size, communities and content space.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorldSpec {
+    /// Number of ordinary accounts (2 ..= 50,000,000); required unless the graph is imported.
+    pub accounts: Option<u64>,
+    /// Dimensions of interest and content vectors (2 ..= 512; default 16).
+    pub dims: u32,
+    /// Benign communities (1 ..= 100,000; default 20).
+    pub benign_communities: u32,
+    /// Zipf exponent of benign community sizes: size of the k-th largest is proportional to
+    /// `k^-exponent` (0 ..= 5; default 1.0; 0 gives equal sizes).
+    pub community_size_exponent: f64,
+    /// Adjacent communities, whose content lies between a benign topic and the flagged centroid
+    /// (0 ..= 1,000; default 3).
+    pub adjacent_communities: u32,
+    /// Share of non-flagged accounts that belong to adjacent communities (0 ..= 0.9; default 0.05).
+    pub adjacent_fraction: f64,
+    /// Where adjacent centroids lie on the way from their benign parent to the flagged centroid
+    /// (0 = benign, 1 = flagged; default 0.5).
+    pub adjacent_mix: f64,
+    /// Size of the flagged cluster as a count (give this or `flagged_fraction`, not both).
+    pub flagged_accounts: Option<u64>,
+    /// Size of the flagged cluster as a share of accounts, in (0, 0.5] (default 0.01).
+    pub flagged_fraction: Option<f64>,
+    /// Spread of account content around its community centroid (0 ..= 10; default 0.5).
+    pub content_noise: f64,
+    /// Spread of latent interests around the community centroid (0 ..= 10; default 0.5).
+    pub interest_noise: f64,
+    /// Mean probability that an account posts in a step (0 ..= 1; default 0.3).
+    pub mean_activity: f64,
+    /// Activity multiplier of flagged accounts (0 ..= 100; default 1.5).
+    pub flagged_activity_factor: f64,
+    /// The generated follow graph (ignored when `import` is given).
+    pub graph: GraphSpec,
+    /// Load the graph and communities from files instead of generating them.
+    pub import: Option<ImportSpec>,
+    /// The search-term vocabulary.
+    pub terms: TermsSpec,
+}
+
+impl Default for WorldSpec {
+    fn default() -> Self {
+        Self {
+            accounts: None,
+            dims: 16,
+            benign_communities: 20,
+            community_size_exponent: 1.0,
+            adjacent_communities: 3,
+            adjacent_fraction: 0.05,
+            adjacent_mix: 0.5,
+            flagged_accounts: None,
+            flagged_fraction: None,
+            content_noise: 0.5,
+            interest_noise: 0.5,
+            mean_activity: 0.3,
+            flagged_activity_factor: 1.5,
+            graph: GraphSpec::default(),
+            import: None,
+            terms: TermsSpec::default(),
+        }
+    }
+}
+
+/// A degree-corrected stochastic block model: heavy-tailed out-degrees, targets chosen by block
+/// shares and, inside a block, in proportion to each account's degree propensity.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct GraphSpec {
+    /// Mean out-degree of benign and adjacent accounts (1 ..= 10,000; default 20).
+    pub mean_degree: f64,
+    /// Power-law exponent of degree propensities (2.05 ..= 10; default 2.5; lower = heavier tail).
+    pub degree_exponent: f64,
+    /// Smallest out-degree (0 ..= mean_degree; default 1).
+    pub min_degree: u32,
+    /// Largest out-degree (>= min_degree; default 2000).
+    pub max_degree: u32,
+    /// Out-degree multiplier of flagged accounts: the cluster is dense (0 ..= 100; default 2).
+    pub flagged_degree_factor: f64,
+    /// Where benign accounts' edges go.
+    pub benign: MixingSpec,
+    /// Where adjacent accounts' edges go.
+    pub adjacent: MixingSpec,
+    /// Where flagged accounts' edges go.
+    pub flagged: FlaggedMixingSpec,
+}
+
+impl Default for GraphSpec {
+    fn default() -> Self {
+        Self {
+            mean_degree: 20.0,
+            degree_exponent: 2.5,
+            min_degree: 1,
+            max_degree: 2000,
+            flagged_degree_factor: 2.0,
+            benign: MixingSpec {
+                within: 0.85,
+                to_adjacent: 0.02,
+                to_flagged: 0.0005,
+            },
+            adjacent: MixingSpec {
+                within: 0.6,
+                to_adjacent: 0.05,
+                to_flagged: 0.05,
+            },
+            flagged: FlaggedMixingSpec {
+                within: 0.9,
+                to_adjacent: 0.08,
+            },
+        }
+    }
+}
+
+/// Shares of a benign or adjacent account's out-edges by target block; the rest goes to other
+/// benign communities in proportion to their size. Each share is in [0, 1] and they sum to <= 1.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MixingSpec {
+    /// Share of edges inside the account's own community.
+    pub within: f64,
+    /// Share of edges into adjacent communities.
+    pub to_adjacent: f64,
+    /// Share of edges into the flagged cluster.
+    pub to_flagged: f64,
+}
+
+/// Shares of a flagged account's out-edges; the rest goes to benign communities.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FlaggedMixingSpec {
+    /// Share of edges inside the flagged cluster (dense).
+    pub within: f64,
+    /// Share of edges into adjacent communities (the bridges).
+    pub to_adjacent: f64,
+}
+
+/// A graph loaded from files, as public graph datasets ship.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSpec {
+    /// Edge list: one `src dst` pair of non-negative integers a line (`#`/`%` lines are comments).
+    /// Relative paths are relative to the scenario file.
+    pub edges: PathBuf,
+    /// Community labels: one `account community` pair a line; every account of the edge list
+    /// needs one. Community labels are non-negative integers.
+    pub labels: PathBuf,
+    /// The community label of the flagged cluster.
+    pub flagged_community: u32,
+    /// Community labels treated as adjacent (default none).
+    #[serde(default)]
+    pub adjacent_communities: Vec<u32>,
+}
+
+/// The vocabulary of search terms and how accounts tag their content.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TermsSpec {
+    /// Terms owned by each community (1 ..= 100; default 3); the flagged cluster's are flagged.
+    pub per_community: u32,
+    /// Tags on each account's content (1 ..= 16; default 2).
+    pub tags_per_account: u32,
+    /// Probability that a tag of an adjacent account is a flagged term (default 0.15).
+    pub adjacent_flagged_tag_prob: f64,
+    /// Probability that a tag of a benign account is a term of a random other community
+    /// (default 0.01).
+    pub stray_tag_prob: f64,
+}
+
+impl Default for TermsSpec {
+    fn default() -> Self {
+        Self {
+            per_community: 3,
+            tags_per_account: 2,
+            adjacent_flagged_tag_prob: 0.15,
+            stray_tag_prob: 0.01,
+        }
+    }
+}
+
+/// The platform's moderation classifier: labels drawn once per replicate from the ground truth
+/// with the given error rates. Mitigations act on these labels only.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModerationSpec {
+    /// Probability that a flagged account is labelled (default 1.0).
+    pub recall: f64,
+    /// Probability that a benign account is labelled (default 0.0).
+    pub false_positive_rate: f64,
+    /// Probability that a flagged term is labelled (default 1.0).
+    pub term_recall: f64,
+}
+
+impl Default for ModerationSpec {
+    fn default() -> Self {
+        Self {
+            recall: 1.0,
+            false_positive_rate: 0.0,
+            term_recall: 1.0,
+        }
+    }
+}
+
+/// The four surfaces a platform serves.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SurfacesSpec {
+    /// Term -> accounts tagged with it (retrieval by popularity, then the policy ranks).
+    pub search: SurfaceSpec,
+    /// Accounts to follow (the policy generates its own candidates).
+    pub suggested_accounts: SurfaceSpec,
+    /// Content of followed accounts that posted this step.
+    pub feed: SurfaceSpec,
+    /// Content from anywhere (the policy generates its own candidates).
+    pub explore: SurfaceSpec,
+}
+
+impl Default for SurfacesSpec {
+    fn default() -> Self {
+        Self {
+            search: SurfaceSpec::new(PolicySpec::Popularity(EmptySpec {}), 50, 10),
+            suggested_accounts: SurfaceSpec::new(
+                PolicySpec::CoFollow(CoFollowSpec::default()),
+                50,
+                5,
+            ),
+            feed: SurfaceSpec::new(PolicySpec::Embedding(EmbeddingSpec::default()), 100, 10),
+            explore: SurfaceSpec::new(PolicySpec::Embedding(EmbeddingSpec::default()), 100, 10),
+        }
+    }
+}
+
+/// One surface: its policy, candidate pool and slate sizes.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SurfaceSpec {
+    /// Whether probes see this surface (default true).
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// The ranking policy.
+    pub policy: PolicySpec,
+    /// Candidates retrieved before ranking and mitigation (1 ..= 10,000).
+    pub pool: u32,
+    /// Items shown (1 ..= pool).
+    pub slate: u32,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl SurfaceSpec {
+    fn new(policy: PolicySpec, pool: u32, slate: u32) -> Self {
+        Self {
+            enabled: true,
+            policy,
+            pool,
+            slate,
+        }
+    }
+}
+
+/// A built-in policy, selected by `kind`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PolicySpec {
+    /// Uniformly random accounts.
+    Random(EmptySpec),
+    /// Most-followed accounts first.
+    Popularity(EmptySpec),
+    /// Accounts followed by people who follow what the viewer follows.
+    CoFollow(CoFollowSpec),
+    /// The viewer's estimated profile dotted with content, over nearby communities.
+    Embedding(EmbeddingSpec),
+    /// A weighted blend of other policies' rankings.
+    Hybrid(HybridSpec),
+    /// A uniformly random followee of the account the viewer most recently followed.
+    UniformFollowee(EmptySpec),
+}
+
+/// A variant without parameters (still rejects unknown keys).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EmptySpec {}
+
+/// Parameters of the co-follow policy.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CoFollowSpec {
+    /// Sampled two-hop paths viewer -> followee <- follower -> candidate (1 ..= 100,000;
+    /// default 300). Counts of candidates estimate co-follow scores.
+    pub samples: u32,
+}
+
+impl Default for CoFollowSpec {
+    fn default() -> Self {
+        Self { samples: 300 }
+    }
+}
+
+/// Parameters of the embedding policy.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbeddingSpec {
+    /// Nearest content clusters to draw candidates from (1 ..= 1,000; default 3).
+    pub clusters: u32,
+}
+
+impl Default for EmbeddingSpec {
+    fn default() -> Self {
+        Self { clusters: 3 }
+    }
+}
+
+/// A weighted blend of component policies (rank-based fusion).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HybridSpec {
+    /// The components and their weights (at least one; weights >= 0, not all 0).
+    pub components: Vec<HybridComponentSpec>,
+}
+
+/// One component of a hybrid policy.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HybridComponentSpec {
+    /// Weight of this component's rank score (0 ..= 1000).
+    pub weight: f64,
+    /// The component policy (not itself hybrid).
+    pub policy: PolicySpec,
+}
+
+/// Where a probe group starts.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StartSpec {
+    /// A benign community.
+    Benign,
+    /// An adjacent community.
+    Adjacent,
+}
+
+/// How a probe follows suggestions.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowBehaviourSpec {
+    /// Follow the top suggestion.
+    FollowTop,
+    /// Follow a uniformly random one of the top `top_k` suggestions.
+    FollowRandomOfTopK,
+    /// Follow the top suggestion if its content's cosine with the probe's interests reaches
+    /// `similarity_threshold`.
+    FollowIfSimilar,
+}
+
+/// A group of sock-puppet probes sharing one persona.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProbeGroupSpec {
+    /// Name of the persona (default "probe").
+    pub name: String,
+    /// Probes in this group per replicate (1 ..= 1,000,000; default 100).
+    pub count: u32,
+    /// Kind of community the probes start in (default adjacent).
+    pub start: StartSpec,
+    /// Index of the start community among those of its kind; default: a random one per probe.
+    pub community: Option<u32>,
+    /// Accounts of the start community followed as seed actions (0 ..= 1,000; default 3).
+    pub seed_follows: u32,
+    /// Probability of a search in a step (default 0.5).
+    pub search_prob: f64,
+    /// Probability that a search uses a tag of the last engaged account rather than the seed
+    /// term (default 0.5).
+    pub query_from_content: f64,
+    /// How suggestions are followed (default follow_top).
+    pub behaviour: FollowBehaviourSpec,
+    /// Probability of a follow action in a step (default 0.3).
+    pub follow_prob: f64,
+    /// `k` of follow_random_of_top_k (1 ..= 1,000; default 3).
+    pub top_k: u32,
+    /// Cosine threshold of follow_if_similar (-1 ..= 1; default 0.2).
+    pub similarity_threshold: f64,
+    /// Sharpness (inverse temperature) of the logit choice model (0 ..= 1,000; default 5).
+    pub choice_sharpness: f64,
+    /// Affinity of the no-engagement option in the choice model (-1 ..= 1; default 0.3).
+    pub no_click_affinity: f64,
+    /// Rate at which latent interests move toward engaged content (0 ..= 1; default 0.1).
+    pub interest_drift: f64,
+    /// Rate at which the platform's estimate moves toward engaged or followed content
+    /// (0 ..= 1; default 0.2).
+    pub estimate_rate: f64,
+}
+
+impl Default for ProbeGroupSpec {
+    fn default() -> Self {
+        Self {
+            name: "probe".into(),
+            count: 100,
+            start: StartSpec::Adjacent,
+            community: None,
+            seed_follows: 3,
+            search_prob: 0.5,
+            query_from_content: 0.5,
+            behaviour: FollowBehaviourSpec::FollowTop,
+            follow_prob: 0.3,
+            top_k: 3,
+            similarity_threshold: 0.2,
+            choice_sharpness: 5.0,
+            no_click_affinity: 0.3,
+            interest_drift: 0.1,
+            estimate_rate: 0.2,
+        }
+    }
+}
+
+/// Parameters of the drift metric.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSpec {
+    /// Window `w` in steps over which the flagged share is pooled (1 ..= steps; default 5).
+    pub drift_window: u32,
+    /// Threshold `theta` of the pooled flagged share that counts as drifted (0 < theta <= 1;
+    /// default 0.5).
+    pub drift_threshold: f64,
+}
+
+impl Default for MetricsSpec {
+    fn default() -> Self {
+        Self {
+            drift_window: 5,
+            drift_threshold: 0.5,
+        }
+    }
+}
+
+/// One arm: a name and the mitigation stack applied, in the order written, to every slate.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ArmSpec {
+    /// Name of the arm (unique in the scenario; letters, digits, `-`, `_`).
+    pub name: String,
+    /// Mitigations in application order (default none: the baseline).
+    #[serde(default)]
+    pub mitigations: Vec<MitigationSpec>,
+}
+
+/// A built-in mitigation, selected by `kind`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MitigationSpec {
+    /// A search for a labelled term returns nothing.
+    SuppressFlaggedSearch(EmptySpec),
+    /// Labelled accounts are removed from suggested accounts.
+    ExcludeFlaggedFromSuggestions(EmptySpec),
+}
+
+impl MitigationSpec {
+    /// The `kind` name as written in a scenario.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::SuppressFlaggedSearch(_) => "suppress_flagged_search",
+            Self::ExcludeFlaggedFromSuggestions(_) => "exclude_flagged_from_suggestions",
+        }
+    }
+}
+
+impl PolicySpec {
+    /// The `kind` name as written in a scenario.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Random(_) => "random",
+            Self::Popularity(_) => "popularity",
+            Self::CoFollow(_) => "co_follow",
+            Self::Embedding(_) => "embedding",
+            Self::Hybrid(_) => "hybrid",
+            Self::UniformFollowee(_) => "uniform_followee",
+        }
+    }
+}

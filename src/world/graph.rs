@@ -1,0 +1,185 @@
+//! The follow graph in compressed sparse row (CSR) form, with both directions stored: out-edges
+//! (whom an account follows) for feeds and walks, in-edges (who follows an account) for co-follow
+//! and popularity. Rows are sorted and free of duplicates and self-follows, so membership is a
+//! binary search and iteration order is deterministic.
+
+use crate::ids::AccountId;
+
+/// Rows of ids in compressed sparse row form: row `i` is `targets[offsets[i]..offsets[i + 1]]`.
+/// Used for follow edges (sorted rows), community members, account tags and term postings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Csr<T = AccountId> {
+    offsets: Vec<u64>,
+    targets: Vec<T>,
+}
+
+impl<T: Copy> Csr<T> {
+    /// Builds a CSR from per-row lists, kept in the order given.
+    pub fn from_rows<I, R>(rows: I) -> Self
+    where
+        I: IntoIterator<Item = R>,
+        R: AsRef<[T]>,
+    {
+        let mut offsets = vec![0u64];
+        let mut targets = Vec::new();
+        for row in rows {
+            targets.extend_from_slice(row.as_ref());
+            offsets.push(targets.len() as u64);
+        }
+        Self { offsets, targets }
+    }
+
+    /// Builds a CSR from raw parts; `offsets` has one entry more than rows.
+    pub(crate) fn from_parts(offsets: Vec<u64>, targets: Vec<T>) -> Self {
+        debug_assert_eq!(offsets.last().copied().unwrap_or(0), targets.len() as u64);
+        Self { offsets, targets }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Number of stored edges.
+    pub fn edges(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// The targets of row `i`.
+    #[inline]
+    pub fn row(&self, i: usize) -> &[T] {
+        let start = self.offsets[i] as usize;
+        let end = self.offsets[i + 1] as usize;
+        &self.targets[start..end]
+    }
+
+    /// Mutable access to row `i` (to reorder it in place).
+    pub(crate) fn row_mut(&mut self, i: usize) -> &mut [T] {
+        let start = self.offsets[i] as usize;
+        let end = self.offsets[i + 1] as usize;
+        &mut self.targets[start..end]
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 8 + self.targets.capacity() * std::mem::size_of::<T>()
+    }
+}
+
+impl<T: Copy + Into<u32>> Csr<T> {
+    /// The transpose over `columns` columns: row `j` of the result lists every `i` with `j` in
+    /// row `i`, sorted by `i` (a counting sort, so no comparison sort).
+    pub fn transpose(&self, columns: usize) -> Csr<AccountId> {
+        let mut counts = vec![0u64; columns + 1];
+        for &t in &self.targets {
+            counts[t.into() as usize + 1] += 1;
+        }
+        for j in 0..columns {
+            counts[j + 1] += counts[j];
+        }
+        let offsets = counts.clone();
+        let mut cursor = counts;
+        let mut targets = vec![AccountId(0); self.targets.len()];
+        for i in 0..self.rows() {
+            for &t in self.row(i) {
+                let slot = &mut cursor[t.into() as usize];
+                targets[*slot as usize] = AccountId(i as u32);
+                *slot += 1;
+            }
+        }
+        Csr { offsets, targets }
+    }
+}
+
+/// The directed follow graph among ordinary accounts (`a -> b` means `a` follows `b`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FollowGraph {
+    out: Csr,
+    inn: Csr,
+}
+
+impl FollowGraph {
+    /// Builds the graph from its out-edge CSR; the in-edge CSR is derived.
+    pub fn from_out(out: Csr) -> Self {
+        let inn = out.transpose(out.rows());
+        Self { out, inn }
+    }
+
+    /// Builds the graph from an edge list over `accounts` accounts, dropping self-follows and
+    /// duplicate edges. Edges must name accounts below `accounts`.
+    pub fn from_edges(accounts: usize, edges: &[(AccountId, AccountId)]) -> Self {
+        let mut sorted: Vec<(AccountId, AccountId)> =
+            edges.iter().copied().filter(|(a, b)| a != b).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut offsets = vec![0u64; accounts + 1];
+        for (a, _) in &sorted {
+            offsets[a.index() + 1] += 1;
+        }
+        for i in 0..accounts {
+            offsets[i + 1] += offsets[i];
+        }
+        let targets = sorted.into_iter().map(|(_, b)| b).collect();
+        Self::from_out(Csr::from_parts(offsets, targets))
+    }
+
+    /// Number of accounts.
+    pub fn accounts(&self) -> usize {
+        self.out.rows()
+    }
+
+    /// Number of follow edges.
+    pub fn edges(&self) -> usize {
+        self.out.edges()
+    }
+
+    /// Accounts that `a` follows, sorted.
+    #[inline]
+    pub fn followees(&self, a: AccountId) -> &[AccountId] {
+        self.out.row(a.index())
+    }
+
+    /// Accounts that follow `a`, sorted.
+    #[inline]
+    pub fn followers(&self, a: AccountId) -> &[AccountId] {
+        self.inn.row(a.index())
+    }
+
+    /// Whether `a` follows `b`.
+    pub fn follows(&self, a: AccountId, b: AccountId) -> bool {
+        self.followees(a).binary_search(&b).is_ok()
+    }
+
+    /// Heap bytes held by both directions.
+    pub fn heap_bytes(&self) -> usize {
+        self.out.heap_bytes() + self.inn.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(v: &[u32]) -> Vec<AccountId> {
+        v.iter().map(|&x| AccountId(x)).collect()
+    }
+
+    #[test]
+    fn from_edges_drops_self_and_duplicates() {
+        let e = [(0, 1), (0, 1), (1, 1), (2, 0), (0, 2), (1, 0)]
+            .map(|(a, b)| (AccountId(a), AccountId(b)));
+        let g = FollowGraph::from_edges(3, &e);
+        assert_eq!(g.edges(), 4);
+        assert_eq!(g.followees(AccountId(0)), &ids(&[1, 2])[..]);
+        assert_eq!(g.followees(AccountId(1)), &ids(&[0])[..]);
+        assert_eq!(g.followers(AccountId(0)), &ids(&[1, 2])[..]);
+        assert!(g.follows(AccountId(2), AccountId(0)));
+        assert!(!g.follows(AccountId(0), AccountId(0)));
+    }
+
+    #[test]
+    fn transpose_twice_is_identity() {
+        let c = Csr::from_rows([ids(&[1, 3]), ids(&[]), ids(&[0, 1, 2]), ids(&[2])]);
+        assert_eq!(c.transpose(4).transpose(4), c);
+    }
+}

@@ -1,0 +1,218 @@
+//! The simulated world: ordinary accounts (struct-of-arrays, `u32` ids), their communities,
+//! content and latent interests, the follow graph (CSR) and the search-term vocabulary.
+//!
+//! The world holds two kinds of state, kept apart on purpose:
+//! - what a platform could observe (content vectors, the graph, tags, activity, clusters of
+//!   similar content): exposed to policies through [`crate::platform::PlatformView`];
+//! - the ground truth ([`GroundTruth`]: latent interests, which cluster is flagged, which terms
+//!   are flagged): used only to generate behaviour and to measure, never shown to a policy.
+
+pub mod generate;
+pub mod graph;
+pub mod load;
+
+use crate::ids::{AccountId, CommunityId, TermId};
+use graph::{Csr, FollowGraph};
+use ndarray::Array2;
+
+pub use generate::generate;
+pub use load::WorldError;
+
+/// The role of a community in the ground truth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommunityKind {
+    /// An ordinary topic community.
+    Benign,
+    /// A community whose content lies between a benign topic and the flagged cluster.
+    Adjacent,
+    /// The flagged cluster.
+    Flagged,
+}
+
+/// Ground truth: what the simulation knows and the platform does not.
+#[derive(Clone, Debug)]
+pub struct GroundTruth {
+    kinds: Vec<CommunityKind>,
+    flagged_account: Vec<bool>,
+    flagged_term: Vec<bool>,
+    latent: Array2<f32>,
+    flagged_centroid: Vec<f32>,
+    hops_to_flagged: Vec<u16>,
+}
+
+/// Hop count meaning "no path to the flagged cluster".
+pub const UNREACHABLE: u16 = u16::MAX;
+
+impl GroundTruth {
+    /// Kind of each community.
+    pub fn community_kind(&self, c: CommunityId) -> CommunityKind {
+        self.kinds[c.index()]
+    }
+
+    /// Whether an account belongs to the flagged cluster.
+    #[inline]
+    pub fn is_flagged(&self, a: AccountId) -> bool {
+        self.flagged_account[a.index()]
+    }
+
+    /// Whether a term is a flagged term.
+    #[inline]
+    pub fn is_flagged_term(&self, t: TermId) -> bool {
+        self.flagged_term[t.index()]
+    }
+
+    /// Latent interest vector of an account (unit norm).
+    pub fn latent(&self, a: AccountId) -> &[f32] {
+        self.latent.row(a.index()).to_slice().unwrap_or(&[])
+    }
+
+    /// Unit-norm centroid of the flagged cluster's content.
+    pub fn flagged_centroid(&self) -> &[f32] {
+        &self.flagged_centroid
+    }
+
+    /// Follow-graph hops from an account to the nearest flagged account (0 for flagged accounts,
+    /// [`UNREACHABLE`] when there is no path).
+    #[inline]
+    pub fn hops_to_flagged(&self, a: AccountId) -> u16 {
+        self.hops_to_flagged[a.index()]
+    }
+
+    /// Communities of a kind, in id order.
+    pub fn communities_of(&self, kind: CommunityKind) -> Vec<CommunityId> {
+        (0..self.kinds.len() as u32)
+            .map(CommunityId)
+            .filter(|c| self.kinds[c.index()] == kind)
+            .collect()
+    }
+
+    /// Number of flagged accounts.
+    pub fn flagged_accounts(&self) -> usize {
+        self.flagged_account.iter().filter(|&&f| f).count()
+    }
+}
+
+/// A generated or loaded world. Built once per replicate and shared, read-only, by every arm.
+#[derive(Clone, Debug)]
+pub struct World {
+    dims: usize,
+    community: Vec<CommunityId>,
+    content: Array2<f32>,
+    activity: Vec<f32>,
+    graph: FollowGraph,
+    members: Csr<AccountId>,
+    cluster_means: Array2<f32>,
+    tags: Csr<TermId>,
+    term_postings: Csr<AccountId>,
+    by_popularity: Vec<AccountId>,
+    truth: GroundTruth,
+}
+
+impl World {
+    /// Number of ordinary accounts.
+    pub fn accounts(&self) -> usize {
+        self.community.len()
+    }
+
+    /// Dimensions of content and interest vectors.
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    /// Number of communities (benign, adjacent and the flagged cluster).
+    pub fn communities(&self) -> usize {
+        self.members.rows()
+    }
+
+    /// Number of terms in the vocabulary.
+    pub fn terms(&self) -> usize {
+        self.term_postings.rows()
+    }
+
+    /// Community (content cluster) of an account.
+    #[inline]
+    pub fn community(&self, a: AccountId) -> CommunityId {
+        self.community[a.index()]
+    }
+
+    /// Unit-norm content vector of an account.
+    #[inline]
+    pub fn content(&self, a: AccountId) -> &[f32] {
+        self.content.row(a.index()).to_slice().unwrap_or(&[])
+    }
+
+    /// Probability that an account posts in a step.
+    #[inline]
+    pub fn activity(&self, a: AccountId) -> f32 {
+        self.activity[a.index()]
+    }
+
+    /// The follow graph among ordinary accounts.
+    pub fn graph(&self) -> &FollowGraph {
+        &self.graph
+    }
+
+    /// Members of a community, sorted by id.
+    pub fn members(&self, c: CommunityId) -> &[AccountId] {
+        self.members.row(c.index())
+    }
+
+    /// Unit-norm mean content of a community.
+    pub fn cluster_mean(&self, c: CommunityId) -> &[f32] {
+        self.cluster_means.row(c.index()).to_slice().unwrap_or(&[])
+    }
+
+    /// Terms an account tags its content with.
+    #[inline]
+    pub fn tags(&self, a: AccountId) -> &[TermId] {
+        self.tags.row(a.index())
+    }
+
+    /// Accounts tagged with a term, most followed first (ties by id).
+    #[inline]
+    pub fn term_postings(&self, t: TermId) -> &[AccountId] {
+        self.term_postings.row(t.index())
+    }
+
+    /// Terms owned by a community (its accounts' own tags): a contiguous id range.
+    pub fn community_terms(&self, c: CommunityId) -> std::ops::Range<u32> {
+        let per = (self.terms() / self.communities().max(1)) as u32;
+        c.0 * per..(c.0 + 1) * per
+    }
+
+    /// All accounts, most followed first (ties by id).
+    pub fn by_popularity(&self) -> &[AccountId] {
+        &self.by_popularity
+    }
+
+    /// The ground truth (for behaviour and measurement only).
+    pub fn truth(&self) -> &GroundTruth {
+        &self.truth
+    }
+
+    /// Heap bytes held by the world (for memory reports).
+    pub fn heap_bytes(&self) -> usize {
+        let n = self.accounts();
+        self.graph.heap_bytes()
+            + self.members.heap_bytes()
+            + self.tags.heap_bytes()
+            + self.term_postings.heap_bytes()
+            + 2 * n * self.dims * 4 // content + latent
+            + n * (4 + 4 + 4 + 1 + 2) // community, activity, popularity, flag, hops
+            + self.cluster_means.len() * 4
+    }
+}
+
+/// Normalises a vector to unit length in place (leaves a zero vector unchanged).
+pub fn normalize(v: &mut [f32]) {
+    let norm = dot(v, v).sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// Dot product, summed in index order (deterministic on every thread count).
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
