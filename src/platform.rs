@@ -58,6 +58,20 @@ impl Labels {
         self.terms.get(t.index()).copied().unwrap_or(false)
     }
 
+    /// Sets the label of an account (for tests and custom moderation models).
+    pub fn set_account(&mut self, a: AccountId, labelled: bool) {
+        if let Some(l) = self.accounts.get_mut(a.index()) {
+            *l = labelled;
+        }
+    }
+
+    /// Sets the label of a term.
+    pub fn set_term(&mut self, t: TermId, labelled: bool) {
+        if let Some(l) = self.terms.get_mut(t.index()) {
+            *l = labelled;
+        }
+    }
+
     /// Number of labelled accounts.
     pub fn labelled_accounts(&self) -> usize {
         self.accounts.iter().filter(|&&l| l).count()

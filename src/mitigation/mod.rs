@@ -163,3 +163,100 @@ impl MitigationSpec {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{AccountId, TermId};
+    use crate::platform::Labels;
+    use crate::rng::SeedTree;
+    use crate::scenario::spec::{EmptySpec, WorldSpec};
+    use proptest::prelude::*;
+
+    fn world() -> crate::world::World {
+        let spec = WorldSpec {
+            accounts: Some(300),
+            benign_communities: 3,
+            adjacent_communities: 1,
+            ..WorldSpec::default()
+        };
+        crate::world::generate(&spec, 20, &SeedTree::new(5), 0)
+    }
+
+    fn all_specs() -> Vec<MitigationSpec> {
+        vec![
+            MitigationSpec::SuppressFlaggedSearch(EmptySpec {}),
+            MitigationSpec::ExcludeFlaggedFromSuggestions(EmptySpec {}),
+        ]
+    }
+
+    fn sorted(items: &[Candidate]) -> Vec<(AccountId, u32)> {
+        let mut v: Vec<_> = items
+            .iter()
+            .map(|c| (c.account, c.score.to_bits()))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Whether `small` is a sub-multiset of `big`.
+    fn is_submultiset(small: &[(AccountId, u32)], big: &[(AccountId, u32)]) -> bool {
+        let mut j = 0;
+        small.iter().all(|x| {
+            while j < big.len() && big[j] < *x {
+                j += 1;
+            }
+            let found = j < big.len() && big[j] == *x;
+            j += 1;
+            found
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn stacks_only_remove_or_reorder_and_keep_their_order(
+            accounts in proptest::collection::vec(0u32..300, 0..40),
+            labelled in proptest::collection::vec(any::<bool>(), 300),
+            order in proptest::collection::vec(0usize..2, 0..4),
+            surface in 0usize..4,
+            query in 0u32..30,
+            seed in any::<u64>(),
+        ) {
+            let world = world();
+            let mut labels = Labels::none(world.accounts(), world.terms());
+            for (a, l) in labelled.iter().enumerate() {
+                labels.set_account(AccountId(a as u32), *l);
+            }
+            labels.set_term(TermId(query % world.terms() as u32), labelled[0]);
+            let view = PlatformView::new(&world, &labels);
+            let ctx = MitigationCtx {
+                view: &view,
+                surface: Surface::ALL[surface],
+                query: Some(TermId(query % world.terms() as u32)),
+            };
+            let specs: Vec<MitigationSpec> = order.iter().map(|&i| all_specs()[i].clone()).collect();
+            let input: Vec<Candidate> = accounts
+                .iter()
+                .enumerate()
+                .map(|(i, &a)| Candidate { account: AccountId(a), score: -(i as f32) })
+                .collect();
+            let mut slate = Slate { items: input.clone() };
+            let mut rng = SeedTree::new(seed).stream(0, crate::rng::StreamId::Mitigation);
+            MitigationStack::from_specs(&specs).apply(&ctx, &mut slate, &mut rng);
+            prop_assert!(is_submultiset(&sorted(slate.items()), &sorted(&input)));
+            // The stack equals its mitigations applied one after another, in order.
+            let mut one_by_one = Slate { items: input.clone() };
+            for spec in &specs {
+                spec.build().apply(&ctx, &mut one_by_one, &mut rng);
+            }
+            prop_assert_eq!(&slate, &one_by_one);
+            // Label-based mitigations never fire without labels.
+            let none = Labels::none(world.accounts(), world.terms());
+            let bare = PlatformView::new(&world, &none);
+            let ctx = MitigationCtx { view: &bare, ..ctx };
+            let mut untouched = Slate { items: input.clone() };
+            MitigationStack::from_specs(&specs).apply(&ctx, &mut untouched, &mut rng);
+            prop_assert_eq!(untouched.items(), &input[..]);
+        }
+    }
+}

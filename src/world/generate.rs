@@ -559,6 +559,46 @@ pub(crate) fn sbm_graph(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn generated_worlds_keep_their_invariants(
+            seed in any::<u64>(),
+            accounts in 60u64..600,
+            benign in 1u32..5,
+            adjacent in 0u32..3,
+            flagged in 1usize..20,
+        ) {
+            let spec = WorldSpec {
+                accounts: Some(accounts),
+                benign_communities: benign,
+                adjacent_communities: adjacent,
+                ..WorldSpec::default()
+            };
+            let world = generate(&spec, flagged, &SeedTree::new(seed), 0);
+            let truth = world.truth();
+            prop_assert_eq!(world.accounts(), accounts as usize);
+            prop_assert_eq!(truth.flagged_accounts(), flagged);
+            let mut in_sum = 0;
+            for a in (0..accounts as u32).map(AccountId) {
+                let out = world.graph().followees(a);
+                prop_assert!(out.windows(2).all(|w| w[0] < w[1]) && !out.contains(&a));
+                prop_assert!(out.len() >= spec.graph.min_degree as usize);
+                in_sum += world.graph().followers(a).len();
+                prop_assert_eq!(truth.hops_to_flagged(a) == 0, truth.is_flagged(a));
+                let norm: f32 = world.content(a).iter().map(|x| x * x).sum();
+                prop_assert!((norm - 1.0).abs() < 1e-4);
+                prop_assert!((0.0..=1.0).contains(&world.activity(a)));
+                prop_assert!(!world.tags(a).is_empty());
+            }
+            prop_assert_eq!(in_sum, world.graph().edges());
+            for c in 0..world.communities() as u32 {
+                prop_assert!(!world.members(CommunityId(c)).is_empty());
+            }
+        }
+    }
 
     #[test]
     fn apportion_sums_and_floors() {

@@ -177,6 +177,30 @@ mod tests {
         assert!(!g.follows(AccountId(0), AccountId(0)));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn no_self_follows_no_duplicates_and_directions_agree(
+            edges in proptest::collection::vec((0u32..50, 0u32..50), 0..400)
+        ) {
+            let e: Vec<_> = edges.iter().map(|&(a, b)| (AccountId(a), AccountId(b))).collect();
+            let g = FollowGraph::from_edges(50, &e);
+            let mut from_in = Vec::new();
+            for a in 0..50u32 {
+                let out = g.followees(AccountId(a));
+                proptest::prop_assert!(out.windows(2).all(|w| w[0] < w[1]));
+                proptest::prop_assert!(!out.contains(&AccountId(a)));
+                for &f in g.followers(AccountId(a)) {
+                    from_in.push((f, AccountId(a)));
+                }
+            }
+            let mut expected: Vec<_> = e.into_iter().filter(|(a, b)| a != b).collect();
+            expected.sort_unstable();
+            expected.dedup();
+            from_in.sort_unstable();
+            proptest::prop_assert_eq!(from_in, expected);
+        }
+    }
+
     #[test]
     fn transpose_twice_is_identity() {
         let c = Csr::from_rows([ids(&[1, 3]), ids(&[]), ids(&[0, 1, 2]), ids(&[2])]);
