@@ -90,7 +90,11 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             seed,
             replicates,
         } => {
-            let overrides = Overrides { seed, replicates };
+            let overrides = Overrides {
+                seed,
+                replicates,
+                sets: Vec::new(),
+            };
             let scenario = load(scenario.as_deref(), &overrides)?;
             run(&scenario, &out, threads)
         }
@@ -131,6 +135,8 @@ fn run(scenario: &Scenario, out: &Path, threads: Option<usize>) -> anyhow::Resul
         threads,
         wall_seconds: start.elapsed().as_secs_f64(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        argv: String::new(),
+        resumed: false,
     };
     let dir = write_results(out, scenario, &result, &meta)
         .with_context(|| format!("writing results to {}", out.display()))?;

@@ -14,6 +14,7 @@ use crate::scenario::Scenario;
 use crate::world::{CommunityKind, World, UNREACHABLE};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Metrics of one step, averaged over the probes of one arm in one replicate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -27,6 +28,8 @@ pub struct StepRow {
     /// The same per surface (search, suggested accounts, feed, explore); NaN when no probe had
     /// an impression on that surface.
     pub surface_share: [f64; 4],
+    /// Mean flagged impressions per probe on each surface (same order).
+    pub surface_flagged: [f64; 4],
     /// Mean number of flagged accounts followed so far.
     pub flagged_follows: f64,
     /// Mean follow hops to the nearest flagged account, over probes with a path.
@@ -67,7 +70,8 @@ pub struct ArmRun {
 }
 
 /// Runs one arm on one replicate's world. Arms of a replicate share the world, the labels and
-/// every random stream (common random numbers).
+/// every random stream (common random numbers). Returns `None` when `cancel` was raised (checked
+/// every step, so an interrupt stops promptly).
 pub fn run_arm(
     scenario: &Scenario,
     world: &World,
@@ -75,7 +79,8 @@ pub fn run_arm(
     surfaces: &[SurfacePlan<'_>],
     mitigation: &dyn Mitigation,
     replicate: u32,
-) -> ArmRun {
+    cancel: &AtomicBool,
+) -> Option<ArmRun> {
     let spec = scenario.spec();
     let tree = SeedTree::new(spec.seed);
     let view = PlatformView::new(world, labels);
@@ -109,6 +114,9 @@ pub fn run_arm(
     let mut records = vec![ProbeStep::default(); probes.len()];
     let mut steps = Vec::with_capacity(spec.steps as usize);
     for step in 1..=spec.steps {
+        if cancel.load(Ordering::Relaxed) {
+            return None;
+        }
         probes
             .par_iter_mut()
             .zip(records.par_iter_mut())
@@ -130,7 +138,7 @@ pub fn run_arm(
             drift_step: p.drift_step,
         })
         .collect();
-    ArmRun { steps, probes }
+    Some(ArmRun { steps, probes })
 }
 
 /// Serial reduction of one step's probe records, in probe order.
@@ -140,6 +148,7 @@ fn reduce(step: Step, records: &[ProbeStep], probes: &[Probe]) -> StepRow {
     let mut impressions = 0.0;
     let (mut overall, mut overall_n) = (0.0, 0usize);
     let mut surface = [(0.0, 0usize); 4];
+    let mut surface_flagged = [0.0; 4];
     let (mut follows, mut hops, mut reachable, mut cosine) = (0.0, 0.0, 0usize, 0.0);
     for r in records {
         let f: u32 = r.flagged.iter().map(|&x| u32::from(x)).sum();
@@ -149,9 +158,12 @@ fn reduce(step: Step, records: &[ProbeStep], probes: &[Probe]) -> StepRow {
             overall += share(f, t);
             overall_n += 1;
         }
-        for ((sum, count), (&shown, &flagged)) in
-            surface.iter_mut().zip(r.impressions.iter().zip(&r.flagged))
+        for (((sum, count), total), (&shown, &flagged)) in surface
+            .iter_mut()
+            .zip(surface_flagged.iter_mut())
+            .zip(r.impressions.iter().zip(&r.flagged))
         {
+            *total += f64::from(flagged);
             if shown > 0 {
                 *sum += share(flagged.into(), shown.into());
                 *count += 1;
@@ -180,6 +192,7 @@ fn reduce(step: Step, records: &[ProbeStep], probes: &[Probe]) -> StepRow {
         impressions: impressions / n,
         flagged_share: mean(overall, overall_n),
         surface_share: surface.map(|(s, c)| mean(s, c)),
+        surface_flagged: surface_flagged.map(|x| x / n),
         flagged_follows: follows / n,
         hops_to_flagged: mean(hops, reachable),
         unreachable: (records.len() - reachable) as f64 / n,

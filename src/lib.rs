@@ -5,14 +5,18 @@
 //! terms". See the README for the model and the step loop.
 #![warn(missing_docs)]
 
+pub mod catalog;
 pub mod engine;
 pub mod error;
+pub mod estimate;
 pub mod experiment;
 pub mod ids;
 pub mod mitigation;
 pub mod platform;
 pub mod policy;
 pub mod probe;
+pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod stats;
 pub mod world;

@@ -7,7 +7,9 @@
 //! is ever reduced in parallel, so results are byte-identical for any thread count.
 
 pub mod output;
+pub mod parts;
 pub mod summary;
+pub mod sweep;
 
 use crate::engine::{run_arm, ArmRun};
 use crate::mitigation::MitigationStack;
@@ -18,8 +20,12 @@ use crate::rng::{SeedTree, StreamId};
 use crate::scenario::spec::SurfaceSpec;
 use crate::scenario::Scenario;
 use crate::world::{self, World, WorldError};
+
+use crate::error::Error;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 /// Where each replicate's world comes from: generated from the seed, or a graph loaded from
 /// files once and shared by all replicates (vectors and tags are still drawn per replicate).
@@ -58,7 +64,7 @@ impl WorldSource {
 }
 
 /// Size figures of the first replicate's world, for the manifest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorldStats {
     /// Ordinary accounts.
     pub accounts: usize,
@@ -149,61 +155,155 @@ impl Surfaces {
     }
 }
 
-/// Runs one replicate: its world, its labels, then every arm in order.
-pub fn run_replicate(
-    scenario: &Scenario,
-    source: &WorldSource,
-    surfaces: &Surfaces,
-    stacks: &[MitigationStack],
-    replicate: u32,
-    done: &(dyn Fn() + Sync),
-) -> (Vec<ArmRun>, WorldStats) {
-    let spec = scenario.spec();
-    let world = source.world(scenario, replicate);
-    let mut rng = SeedTree::new(spec.seed).stream(replicate, StreamId::Moderation);
-    let labels = Labels::classify(&world, &spec.moderation, &mut rng);
-    let plans = surfaces.plans();
-    let runs = stacks
-        .par_iter()
-        .map(|stack| {
-            let run = run_arm(scenario, &world, &labels, &plans, stack, replicate);
-            done();
-            run
-        })
-        .collect();
-    (runs, WorldStats::of(&world))
+/// Receives the jobs of a run as they finish (from any thread).
+pub trait JobSink: Sync {
+    /// Whether the job (replicate, arm) is already done and must not be recomputed.
+    fn skip(&self, _replicate: u32, _arm: usize) -> bool {
+        false
+    }
+
+    /// Called once per replicate whose world was built.
+    fn world(&self, _replicate: u32, _stats: &WorldStats) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    /// Called once per finished (replicate, arm).
+    fn finished(&self, replicate: u32, arm: usize, run: ArmRun) -> std::io::Result<()>;
 }
 
-/// Runs the whole experiment. `done` is called once per finished (replicate, arm), from any
-/// thread, for progress reporting. Runs on the current rayon pool: install a pool to choose the
-/// thread count.
-pub fn run(scenario: &Scenario, done: &(dyn Fn() + Sync)) -> Result<ExperimentResult, WorldError> {
-    let source = WorldSource::prepare(scenario)?;
-    let surfaces = Surfaces::build(scenario);
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    /// Every job that was not skipped finished.
+    Finished,
+    /// The cancel flag was raised; finished jobs were delivered, the rest were dropped.
+    Cancelled,
+}
+
+/// Everything built once per experiment and shared by its jobs.
+struct Shared<'a> {
+    scenario: &'a Scenario,
+    source: WorldSource,
+    surfaces: Surfaces,
+    stacks: Vec<MitigationStack>,
+    cancel: &'a AtomicBool,
+}
+
+/// Runs one replicate: its world and labels (only if some arm still needs them), then the
+/// arms that are not skipped, in parallel.
+fn run_replicate(shared: &Shared<'_>, sink: &dyn JobSink, replicate: u32) -> Result<(), Error> {
+    let arms: Vec<usize> = (0..shared.stacks.len())
+        .filter(|&a| !sink.skip(replicate, a))
+        .collect();
+    if arms.is_empty() || shared.cancel.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let scenario = shared.scenario;
     let spec = scenario.spec();
-    let stacks: Vec<MitigationStack> = spec
-        .arms
-        .iter()
-        .map(|a| MitigationStack::from_specs(&a.mitigations))
-        .collect();
-    let mut results: Vec<(Vec<ArmRun>, WorldStats)> = (0..spec.replicates)
+    let world = shared.source.world(scenario, replicate);
+    sink.world(replicate, &WorldStats::of(&world))?;
+    let mut rng = SeedTree::new(spec.seed).stream(replicate, StreamId::Moderation);
+    let labels = Labels::classify(&world, &spec.moderation, &mut rng);
+    let plans = shared.surfaces.plans();
+    arms.par_iter().try_for_each(|&a| {
+        let stack = &shared.stacks[a];
+        match run_arm(
+            scenario,
+            &world,
+            &labels,
+            &plans,
+            stack,
+            replicate,
+            shared.cancel,
+        ) {
+            Some(run) => sink.finished(replicate, a, run).map_err(Error::from),
+            None => Ok(()),
+        }
+    })
+}
+
+/// Runs every (replicate, arm) job the sink does not skip, replicates in parallel, and hands
+/// each finished job to the sink. Runs on the current rayon pool: install a pool to choose the
+/// thread count. Raising `cancel` stops every job at its next step.
+pub fn run_jobs(
+    scenario: &Scenario,
+    sink: &dyn JobSink,
+    cancel: &AtomicBool,
+) -> Result<Completion, Error> {
+    let spec = scenario.spec();
+    let shared = Shared {
+        scenario,
+        source: WorldSource::prepare(scenario)?,
+        surfaces: Surfaces::build(scenario),
+        stacks: spec
+            .arms
+            .iter()
+            .map(|a| MitigationStack::from_specs(&a.mitigations))
+            .collect(),
+        cancel,
+    };
+    (0..spec.replicates)
         .into_par_iter()
-        .map(|r| run_replicate(scenario, &source, &surfaces, &stacks, r, done))
-        .collect();
-    let world = results
-        .first()
-        .map(|(_, w)| w.clone())
-        .unwrap_or(WorldStats {
-            accounts: 0,
-            edges: 0,
-            flagged_accounts: 0,
-            communities: 0,
-            terms: 0,
-            heap_bytes: 0,
-        });
+        .try_for_each(|r| run_replicate(&shared, sink, r))?;
+    Ok(if cancel.load(Ordering::Relaxed) {
+        Completion::Cancelled
+    } else {
+        Completion::Finished
+    })
+}
+
+/// Collects every job in memory, indexed by (replicate, arm) so arrival order cannot matter.
+struct MemorySink<'a> {
+    arms: usize,
+    runs: Mutex<Vec<Option<ArmRun>>>,
+    world: Mutex<Option<WorldStats>>,
+    done: &'a (dyn Fn() + Sync),
+}
+
+impl JobSink for MemorySink<'_> {
+    fn world(&self, replicate: u32, stats: &WorldStats) -> std::io::Result<()> {
+        if replicate == 0 {
+            *self.world.lock().unwrap_or_else(|e| e.into_inner()) = Some(stats.clone());
+        }
+        Ok(())
+    }
+
+    fn finished(&self, replicate: u32, arm: usize, run: ArmRun) -> std::io::Result<()> {
+        let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+        runs[replicate as usize * self.arms + arm] = Some(run);
+        drop(runs);
+        (self.done)();
+        Ok(())
+    }
+}
+
+/// Runs the whole experiment in memory. `done` is called once per finished (replicate, arm),
+/// from any thread, for progress reporting.
+pub fn run(scenario: &Scenario, done: &(dyn Fn() + Sync)) -> Result<ExperimentResult, Error> {
+    let spec = scenario.spec();
+    let arms = spec.arms.len();
+    let sink = MemorySink {
+        arms,
+        runs: Mutex::new(vec![None; spec.replicates as usize * arms]),
+        world: Mutex::new(None),
+        done,
+    };
+    run_jobs(scenario, &sink, &AtomicBool::new(false))?;
+    let runs = sink.runs.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut grouped = Vec::with_capacity(spec.replicates as usize);
+    let mut iter = runs.into_iter();
+    for _ in 0..spec.replicates {
+        let replicate: Option<Vec<ArmRun>> = iter.by_ref().take(arms).collect();
+        grouped.push(
+            replicate.ok_or_else(|| {
+                Error::Io(std::io::Error::other("a job did not deliver its result"))
+            })?,
+        );
+    }
+    let world = sink.world.into_inner().unwrap_or_else(|e| e.into_inner());
     Ok(ExperimentResult {
         arms: spec.arms.iter().map(|a| a.name.clone()).collect(),
-        runs: results.drain(..).map(|(r, _)| r).collect(),
-        world,
+        runs: grouped,
+        world: world.unwrap_or_default(),
     })
 }

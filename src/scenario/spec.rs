@@ -40,6 +40,11 @@ pub struct ScenarioSpec {
     pub metrics: MetricsSpec,
     /// The arms to compare (`[[arms]]`), each a named mitigation stack; at least one.
     pub arms: Vec<ArmSpec>,
+    /// Parameter grid (`[sweep]`): each key is a `--set` path, each value the list of values to
+    /// try, e.g. `"world.flagged_fraction" = [0.005, 0.01]`. Every combination is run as its own
+    /// scenario `p000`, `p001`, ... (first key varies slowest). Empty: no sweep.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub sweep: std::collections::BTreeMap<String, Vec<toml::Value>>,
 }
 
 fn default_steps() -> u32 {

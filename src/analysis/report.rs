@@ -1,0 +1,301 @@
+//! Builds `summary.json`, `summary.md` and the plots of a results directory from its CSVs and
+//! manifest, so a report can be rebuilt at any time without rerunning (`driftlab report`).
+
+use super::summary::{summarize, ArmStats, Estimate};
+use super::tables::{ResultTables, TableError, STEP_METRICS};
+use crate::experiment::output::write_atomic;
+use crate::policy::Surface;
+use crate::report::plot::{self, BandPoint, BandSeries, Chart, PlotError};
+use serde_json::{json, Value};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Why a report could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// A results table is missing or malformed.
+    #[error(transparent)]
+    Table(#[from] TableError),
+    /// The manifest is missing or malformed.
+    #[error("{path}: {message}")]
+    Manifest {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A plot could not be drawn.
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Reads `manifest.json` of a results directory.
+pub fn read_manifest(dir: &Path) -> Result<Value, ReportError> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| ReportError::Manifest {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    serde_json::from_str(&text).map_err(|e| ReportError::Manifest {
+        path,
+        message: e.to_string(),
+    })
+}
+
+fn pct(e: &Estimate) -> String {
+    match (e.estimate, e.lower, e.upper) {
+        (Some(x), Some(l), Some(u)) => format!("{:.1}% [{:.1}, {:.1}]", 100.0 * x, 100.0 * l, 100.0 * u),
+        (Some(x), _, _) => format!("{:.1}%", 100.0 * x),
+        _ => "n/a".into(),
+    }
+}
+
+fn steps(e: &Estimate, horizon: u32) -> String {
+    let b = |x: Option<f64>| x.map_or(format!("> {horizon}"), |v| format!("{v:.0}"));
+    match e.estimate {
+        Some(_) => format!("{} [{}, {}]", b(e.estimate), b(e.lower), b(e.upper)),
+        None => format!("> {horizon}"),
+    }
+}
+
+fn num(e: &Estimate) -> String {
+    match (e.estimate, e.lower, e.upper) {
+        (Some(x), Some(l), Some(u)) => format!("{x:.2} [{l:.2}, {u:.2}]"),
+        (Some(x), _, _) => format!("{x:.2}"),
+        _ => "n/a".into(),
+    }
+}
+
+fn nan(x: Option<f64>) -> f64 {
+    x.unwrap_or(f64::NAN)
+}
+
+fn curve(stats: &ArmStats, metric: &str) -> Vec<BandPoint> {
+    stats
+        .curves
+        .iter()
+        .find(|(m, _)| m == metric)
+        .map(|(_, pts)| {
+            pts.iter()
+                .map(|p| BandPoint {
+                    x: f64::from(p.step),
+                    y: nan(p.value.estimate),
+                    lower: nan(p.value.lower),
+                    upper: nan(p.value.upper),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn draw(dir: &Path, stats: &[ArmStats], horizon: u32) -> Result<Vec<(String, String)>, ReportError> {
+    let mut figures = Vec::new();
+    let drift: Vec<BandSeries> = stats
+        .iter()
+        .map(|s| BandSeries {
+            name: s.name.clone(),
+            points: curve(s, "flagged_share"),
+        })
+        .collect();
+    plot::line_bands(
+        &dir.join("drift"),
+        &Chart {
+            title: "Flagged share of probes' impressions",
+            x_label: "step",
+            y_label: "flagged share of impressions (mean, 95% CI)",
+            y_range: Some((0.0, 1.0)),
+        },
+        &drift,
+    )?;
+    figures.push(("drift".into(), "Flagged share of the probes' impressions per step: mean over replicates with its 95% interval. A curve that climbs toward 1 is an arm whose probes end up seeing mostly flagged accounts.".into()));
+    let survival: Vec<BandSeries> = stats
+        .iter()
+        .map(|s| {
+            let mut points = vec![BandPoint { x: 0.0, y: 1.0, lower: 1.0, upper: 1.0 }];
+            points.extend(s.survival.iter().map(|p| BandPoint {
+                x: f64::from(p.step),
+                y: nan(p.value.estimate),
+                lower: nan(p.value.lower),
+                upper: nan(p.value.upper),
+            }));
+            BandSeries {
+                name: s.name.clone(),
+                points,
+            }
+        })
+        .collect();
+    plot::step_bands(
+        &dir.join("survival"),
+        &Chart {
+            title: "Probes not yet drifted (Kaplan-Meier)",
+            x_label: "step",
+            y_label: "share not yet drifted (95% Greenwood band)",
+            y_range: Some((0.0, 1.0)),
+        },
+        &survival,
+    )?;
+    figures.push(("survival".into(), format!("Share of probes that have not yet drifted, by step (Kaplan-Meier, censored at step {horizon}), with 95% bands. Where a curve crosses 0.5 is the arm's median time-to-drift; a curve that stays high is a mitigation that holds.")));
+    let bars: Vec<(String, f64, f64, f64)> = stats
+        .iter()
+        .skip(1)
+        .map(|s| {
+            (
+                s.name.clone(),
+                nan(s.drift_reduction.estimate),
+                nan(s.drift_reduction.lower),
+                nan(s.drift_reduction.upper),
+            )
+        })
+        .collect();
+    if !bars.is_empty() {
+        plot::bars_with_errors(
+            &dir.join("reduction"),
+            &Chart {
+                title: "Drift reduction against the first arm",
+                x_label: "arm",
+                y_label: "relative reduction of probes drifted (95% CI)",
+                y_range: None,
+            },
+            &bars,
+        )?;
+        figures.push(("reduction".into(), "Relative reduction of the share of probes that drifted, against the first arm, paired by replicate (the arms share random numbers), with 95% intervals. 100% means no probe drifted.".into()));
+    }
+    for s in stats {
+        let x: Vec<f64> = (1..=horizon).map(f64::from).collect();
+        let layers: Vec<(String, Vec<f64>)> = Surface::ALL
+            .iter()
+            .map(|surface| {
+                let metric = format!("flagged_impressions_{}", surface.name());
+                let ys = curve(s, &metric).iter().map(|p| if p.y.is_finite() { p.y } else { 0.0 }).collect();
+                (surface.name().to_string(), ys)
+            })
+            .collect();
+        let stem = format!("exposure-{}", s.name);
+        plot::stacked_areas(
+            &dir.join(&stem),
+            &Chart {
+                title: &format!("Flagged impressions by surface: {}", s.name),
+                x_label: "step",
+                y_label: "flagged impressions per probe per step",
+                y_range: None,
+            },
+            &x,
+            &layers,
+        )?;
+        figures.push((stem, format!("Where the flagged impressions of arm `{}` come from: mean flagged impressions per probe and step, stacked by surface.", s.name)));
+    }
+    Ok(figures)
+}
+
+/// Writes `summary.json`, `summary.md` and the plots of the results directory `dir`.
+pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
+    let tables = ResultTables::load(dir)?;
+    let manifest = read_manifest(dir)?;
+    let stats = summarize(&tables);
+    let horizon = tables.horizon();
+    let figures = draw(dir, &stats, horizon)?;
+    let io = |path: PathBuf| move |source| ReportError::Io { path, source };
+
+    let stamp = json!({
+        "driftlab_version": manifest["driftlab_version"],
+        "scenario": manifest["scenario"],
+        "scenario_hash": manifest["scenario_hash"],
+        "seed": manifest["seed"],
+        "command": manifest["command"],
+    });
+    let summary = json!({
+        "reproducibility": stamp,
+        "confidence_level": super::summary::LEVEL,
+        "replicates": tables.replicates(),
+        "steps": horizon,
+        "metrics": STEP_METRICS,
+        "arms": stats,
+    });
+    let path = dir.join("summary.json");
+    let text = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
+    write_atomic(&path, text.as_bytes()).map_err(io(path.clone()))?;
+
+    let resolved = &manifest["resolved_scenario"];
+    let mut md = format!("# driftlab report: {}\n\n", manifest["scenario"].as_str().unwrap_or("?"));
+    if let Some(d) = resolved["description"].as_str().filter(|d| !d.trim().is_empty()) {
+        let _ = writeln!(md, "{}\n", d.trim());
+    }
+    let w = &manifest["world"];
+    let probes: u64 = resolved["probes"]
+        .as_array()
+        .map(|g| g.iter().filter_map(|p| p["count"].as_u64()).sum())
+        .unwrap_or(0);
+    let _ = writeln!(
+        md,
+        "{} replicates x {} steps, {} probes per replicate; a world of {} accounts and {} follow \
+         edges with a flagged cluster of {} accounts. A probe has drifted when the flagged share of \
+         its impressions, pooled over {} steps, reaches {}. Intervals are 95%: t intervals over \
+         replicates for means, Wilson for shares of probes, Kaplan-Meier with Greenwood bands for \
+         time-to-drift; differences against the first arm are paired by replicate.\n",
+        tables.replicates(),
+        horizon,
+        probes,
+        w["accounts"],
+        w["edges"],
+        w["flagged_accounts"],
+        resolved["metrics"]["drift_window"],
+        resolved["metrics"]["drift_threshold"],
+    );
+    md.push_str(
+        "| arm | mitigations | flagged share, last step | flagged share, all steps | median time-to-drift (steps) | probes drifted | drift reduction vs first arm | log-rank p vs first arm | flagged follows, last step |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for (i, s) in stats.iter().enumerate() {
+        let mitigations = resolved["arms"][i]["mitigations"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|x| x["kind"].as_str())
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            })
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "none".into());
+        let p = s.log_rank_p.map_or("".into(), |p| if p < 1e-4 { "< 0.0001".into() } else { format!("{p:.4}") });
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            s.name,
+            mitigations,
+            pct(&s.final_flagged_share),
+            pct(&s.mean_flagged_share),
+            steps(&s.median_drift_step, horizon),
+            pct(&s.drifted_share),
+            if i == 0 { "(reference)".into() } else { pct(&s.drift_reduction) },
+            p,
+            num(&s.final_flagged_follows)
+        );
+    }
+    md.push_str("\n## Plots\n\n");
+    for (stem, caption) in &figures {
+        let _ = writeln!(md, "![{stem}]({stem}.png)\n\n{caption} (SVG: `{stem}.svg`)\n");
+    }
+    let _ = writeln!(
+        md,
+        "## Reproduce\n\ndriftlab {}, scenario `{}` (hash `{}`), seed {}:\n\n```\n{}\n```\n\n\
+         Per-step metrics: `steps.csv`; per-probe outcomes: `probes.csv`; everything above as \
+         data: `summary.json`; run facts: `manifest.json`.",
+        manifest["driftlab_version"].as_str().unwrap_or("?"),
+        manifest["scenario"].as_str().unwrap_or("?"),
+        manifest["scenario_hash"].as_str().unwrap_or("?"),
+        manifest["seed"],
+        manifest["command"].as_str().unwrap_or("?"),
+    );
+    let path = dir.join("summary.md");
+    write_atomic(&path, md.as_bytes()).map_err(io(path.clone()))?;
+    Ok(stats)
+}

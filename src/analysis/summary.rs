@@ -1,0 +1,229 @@
+//! Statistics across replicates, per arm: per-step means with 95% intervals, Kaplan-Meier curves
+//! of "not yet drifted" with Greenwood bands, log-rank tests and paired differences against the
+//! first arm (the baseline). Arms share random numbers, so differences are paired by replicate.
+
+use super::tables::{ResultTables, STEP_METRICS};
+use crate::stats::{
+    kaplan_meier, log_rank, mean_ci_t, paired_difference_ci, wilson_interval, Interval, Observation,
+};
+use serde::Serialize;
+
+/// Confidence level of every interval.
+pub const LEVEL: f64 = 0.95;
+
+/// An estimate with its interval, for JSON (`null` where undefined).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Estimate {
+    /// Point estimate.
+    pub estimate: Option<f64>,
+    /// Lower bound.
+    pub lower: Option<f64>,
+    /// Upper bound.
+    pub upper: Option<f64>,
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+impl From<Interval> for Estimate {
+    fn from(i: Interval) -> Self {
+        Self {
+            estimate: finite(i.estimate),
+            lower: finite(i.lower),
+            upper: finite(i.upper),
+        }
+    }
+}
+
+/// One point of a per-step curve.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CurvePoint {
+    /// Step.
+    pub step: u32,
+    /// Mean over replicates with its t interval.
+    #[serde(flatten)]
+    pub value: Estimate,
+}
+
+/// One point of a Kaplan-Meier curve.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SurvivalPoint {
+    /// Step.
+    pub step: u32,
+    /// Probes still at risk.
+    pub at_risk: usize,
+    /// Probes that drifted at this step.
+    pub drifted: usize,
+    /// Share not yet drifted, with its Greenwood band.
+    #[serde(flatten)]
+    pub value: Estimate,
+}
+
+/// Everything computed for one arm.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArmStats {
+    /// Arm name.
+    pub name: String,
+    /// Probes over all replicates.
+    pub probes: usize,
+    /// Flagged share of impressions at the last step (mean over replicates).
+    pub final_flagged_share: Estimate,
+    /// Flagged share of impressions over all steps (mean over replicates).
+    pub mean_flagged_share: Estimate,
+    /// Share of probes drifted before the horizon (Wilson interval).
+    pub drifted_share: Estimate,
+    /// Kaplan-Meier median time-to-drift with its interval (`null`: not reached).
+    pub median_drift_step: Estimate,
+    /// Flagged accounts followed per probe at the last step.
+    pub final_flagged_follows: Estimate,
+    /// Paired difference against the first arm of the per-replicate share of probes drifted.
+    pub drifted_share_difference: Estimate,
+    /// Paired difference against the first arm of the per-replicate mean flagged share.
+    pub flagged_share_difference: Estimate,
+    /// Relative reduction of the share drifted against the first arm (difference / baseline).
+    pub drift_reduction: Estimate,
+    /// Log-rank test of time-to-drift against the first arm: chi-square (1 df).
+    pub log_rank_chi2: Option<f64>,
+    /// Its p-value.
+    pub log_rank_p: Option<f64>,
+    /// Per-step curves of every metric of `steps.csv`, keyed by column name.
+    pub curves: Vec<(String, Vec<CurvePoint>)>,
+    /// Kaplan-Meier curve of the share not yet drifted.
+    pub survival: Vec<SurvivalPoint>,
+}
+
+/// Mean over the finite values of a row.
+fn row_mean(values: &[f64]) -> f64 {
+    let (s, n) = values
+        .iter()
+        .filter(|x| x.is_finite())
+        .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 {
+        f64::NAN
+    } else {
+        s / n as f64
+    }
+}
+
+fn observations(tables: &ResultTables, arm: usize) -> Vec<Observation> {
+    tables
+        .probes
+        .iter()
+        .filter(|p| p.arm == arm)
+        .map(|p| Observation {
+            time: p.drift_step,
+            event: !p.censored,
+        })
+        .collect()
+}
+
+/// Per-replicate share of probes drifted.
+fn drifted_by_replicate(tables: &ResultTables, arm: usize) -> Vec<f64> {
+    let mut counts = vec![(0usize, 0usize); tables.replicates()];
+    for p in tables.probes.iter().filter(|p| p.arm == arm) {
+        if let Some(c) = counts.get_mut(p.replicate as usize) {
+            c.0 += usize::from(!p.censored);
+            c.1 += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(d, n)| if n == 0 { f64::NAN } else { d as f64 / n as f64 })
+        .collect()
+}
+
+/// Computes the statistics of every arm; the first arm is the reference of differences.
+pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
+    let flagged = 1; // index of flagged_share in STEP_METRICS
+    let follows = STEP_METRICS
+        .iter()
+        .position(|m| *m == "flagged_follows")
+        .unwrap_or(0);
+    let base_obs = observations(tables, 0);
+    let base_drifted = drifted_by_replicate(tables, 0);
+    let base_share: Vec<f64> = tables.metric(0, flagged).iter().map(|r| row_mean(r)).collect();
+    (0..tables.arms.len())
+        .map(|arm| {
+            let obs = observations(tables, arm);
+            let km = kaplan_meier(&obs, LEVEL);
+            let (median_lo, median_hi) = km.median_ci();
+            let drifted = obs.iter().filter(|o| o.event).count();
+            let last = |metric: usize| -> Vec<f64> {
+                tables
+                    .metric(arm, metric)
+                    .iter()
+                    .map(|r| r.last().copied().unwrap_or(f64::NAN))
+                    .collect()
+            };
+            let share_by_rep: Vec<f64> =
+                tables.metric(arm, flagged).iter().map(|r| row_mean(r)).collect();
+            let drifted_by_rep = drifted_by_replicate(tables, arm);
+            let diff = paired_difference_ci(&base_drifted, &drifted_by_rep, LEVEL);
+            let base_mean = row_mean(&base_drifted);
+            let reduction = Interval {
+                estimate: -diff.estimate / base_mean,
+                lower: -diff.upper / base_mean,
+                upper: -diff.lower / base_mean,
+            };
+            let (chi2, p) = if arm == 0 {
+                (None, None)
+            } else {
+                let lr = log_rank(&base_obs, &obs);
+                (finite(lr.chi2), finite(lr.p_value))
+            };
+            let curves = STEP_METRICS
+                .iter()
+                .enumerate()
+                .map(|(m, name)| {
+                    let by_rep = tables.metric(arm, m);
+                    let points = (0..tables.horizon() as usize)
+                        .map(|t| {
+                            let column: Vec<f64> = by_rep.iter().map(|r| r[t]).collect();
+                            CurvePoint {
+                                step: t as u32 + 1,
+                                value: mean_ci_t(&column, LEVEL).into(),
+                            }
+                        })
+                        .collect();
+                    (name.to_string(), points)
+                })
+                .collect();
+            let survival = km
+                .points
+                .iter()
+                .map(|p| SurvivalPoint {
+                    step: p.time,
+                    at_risk: p.at_risk,
+                    drifted: p.events,
+                    value: Estimate {
+                        estimate: finite(p.survival),
+                        lower: finite(p.lower),
+                        upper: finite(p.upper),
+                    },
+                })
+                .collect();
+            ArmStats {
+                name: tables.arms[arm].clone(),
+                probes: obs.len(),
+                final_flagged_share: mean_ci_t(&last(flagged), LEVEL).into(),
+                mean_flagged_share: mean_ci_t(&share_by_rep, LEVEL).into(),
+                drifted_share: wilson_interval(drifted, obs.len(), LEVEL).into(),
+                median_drift_step: Estimate {
+                    estimate: km.median(),
+                    lower: median_lo,
+                    upper: median_hi,
+                },
+                final_flagged_follows: mean_ci_t(&last(follows), LEVEL).into(),
+                drifted_share_difference: diff.into(),
+                flagged_share_difference: paired_difference_ci(&base_share, &share_by_rep, LEVEL)
+                    .into(),
+                drift_reduction: reduction.into(),
+                log_rank_chi2: chi2,
+                log_rank_p: p,
+                curves,
+                survival,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,207 @@
+//! Results read back from `steps.csv` and `probes.csv`. Reports are always built from these
+//! files, never from memory, so `run`, `run --resume` and `report` produce the same summary.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Per-step metric columns of `steps.csv`, after `arm,replicate,step`.
+pub const STEP_METRICS: [&str; 15] = [
+    "impressions",
+    "flagged_share",
+    "flagged_share_search",
+    "flagged_share_suggested_accounts",
+    "flagged_share_feed",
+    "flagged_share_explore",
+    "flagged_impressions_search",
+    "flagged_impressions_suggested_accounts",
+    "flagged_impressions_feed",
+    "flagged_impressions_explore",
+    "flagged_follows",
+    "hops_to_flagged",
+    "unreachable",
+    "profile_cosine",
+    "drifted",
+];
+
+/// One row of `steps.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepRecord {
+    /// Arm index (order of first appearance).
+    pub arm: usize,
+    /// Replicate.
+    pub replicate: u32,
+    /// Step.
+    pub step: u32,
+    /// Metric values in [`STEP_METRICS`] order (NaN where empty).
+    pub values: [f64; 15],
+}
+
+/// One row of `probes.csv`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeRecord {
+    /// Arm index.
+    pub arm: usize,
+    /// Replicate.
+    pub replicate: u32,
+    /// Probe index.
+    pub probe: u32,
+    /// Persona name.
+    pub persona: String,
+    /// First step with a flagged impression.
+    pub first_flagged_step: Option<u32>,
+    /// First step following a flagged account.
+    pub first_flagged_follow_step: Option<u32>,
+    /// Time-to-drift, or the horizon when censored.
+    pub drift_step: u32,
+    /// Whether the probe never drifted.
+    pub censored: bool,
+}
+
+/// Both result tables of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultTables {
+    /// Arm names in order of first appearance.
+    pub arms: Vec<String>,
+    /// `steps.csv` rows.
+    pub steps: Vec<StepRecord>,
+    /// `probes.csv` rows.
+    pub probes: Vec<ProbeRecord>,
+}
+
+/// A malformed or unreadable results file.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}:{line}: {message}")]
+pub struct TableError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line (0 for the whole file).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn parse_opt(s: &str) -> Result<Option<u32>, String> {
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        s.parse().map(Some).map_err(|_| format!("`{s}` is not a step"))
+    }
+}
+
+impl ResultTables {
+    /// Reads `steps.csv` and `probes.csv` from a results directory.
+    pub fn load(dir: &Path) -> Result<Self, TableError> {
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read_to_string(&path).map_err(|e| TableError {
+                path,
+                line: 0,
+                message: e.to_string(),
+            })
+        };
+        Self::parse(&read("steps.csv")?, &read("probes.csv")?, dir)
+    }
+
+    /// Parses the two CSV texts (`dir` only names them in errors).
+    pub fn parse(steps: &str, probes: &str, dir: &Path) -> Result<Self, TableError> {
+        let mut arm_index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut arms = Vec::new();
+        let mut intern = |name: &str| {
+            *arm_index.entry(name.to_string()).or_insert_with(|| {
+                arms.push(name.to_string());
+                arms.len() - 1
+            })
+        };
+        let steps_path = dir.join("steps.csv");
+        let mut step_rows = Vec::new();
+        for (i, line) in steps.lines().enumerate().skip(1) {
+            let err = |message: String| TableError {
+                path: steps_path.clone(),
+                line: i + 1,
+                message,
+            };
+            let f: Vec<&str> = line.split(',').collect();
+            if f.len() != 3 + STEP_METRICS.len() {
+                return Err(err(format!("expected {} fields, found {}", 3 + STEP_METRICS.len(), f.len())));
+            }
+            let mut values = [f64::NAN; STEP_METRICS.len()];
+            for (v, s) in values.iter_mut().zip(&f[3..]) {
+                if !s.is_empty() {
+                    *v = s.parse().map_err(|_| err(format!("`{s}` is not a number")))?;
+                }
+            }
+            step_rows.push(StepRecord {
+                arm: intern(f[0]),
+                replicate: f[1].parse().map_err(|_| err(format!("bad replicate `{}`", f[1])))?,
+                step: f[2].parse().map_err(|_| err(format!("bad step `{}`", f[2])))?,
+                values,
+            });
+        }
+        let probes_path = dir.join("probes.csv");
+        let mut probe_rows = Vec::new();
+        for (i, line) in probes.lines().enumerate().skip(1) {
+            let err = |message: String| TableError {
+                path: probes_path.clone(),
+                line: i + 1,
+                message,
+            };
+            let f: Vec<&str> = line.split(',').collect();
+            if f.len() != 9 {
+                return Err(err(format!("expected 9 fields, found {}", f.len())));
+            }
+            let int = |s: &str| s.parse::<u32>().map_err(|_| err(format!("`{s}` is not an integer")));
+            probe_rows.push(ProbeRecord {
+                arm: intern(f[0]),
+                replicate: int(f[1])?,
+                probe: int(f[2])?,
+                persona: f[3].to_string(),
+                first_flagged_step: parse_opt(f[5]).map_err(&err)?,
+                first_flagged_follow_step: parse_opt(f[6]).map_err(&err)?,
+                drift_step: int(f[7])?,
+                censored: f[8] == "1",
+            });
+        }
+        Ok(Self {
+            arms,
+            steps: step_rows,
+            probes: probe_rows,
+        })
+    }
+
+    /// Number of replicates (largest replicate index + 1).
+    pub fn replicates(&self) -> usize {
+        self.steps.iter().map(|r| r.replicate as usize + 1).max().unwrap_or(0)
+    }
+
+    /// Number of steps (largest step).
+    pub fn horizon(&self) -> u32 {
+        self.steps.iter().map(|r| r.step).max().unwrap_or(0)
+    }
+
+    /// `values[replicate][step - 1]` of one metric for one arm (NaN where missing).
+    pub fn metric(&self, arm: usize, metric: usize) -> Vec<Vec<f64>> {
+        let mut out = vec![vec![f64::NAN; self.horizon() as usize]; self.replicates()];
+        for r in self.steps.iter().filter(|r| r.arm == arm && r.step >= 1) {
+            out[r.replicate as usize][r.step as usize - 1] = r.values[metric];
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_reports_line_numbers() {
+        let steps = "h\na,0,1,1,0.5,,,,,0,0,0,0,0,1,0,0.1,0\nb,0,1,1,0.25,,,,,0,0,0,0,0,1,0,0.1,0\n";
+        let probes = "h\na,0,0,p,3,2,,5,0\nb,0,0,p,3,,,10,1\n";
+        let t = ResultTables::parse(steps, probes, Path::new("x")).unwrap();
+        assert_eq!(t.arms, vec!["a", "b"]);
+        assert_eq!(t.metric(1, 1), vec![vec![0.25]]);
+        assert!(t.steps[0].values[2].is_nan());
+        assert!(t.probes[1].censored && t.probes[0].first_flagged_step == Some(2));
+        let bad = ResultTables::parse("h\na,0,1,x\n", "h\n", Path::new("x")).unwrap_err();
+        assert_eq!(bad.line, 2);
+    }
+}

@@ -1,0 +1,47 @@
+//! What a scenario can name: policies, mitigations, probe behaviours and metrics, each with a
+//! one-line description and its parameters with defaults (`driftlab list`).
+
+/// One thing a scenario can name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Category: policy, mitigation, behaviour or metric.
+    pub category: &'static str,
+    /// Name as written in a scenario (or the output column).
+    pub name: &'static str,
+    /// What it models.
+    pub description: &'static str,
+    /// Parameters as (name, default, meaning).
+    pub params: &'static [(&'static str, &'static str, &'static str)],
+}
+
+const NONE: &[(&str, &str, &str)] = &[];
+
+/// Everything a scenario can name, by category.
+pub fn entries() -> Vec<Entry> {
+    let e = |category, name, description, params| Entry {
+        category,
+        name,
+        description,
+        params,
+    };
+    vec![
+        e("policy", "random", "uniformly random accounts (the null recommender)", NONE),
+        e("policy", "popularity", "most-followed accounts first", NONE),
+        e("policy", "co_follow", "accounts followed by people who follow what the viewer follows (sampled two-hop paths)", &[("samples", "300", "sampled paths per request")]),
+        e("policy", "embedding", "the platform's estimate of the viewer dotted with account content, over the nearest content clusters", &[("clusters", "3", "nearest clusters to draw candidates from")]),
+        e("policy", "hybrid", "weighted rank fusion of other policies", &[("components", "required", "list of { weight, policy }")]),
+        e("policy", "uniform_followee", "a uniformly random followee of the account the viewer most recently followed (a random walk)", NONE),
+        e("mitigation", "suppress_flagged_search", "a search for a labelled term returns nothing", NONE),
+        e("mitigation", "exclude_flagged_from_suggestions", "labelled accounts are removed from suggested accounts", NONE),
+        e("behaviour", "follow_top", "follow the top suggestion", &[("follow_prob", "0.3", "probability of a follow action per step")]),
+        e("behaviour", "follow_random_of_top_k", "follow a uniformly random one of the top k suggestions", &[("top_k", "3", "k"), ("follow_prob", "0.3", "probability of a follow action per step")]),
+        e("behaviour", "follow_if_similar", "follow the top suggestion if its content is close to the probe's interests", &[("similarity_threshold", "0.2", "cosine threshold"), ("follow_prob", "0.3", "probability of a follow action per step")]),
+        e("metric", "flagged_share", "flagged share of a probe's impressions, overall and per surface", NONE),
+        e("metric", "flagged_impressions_<surface>", "flagged impressions per probe per step on a surface", NONE),
+        e("metric", "flagged_follows", "flagged accounts followed so far", NONE),
+        e("metric", "hops_to_flagged", "follow hops from the probe to the nearest flagged account", NONE),
+        e("metric", "profile_cosine", "cosine of the platform's estimated profile of the probe to the flagged centroid", NONE),
+        e("metric", "drifted", "share of probes whose flagged share, pooled over drift_window steps, reached drift_threshold", &[("drift_window", "5", "w, in steps"), ("drift_threshold", "0.5", "theta")]),
+        e("metric", "first_flagged_step", "per probe: first step with a flagged impression", NONE),
+    ]
+}

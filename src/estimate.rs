@@ -1,0 +1,128 @@
+//! Up-front estimates of a scenario's peak memory and run time, computed from the validated
+//! scenario alone (nothing is allocated), so `validate` can print them and `run` can refuse a
+//! scenario that cannot fit before it allocates anything.
+
+use crate::scenario::spec::PolicySpec;
+use crate::scenario::Scenario;
+use std::fmt;
+
+/// Estimated resources of a run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    /// Accounts per world.
+    pub accounts: u64,
+    /// Expected follow edges per world.
+    pub edges: u64,
+    /// Heap bytes of one world.
+    pub world_bytes: u64,
+    /// Worlds alive at once (one per busy thread, at most one per replicate).
+    pub concurrent_worlds: u64,
+    /// Estimated peak heap bytes of the run.
+    pub peak_bytes: u64,
+    /// Probe-steps simulated (probes x steps x replicates x arms).
+    pub probe_steps: u64,
+    /// Estimated wall-clock seconds on the given threads (rough: +-50%).
+    pub seconds: f64,
+}
+
+/// Bytes per account of a world apart from edges: two `dims`-vectors of f32 (content, latent
+/// interests), community, activity, popularity rank, hop count, flag, label, CSR offsets
+/// (out, in, tags, members) and tag entries.
+pub fn bytes_per_account(dims: u64, tags: u64) -> u64 {
+    2 * dims * 4 + 4 + 4 + 4 + 2 + 1 + 1 + 4 * 8 + tags * 4 * 2
+}
+
+/// Bytes per follow edge: one `u32` in the out-CSR and one in the in-CSR.
+pub const BYTES_PER_EDGE: u64 = 8;
+
+fn samples(policy: &PolicySpec) -> u64 {
+    match policy {
+        PolicySpec::CoFollow(c) => u64::from(c.samples),
+        PolicySpec::Hybrid(h) => h.components.iter().map(|c| samples(&c.policy)).sum(),
+        _ => 0,
+    }
+}
+
+impl Estimate {
+    /// Estimates a run of `scenario` on `threads` threads.
+    pub fn of(scenario: &Scenario, threads: usize) -> Self {
+        let spec = scenario.spec();
+        let w = &spec.world;
+        let accounts = w.accounts.unwrap_or(0);
+        let flagged = scenario.flagged_size(accounts);
+        let degree = w.graph.mean_degree;
+        let edges = ((accounts.saturating_sub(flagged)) as f64 * degree
+            + flagged as f64 * degree * w.graph.flagged_degree_factor) as u64;
+        let world_bytes = accounts
+            * bytes_per_account(u64::from(w.dims), u64::from(w.terms.tags_per_account))
+            + edges * BYTES_PER_EDGE;
+        let concurrent_worlds = (threads as u64).min(u64::from(spec.replicates)).max(1);
+        let probes: u64 = spec.probes.iter().map(|p| u64::from(p.count)).sum();
+        let arms = spec.arms.len() as u64;
+        // Generation briefly holds the edge chunks twice and the propensities.
+        let generation_extra = edges * 4 + accounts * 8;
+        let probe_bytes =
+            probes * (64 * u64::from(w.dims) + 4 * u64::from(spec.steps) + 4096) * arms;
+        let peak_bytes = concurrent_worlds * (world_bytes + generation_extra + probe_bytes);
+        let probe_steps = probes * u64::from(spec.steps) * u64::from(spec.replicates) * arms;
+        let s = &spec.surfaces;
+        let work: u64 = [&s.search, &s.suggested_accounts, &s.feed, &s.explore]
+            .iter()
+            .filter(|x| x.enabled)
+            .map(|x| u64::from(x.pool) + samples(&x.policy))
+            .sum();
+        // Calibrated on the quickstart (2-core machine): ~5 us per probe-step plus ~0.1 us per
+        // candidate or sampled path, and ~0.1 us per generated edge.
+        let per_probe_step = 5e-6 + 1e-7 * work as f64;
+        let seconds = (probe_steps as f64 * per_probe_step
+            + u64::from(spec.replicates) as f64 * (edges as f64 * 1e-7 + accounts as f64 * 1e-6))
+            / threads.max(1) as f64;
+        Self {
+            accounts,
+            edges,
+            world_bytes,
+            concurrent_worlds,
+            peak_bytes,
+            probe_steps,
+            seconds,
+        }
+    }
+}
+
+/// Memory available to a new process, from `/proc/meminfo` (`None` where unknown).
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+fn human(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b >= 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2} GiB", b / (1024.0 * 1024.0 * 1024.0))
+    } else {
+        format!("{:.1} MiB", b / (1024.0 * 1024.0))
+    }
+}
+
+impl fmt::Display for Estimate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} accounts and ~{} edges per world ({} each; {} B per account + {} B per edge); \
+             peak memory ~{} ({} world(s) at once); {} probe-steps, ~{:.0} s",
+            self.accounts,
+            self.edges,
+            human(self.world_bytes),
+            (self.world_bytes - self.edges * BYTES_PER_EDGE)
+                .checked_div(self.accounts)
+                .unwrap_or(0),
+            BYTES_PER_EDGE,
+            human(self.peak_bytes),
+            self.concurrent_worlds,
+            self.probe_steps,
+            self.seconds
+        )
+    }
+}

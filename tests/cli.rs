@@ -1,0 +1,223 @@
+//! End-to-end tests that drive the built `driftlab` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn driftlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_driftlab"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("driftlab-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A valid small scenario; `edit` rewrites one line to break it.
+const BASE: &str = r#"name = "bad"
+seed = 3
+steps = 5
+replicates = 1
+
+[world]
+accounts = 400
+benign_communities = 2
+
+[surfaces.search]
+policy = { kind = "popularity" }
+pool = 10
+slate = 5
+
+[[probes]]
+count = 3
+follow_prob = 0.5
+
+[[arms]]
+name = "baseline"
+"#;
+
+/// Writes BASE with `from` replaced by `to`, runs it, and checks the refusal: exit code 2, one
+/// message naming the file, the line and the key, no panic and no results directory.
+fn refused(tag: &str, from: &str, to: &str, line: usize, needles: &[&str]) -> String {
+    assert!(BASE.contains(from), "test set-up: `{from}` not in BASE");
+    let dir = temp_dir(tag);
+    let file = dir.join("scenario.toml");
+    std::fs::write(&file, BASE.replacen(from, to, 1)).unwrap();
+    let out_dir = dir.join("results");
+    let out = driftlab(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{tag}: stderr was {stderr}");
+    assert!(!stderr.contains("panicked"), "{tag}: {stderr}");
+    assert!(
+        stderr.contains("scenario.toml"),
+        "{tag}: no file name in {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(":{line}")),
+        "{tag}: no line {line} in {stderr}"
+    );
+    for n in needles {
+        assert!(stderr.contains(n), "{tag}: `{n}` missing from {stderr}");
+    }
+    assert_eq!(
+        stderr.trim().lines().count(),
+        1,
+        "{tag}: one message expected: {stderr}"
+    );
+    assert!(
+        !out_dir.exists(),
+        "{tag}: a results directory was left behind"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    stderr
+}
+
+#[test]
+fn misspelt_key_names_line_key_and_suggestion() {
+    refused(
+        "typo",
+        "benign_communities = 2",
+        "benign_comunities = 2",
+        8,
+        &["benign_comunities", "benign_communities"],
+    );
+}
+
+#[test]
+fn wrong_type_is_refused() {
+    refused(
+        "type",
+        "accounts = 400",
+        "accounts = \"many\"",
+        7,
+        &["accounts"],
+    );
+}
+
+#[test]
+fn probability_out_of_range_is_refused() {
+    refused(
+        "prob",
+        "follow_prob = 0.5",
+        "follow_prob = 1.5",
+        17,
+        &["follow_prob", "1"],
+    );
+}
+
+#[test]
+fn zero_accounts_is_refused() {
+    refused("zero", "accounts = 400", "accounts = 0", 7, &["accounts"]);
+}
+
+#[test]
+fn flagged_cluster_larger_than_world_is_refused() {
+    refused(
+        "flagged",
+        "benign_communities = 2",
+        "benign_communities = 2\nflagged_accounts = 5000",
+        9,
+        &["flagged_accounts"],
+    );
+}
+
+#[test]
+fn slate_larger_than_pool_is_refused() {
+    refused("slate", "slate = 5", "slate = 12", 13, &["slate", "pool"]);
+}
+
+#[test]
+fn unknown_policy_kind_gets_a_suggestion() {
+    refused(
+        "kind",
+        "kind = \"popularity\"",
+        "kind = \"popularty\"",
+        11,
+        &["popularty", "popularity"],
+    );
+}
+
+#[test]
+fn missing_scenario_file_is_an_input_error() {
+    let out = driftlab(&["run", "no/such/file.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/file.toml"));
+}
+
+#[test]
+fn run_writes_every_output_file() {
+    let dir = temp_dir("run");
+    let out = driftlab(&[
+        "run",
+        "scenarios/smoke.toml",
+        "--out",
+        dir.to_str().unwrap(),
+        "--replicates",
+        "1",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let res = dir.join("smoke");
+    let read = |f: &str| std::fs::read_to_string(res.join(f)).unwrap();
+    let steps = read("steps.csv");
+    assert!(steps.starts_with("arm,replicate,step,impressions,flagged_share,"));
+    assert_eq!(
+        steps.lines().count(),
+        1 + 2 * 30,
+        "2 arms x 1 replicate x 30 steps"
+    );
+    let probes = read("probes.csv");
+    assert!(probes.starts_with("arm,replicate,probe,"));
+    assert_eq!(probes.lines().count(), 1 + 2 * 30, "2 arms x 30 probes");
+    let manifest: serde_json::Value = serde_json::from_str(&read("manifest.json")).unwrap();
+    assert_eq!(manifest["seed"], 1);
+    assert_eq!(manifest["replicates"], 1);
+    assert!(manifest["scenario_hash"].as_str().unwrap().len() >= 8);
+    assert!(manifest["wall_seconds"].as_f64().is_some());
+    assert_eq!(manifest["resolved_scenario"]["world"]["accounts"], 1500);
+    let summary = read("summary.md");
+    assert!(summary.contains("| baseline |") && summary.contains("| both |"));
+    // No temporary files are left behind.
+    for entry in std::fs::read_dir(&res).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        assert!(!name.starts_with('.'), "temporary file {name} left behind");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn validate_prints_the_resolved_scenario() {
+    let out = driftlab(&["validate", "scenarios/quickstart.toml"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("name = \"quickstart\""));
+    assert!(Path::new("scenarios/quickstart.toml").exists());
+}
+
+#[test]
+fn every_shipped_scenario_validates() {
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let out = driftlab(&["validate", path.to_str().unwrap()]);
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
