@@ -7,7 +7,7 @@
 use crate::ids::{AccountId, CommunityId, Step};
 use crate::mitigation::Mitigation;
 use crate::platform::{Labels, PlatformView};
-use crate::probe::{Probe, ProbeStep, ProbeStreams, SurfacePlan};
+use crate::probe::{Probe, ProbeStep, ProbeStreams, StepConfig, SurfacePlan};
 use crate::rng::{SeedTree, StreamId};
 use crate::scenario::spec::StartSpec;
 use crate::scenario::Scenario;
@@ -83,7 +83,8 @@ pub fn run_arm(
 ) -> Option<ArmRun> {
     let spec = scenario.spec();
     let tree = SeedTree::new(spec.seed);
-    let view = PlatformView::new(world, labels);
+    // Labels evolve within an arm (detections come due, users report), so each arm owns a copy.
+    let mut labels = labels.clone();
     let truth = world.truth();
     let benign = truth.communities_of(CommunityKind::Benign);
     let adjacent = truth.communities_of(CommunityKind::Adjacent);
@@ -110,20 +111,38 @@ pub fn run_arm(
             probes.push(Probe::new(world, group, g, starts, noise, window, streams));
         }
     }
-    let threshold = spec.metrics.drift_threshold;
+    let config = StepConfig {
+        drift_threshold: spec.metrics.drift_threshold,
+        report_prob: if spec.moderation.enabled {
+            spec.moderation.report_prob
+        } else {
+            0.0
+        },
+    };
     let mut records = vec![ProbeStep::default(); probes.len()];
     let mut steps = Vec::with_capacity(spec.steps as usize);
     for step in 1..=spec.steps {
         if cancel.load(Ordering::Relaxed) {
             return None;
         }
+        labels.advance(step);
+        if mitigation.needs_label_hops() {
+            labels.refresh_hops(world);
+        }
+        let view = PlatformView::new(world, &labels);
         probes
             .par_iter_mut()
             .zip(records.par_iter_mut())
             .for_each(|(probe, record)| {
                 let persona = &spec.probes[probe.group()];
-                *record = probe.step(step, persona, world, &view, surfaces, mitigation, threshold);
+                *record = probe.step(step, persona, world, &view, surfaces, mitigation, &config);
             });
+        // User reports feed the labels, applied serially in probe order.
+        for probe in &mut probes {
+            for a in probe.take_reports() {
+                labels.report(a, step, spec.moderation.report_delay);
+            }
+        }
         steps.push(reduce(step, &records, &probes));
     }
     let probes = probes

@@ -9,27 +9,81 @@ use crate::scenario::spec::ModerationSpec;
 use crate::world::World;
 use rand::RngExt;
 
-/// The platform's moderation labels: which accounts and terms its classifier flagged. They may
-/// be wrong in both directions; mitigations act on them, never on the ground truth.
+/// Step value meaning "never labelled".
+pub const NEVER: u32 = u32::MAX;
+
+/// The platform's moderation labels: which accounts and terms its classifier or its users
+/// flagged, and from which step. They may be wrong in both directions and late; mitigations act
+/// on them, never on the ground truth.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Labels {
-    accounts: Vec<bool>,
-    terms: Vec<bool>,
+    account_from: Vec<u32>,
+    term_from: Vec<u32>,
+    now: u32,
+    /// Label activations in step order, consumed as time advances.
+    schedule: Vec<(u32, u32)>,
+    next: usize,
+    hops: Vec<u16>,
+    hops_dirty: bool,
+}
+
+/// Draws the step of the first successful review: reviews at `delay`, `delay + interval`, ...
+/// up to `horizon`, each succeeding with probability `p` (one geometric draw).
+fn first_success(p: f64, delay: u32, interval: u32, horizon: u32, rng: &mut SimRng) -> u32 {
+    if p <= 0.0 || delay > horizon {
+        return NEVER;
+    }
+    let reviews = ((horizon - delay).checked_div(interval).map_or(0, u64::from)) + 1;
+    let k = if p >= 1.0 {
+        0
+    } else {
+        let u: f64 = rng.random();
+        ((1.0 - u).ln() / (1.0 - p).ln()).floor() as u64
+    };
+    if k >= reviews {
+        NEVER
+    } else {
+        delay + (k as u32) * interval
+    }
 }
 
 impl Labels {
-    /// No labels at all (a platform without moderation).
-    pub fn none(accounts: usize, terms: usize) -> Self {
+    fn from_steps(account_from: Vec<u32>, term_from: Vec<u32>) -> Self {
+        let mut schedule: Vec<(u32, u32)> = account_from
+            .iter()
+            .enumerate()
+            .filter(|(_, &s)| s != NEVER)
+            .map(|(a, &s)| (s, a as u32))
+            .collect();
+        schedule.sort_unstable();
+        let n = account_from.len();
         Self {
-            accounts: vec![false; accounts],
-            terms: vec![false; terms],
+            account_from,
+            term_from,
+            now: 0,
+            schedule,
+            next: 0,
+            hops: vec![crate::world::UNREACHABLE; n],
+            hops_dirty: true,
         }
     }
 
-    /// Labels drawn from a classifier with the given recall and false-positive rate. This is the
-    /// one place where ground truth turns into an observation.
-    pub fn classify(world: &World, spec: &ModerationSpec, rng: &mut SimRng) -> Self {
+    /// No labels at all (a platform without moderation).
+    pub fn none(accounts: usize, terms: usize) -> Self {
+        Self::from_steps(vec![NEVER; accounts], vec![NEVER; terms])
+    }
+
+    /// Labels drawn from the classifier of `spec` over a run of `horizon` steps: each account
+    /// and term is reviewed at `detection_delay` and every `review_interval` steps after; a
+    /// review labels a flagged account with probability `recall`, a benign one with
+    /// `false_positive_rate`, a flagged term with `term_recall`. This is the one place where
+    /// ground truth turns into an observation.
+    pub fn classify(world: &World, spec: &ModerationSpec, horizon: u32, rng: &mut SimRng) -> Self {
+        if !spec.enabled {
+            return Self::none(world.accounts(), world.terms());
+        }
         let truth = world.truth();
+        let (delay, every) = (spec.detection_delay, spec.review_interval);
         let accounts = (0..world.accounts() as u32)
             .map(|a| {
                 let p = if truth.is_flagged(AccountId(a)) {
@@ -37,44 +91,112 @@ impl Labels {
                 } else {
                     spec.false_positive_rate
                 };
-                rng.random_bool(p)
+                first_success(p, delay, every, horizon, rng)
             })
             .collect();
         let terms = (0..world.terms() as u32)
-            .map(|t| truth.is_flagged_term(TermId(t)) && rng.random_bool(spec.term_recall))
+            .map(|t| {
+                if truth.is_flagged_term(TermId(t)) {
+                    first_success(spec.term_recall, delay, every, horizon, rng)
+                } else {
+                    NEVER
+                }
+            })
             .collect();
-        Self { accounts, terms }
+        Self::from_steps(accounts, terms)
     }
 
-    /// Whether an account carries a label.
+    /// The step the labels are at.
+    pub fn now(&self) -> u32 {
+        self.now
+    }
+
+    /// Moves the labels to step `now` (labels whose step has come become active).
+    pub fn advance(&mut self, now: u32) {
+        self.now = now;
+        while self.next < self.schedule.len() && self.schedule[self.next].0 <= now {
+            self.next += 1;
+            self.hops_dirty = true;
+        }
+    }
+
+    /// A user report of account `a` at step `step`, labelling it `delay` steps later (unless it
+    /// is labelled earlier anyway).
+    pub fn report(&mut self, a: AccountId, step: u32, delay: u32) {
+        let at = step.saturating_add(delay);
+        if let Some(from) = self.account_from.get_mut(a.index()) {
+            if at < *from {
+                *from = at;
+                self.schedule.push((at, a.0));
+                self.schedule[self.next..].sort_unstable();
+            }
+        }
+    }
+
+    /// Whether an account carries a label now.
     #[inline]
     pub fn account(&self, a: AccountId) -> bool {
-        self.accounts.get(a.index()).copied().unwrap_or(false)
+        self.account_from
+            .get(a.index())
+            .is_some_and(|&s| s <= self.now)
     }
 
-    /// Whether a term carries a label.
+    /// The step from which an account is labelled, if it is labelled now.
+    #[inline]
+    pub fn labelled_since(&self, a: AccountId) -> Option<u32> {
+        self.account_from
+            .get(a.index())
+            .copied()
+            .filter(|&s| s <= self.now)
+    }
+
+    /// Whether a term carries a label now.
     #[inline]
     pub fn term(&self, t: TermId) -> bool {
-        self.terms.get(t.index()).copied().unwrap_or(false)
+        self.term_from
+            .get(t.index())
+            .is_some_and(|&s| s <= self.now)
     }
 
-    /// Sets the label of an account (for tests and custom moderation models).
+    /// Sets the label of an account from step 0 (for tests and custom moderation models).
     pub fn set_account(&mut self, a: AccountId, labelled: bool) {
-        if let Some(l) = self.accounts.get_mut(a.index()) {
-            *l = labelled;
+        if let Some(l) = self.account_from.get_mut(a.index()) {
+            *l = if labelled { 0 } else { NEVER };
+            self.hops_dirty = true;
         }
     }
 
-    /// Sets the label of a term.
+    /// Sets the label of a term from step 0.
     pub fn set_term(&mut self, t: TermId, labelled: bool) {
-        if let Some(l) = self.terms.get_mut(t.index()) {
-            *l = labelled;
+        if let Some(l) = self.term_from.get_mut(t.index()) {
+            *l = if labelled { 0 } else { NEVER };
         }
     }
 
-    /// Number of labelled accounts.
+    /// Number of accounts labelled now.
     pub fn labelled_accounts(&self) -> usize {
-        self.accounts.iter().filter(|&&l| l).count()
+        self.account_from.iter().filter(|&&s| s <= self.now).count()
+    }
+
+    /// Recomputes follow hops to the nearest labelled account if labels changed (breadth-first
+    /// search over in-edges). Needed by `graph_distance_guard`.
+    pub fn refresh_hops(&mut self, world: &World) {
+        if !self.hops_dirty {
+            return;
+        }
+        let now = self.now;
+        let labelled: Vec<bool> = self.account_from.iter().map(|&s| s <= now).collect();
+        self.hops = crate::world::hops_to(world.graph(), &labelled);
+        self.hops_dirty = false;
+    }
+
+    /// Follow hops from `a` to the nearest labelled account (as of the last refresh).
+    #[inline]
+    pub fn hops_to_labelled(&self, a: AccountId) -> u16 {
+        self.hops
+            .get(a.index())
+            .copied()
+            .unwrap_or(crate::world::UNREACHABLE)
     }
 }
 

@@ -17,7 +17,7 @@
 //! loop parallel across probes and identical for any thread count.
 
 use crate::ids::{AccountId, CommunityId, Step, TermId};
-use crate::mitigation::{Mitigation, Slate};
+use crate::mitigation::{Mitigation, MitigationCtx, Slate};
 use crate::platform::{PlatformView, Viewer};
 use crate::policy::{serve, Policy, Request, Scratch, Surface};
 use crate::rng::SimRng;
@@ -53,6 +53,16 @@ pub struct SurfacePlan<'a> {
     pub slate: usize,
 }
 
+/// Per-run settings a probe step needs.
+#[derive(Clone, Copy, Debug)]
+pub struct StepConfig {
+    /// Pooled flagged share that counts as drifted.
+    pub drift_threshold: f64,
+    /// Probability that an impression of a flagged account is reported (0: no reports, and no
+    /// random draws for them).
+    pub report_prob: f64,
+}
+
 /// The random streams of one probe.
 pub struct ProbeStreams {
     /// Persona and behaviour draws.
@@ -80,6 +90,7 @@ pub struct Probe {
     min_hops: u16,
     flagged_follows: u32,
     window: Vec<(u32, u32)>,
+    reports: Vec<AccountId>,
     /// First step with a flagged impression.
     pub first_flagged_step: Option<Step>,
     /// First step at which the probe followed a flagged account.
@@ -158,6 +169,7 @@ impl Probe {
             min_hops,
             flagged_follows,
             window: vec![(0, 0); window.max(1)],
+            reports: Vec::new(),
             first_flagged_step: None,
             first_flagged_follow_step: (flagged_follows > 0).then_some(0),
             drift_step: None,
@@ -189,7 +201,7 @@ impl Probe {
         view: &PlatformView<'_>,
         surfaces: &[SurfacePlan<'_>],
         mitigation: &dyn Mitigation,
-        drift_threshold: f64,
+        config: &StepConfig,
     ) -> ProbeStep {
         let truth = world.truth();
         let query = self.choose_query(spec, view);
@@ -223,12 +235,25 @@ impl Probe {
             let shown = self.slate.items();
             record.impressions[s] = shown.len().min(u16::MAX as usize) as u16;
             record.flagged[s] = shown.iter().filter(|c| truth.is_flagged(c.account)).count() as u16;
+            if config.report_prob > 0.0 {
+                for c in shown.iter().filter(|c| truth.is_flagged(c.account)) {
+                    if self.streams.behaviour.random_bool(config.report_prob) {
+                        self.reports.push(c.account);
+                    }
+                }
+            }
             self.engage(spec, view);
             if plan.surface == Surface::SuggestedAccounts {
-                self.maybe_follow(step, spec, world);
+                let ctx = MitigationCtx {
+                    view,
+                    surface: plan.surface,
+                    query: None,
+                    slate_size: plan.slate,
+                };
+                self.maybe_follow(step, spec, world, mitigation, &ctx);
             }
         }
-        self.record(step, &mut record, drift_threshold);
+        self.record(step, &mut record, config.drift_threshold);
         record.cosine = dot(&self.estimate, truth.flagged_centroid());
         record
     }
@@ -281,7 +306,19 @@ impl Probe {
         self.last_engaged = Some(account);
     }
 
-    fn maybe_follow(&mut self, step: Step, spec: &ProbeGroupSpec, world: &World) {
+    /// Reports made since the last call, in the order made.
+    pub fn take_reports(&mut self) -> std::vec::Drain<'_, AccountId> {
+        self.reports.drain(..)
+    }
+
+    fn maybe_follow(
+        &mut self,
+        step: Step,
+        spec: &ProbeGroupSpec,
+        world: &World,
+        mitigation: &dyn Mitigation,
+        ctx: &MitigationCtx<'_>,
+    ) {
         let rng = &mut self.streams.behaviour;
         let items = self.slate.items();
         if items.is_empty() || !rng.random_bool(spec.follow_prob) {
@@ -302,6 +339,11 @@ impl Probe {
         let Some(account) = pick else {
             return;
         };
+        // Friction and bans may stop the follow (a draw only when they apply).
+        let p = mitigation.follow_probability(ctx, account);
+        if p < 1.0 && !self.streams.mitigation.random_bool(p.max(0.0)) {
+            return;
+        }
         // Following an account already followed is a no-op on the graph but still the most
         // recent follow action (the uniform-followee walk moves on).
         self.last_followed = Some(account);

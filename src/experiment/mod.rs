@@ -203,7 +203,7 @@ fn run_replicate(shared: &Shared<'_>, sink: &dyn JobSink, replicate: u32) -> Res
     let world = shared.source.world(scenario, replicate);
     sink.world(replicate, &WorldStats::of(&world))?;
     let mut rng = SeedTree::new(spec.seed).stream(replicate, StreamId::Moderation);
-    let labels = Labels::classify(&world, &spec.moderation, &mut rng);
+    let labels = Labels::classify(&world, &spec.moderation, spec.steps, &mut rng);
     let plans = shared.surfaces.plans();
     arms.par_iter().try_for_each(|&a| {
         let stack = &shared.stacks[a];

@@ -4,11 +4,14 @@
 //! built-in and user mitigations alike. Mitigations act on the moderation labels of the
 //! [`PlatformView`], never on the ground truth.
 
-use crate::ids::TermId;
+use crate::ids::{AccountId, TermId};
 use crate::platform::PlatformView;
 use crate::policy::{Candidate, Surface};
 use crate::rng::SimRng;
 use crate::scenario::spec::MitigationSpec;
+
+mod catalogue;
+pub use catalogue::*;
 
 /// A ranked candidate list that can shrink or be reordered but never grow.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -52,6 +55,37 @@ impl Slate {
         self.items.sort_by(compare);
     }
 
+    /// Moves the candidates for which `to_back` is true (called once per candidate, in rank
+    /// order) behind the others, keeping the relative order of both groups.
+    pub fn move_to_back(&mut self, mut to_back: impl FnMut(&Candidate) -> bool) {
+        let (mut front, mut back): (Vec<Candidate>, Vec<Candidate>) = (Vec::new(), Vec::new());
+        for c in self.items.drain(..) {
+            if to_back(&c) {
+                back.push(c);
+            } else {
+                front.push(c);
+            }
+        }
+        front.extend(back);
+        self.items = front;
+    }
+
+    /// Puts the candidates in the order `order` (indices into the current order). Returns false
+    /// and leaves the slate unchanged unless `order` is a permutation.
+    pub fn reorder(&mut self, order: &[usize]) -> bool {
+        let n = self.items.len();
+        let mut seen = vec![false; n];
+        if order.len() != n
+            || !order
+                .iter()
+                .all(|&i| i < n && !std::mem::replace(&mut seen[i], true))
+        {
+            return false;
+        }
+        self.items = order.iter().map(|&i| self.items[i]).collect();
+        true
+    }
+
     /// Keeps the first `len` candidates.
     pub fn truncate(&mut self, len: usize) {
         self.items.truncate(len);
@@ -72,6 +106,8 @@ pub struct MitigationCtx<'a> {
     pub surface: Surface,
     /// The search term, on the search surface.
     pub query: Option<TermId>,
+    /// Items that will be shown (the slate is cut to this after the mitigations).
+    pub slate_size: usize,
 }
 
 /// A filter or re-ranker over a ranked slate.
@@ -81,38 +117,16 @@ pub trait Mitigation: Send + Sync {
 
     /// Removes or reorders candidates of `slate`.
     fn apply(&self, ctx: &MitigationCtx<'_>, slate: &mut Slate, rng: &mut SimRng);
-}
 
-/// A search for a labelled term returns nothing.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SuppressFlaggedSearch;
-
-impl Mitigation for SuppressFlaggedSearch {
-    fn name(&self) -> &str {
-        "suppress_flagged_search"
+    /// Probability that a follow of `account` goes through (friction); 1 by default.
+    fn follow_probability(&self, _ctx: &MitigationCtx<'_>, _account: AccountId) -> f64 {
+        1.0
     }
 
-    fn apply(&self, ctx: &MitigationCtx<'_>, slate: &mut Slate, _rng: &mut SimRng) {
-        if ctx.surface == Surface::Search && ctx.query.is_some_and(|t| ctx.view.labels().term(t)) {
-            slate.clear();
-        }
-    }
-}
-
-/// Labelled accounts are removed from suggested accounts (the rest of the pool moves up).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ExcludeFlaggedFromSuggestions;
-
-impl Mitigation for ExcludeFlaggedFromSuggestions {
-    fn name(&self) -> &str {
-        "exclude_flagged_from_suggestions"
-    }
-
-    fn apply(&self, ctx: &MitigationCtx<'_>, slate: &mut Slate, _rng: &mut SimRng) {
-        if ctx.surface == Surface::SuggestedAccounts {
-            let labels = ctx.view.labels();
-            slate.retain(|c| !labels.account(c.account));
-        }
+    /// Whether the mitigation reads [`crate::platform::Labels::hops_to_labelled`], which the
+    /// engine then keeps up to date.
+    fn needs_label_hops(&self) -> bool {
+        false
     }
 }
 
@@ -150,17 +164,16 @@ impl Mitigation for MitigationStack {
             m.apply(ctx, slate, rng);
         }
     }
-}
 
-impl MitigationSpec {
-    /// Builds the mitigation this spec describes.
-    pub fn build(&self) -> Box<dyn Mitigation> {
-        match self {
-            MitigationSpec::SuppressFlaggedSearch(_) => Box::new(SuppressFlaggedSearch),
-            MitigationSpec::ExcludeFlaggedFromSuggestions(_) => {
-                Box::new(ExcludeFlaggedFromSuggestions)
-            }
-        }
+    fn follow_probability(&self, ctx: &MitigationCtx<'_>, account: AccountId) -> f64 {
+        self.stack
+            .iter()
+            .map(|m| m.follow_probability(ctx, account))
+            .product()
+    }
+
+    fn needs_label_hops(&self) -> bool {
+        self.stack.iter().any(|m| m.needs_label_hops())
     }
 }
 
@@ -170,7 +183,7 @@ mod tests {
     use crate::ids::{AccountId, TermId};
     use crate::platform::Labels;
     use crate::rng::SeedTree;
-    use crate::scenario::spec::{EmptySpec, WorldSpec};
+    use crate::scenario::spec::WorldSpec;
     use proptest::prelude::*;
 
     fn world() -> crate::world::World {
@@ -184,9 +197,20 @@ mod tests {
     }
 
     fn all_specs() -> Vec<MitigationSpec> {
+        use crate::scenario::spec::*;
         vec![
-            MitigationSpec::SuppressFlaggedSearch(EmptySpec {}),
+            MitigationSpec::SuppressFlaggedSearch(SuppressSearchSpec::default()),
             MitigationSpec::ExcludeFlaggedFromSuggestions(EmptySpec {}),
+            MitigationSpec::DemoteFlagged(DemoteSpec::default()),
+            MitigationSpec::BanDetected(BanSpec::default()),
+            MitigationSpec::CofollowDampening(DampeningSpec::default()),
+            MitigationSpec::GraphDistanceGuard(GuardSpec::default()),
+            MitigationSpec::ExposureCap(ExposureCapSpec::default()),
+            MitigationSpec::DiversityInjection(DiversitySpec::default()),
+            MitigationSpec::Friction(FrictionSpec::default()),
+            MitigationSpec::SuppressFlaggedSearch(SuppressSearchSpec {
+                click_through: Some(0.5),
+            }),
         ]
     }
 
@@ -217,7 +241,7 @@ mod tests {
         fn stacks_only_remove_or_reorder_and_keep_their_order(
             accounts in proptest::collection::vec(0u32..300, 0..40),
             labelled in proptest::collection::vec(any::<bool>(), 300),
-            order in proptest::collection::vec(0usize..2, 0..4),
+            order in proptest::collection::vec(0usize..10, 0..5),
             surface in 0usize..4,
             query in 0u32..30,
             seed in any::<u64>(),
@@ -228,11 +252,13 @@ mod tests {
                 labels.set_account(AccountId(a as u32), *l);
             }
             labels.set_term(TermId(query % world.terms() as u32), labelled[0]);
+            labels.refresh_hops(&world);
             let view = PlatformView::new(&world, &labels);
             let ctx = MitigationCtx {
                 view: &view,
                 surface: Surface::ALL[surface],
                 query: Some(TermId(query % world.terms() as u32)),
+                slate_size: 5,
             };
             let specs: Vec<MitigationSpec> = order.iter().map(|&i| all_specs()[i].clone()).collect();
             let input: Vec<Candidate> = accounts
@@ -242,20 +268,26 @@ mod tests {
                 .collect();
             let mut slate = Slate { items: input.clone() };
             let mut rng = SeedTree::new(seed).stream(0, crate::rng::StreamId::Mitigation);
+            let first = rng.clone();
             MitigationStack::from_specs(&specs).apply(&ctx, &mut slate, &mut rng);
             prop_assert!(is_submultiset(&sorted(slate.items()), &sorted(&input)));
-            // The stack equals its mitigations applied one after another, in order.
+            // The stack equals its mitigations applied one after another, in order (same
+            // random numbers).
+            let mut rng = first;
             let mut one_by_one = Slate { items: input.clone() };
             for spec in &specs {
                 spec.build().apply(&ctx, &mut one_by_one, &mut rng);
             }
             prop_assert_eq!(&slate, &one_by_one);
-            // Label-based mitigations never fire without labels.
-            let none = Labels::none(world.accounts(), world.terms());
+            // Label-based mitigations never fire without labels (input ranked, as the
+            // pipeline delivers it).
+            let mut none = Labels::none(world.accounts(), world.terms());
+            none.refresh_hops(&world);
             let bare = PlatformView::new(&world, &none);
             let ctx = MitigationCtx { view: &bare, ..ctx };
+            let label_based: Vec<MitigationSpec> = specs.iter().filter(|s| s.uses_labels()).cloned().collect();
             let mut untouched = Slate { items: input.clone() };
-            MitigationStack::from_specs(&specs).apply(&ctx, &mut untouched, &mut rng);
+            MitigationStack::from_specs(&label_based).apply(&ctx, &mut untouched, &mut rng);
             prop_assert_eq!(untouched.items(), &input[..]);
         }
     }

@@ -238,6 +238,7 @@ pub fn serve(
         view,
         surface: request.surface,
         query: request.query,
+        slate_size: request.slate,
     };
     mitigation.apply(&ctx, slate, mitigation_rng);
     slate.truncate(request.slate);

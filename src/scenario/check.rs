@@ -215,6 +215,25 @@ pub(crate) fn check(spec: &ScenarioSpec, base_dir: &Path) -> Option<Problem> {
     c.prob("moderation.recall", m.recall);
     c.prob("moderation.false_positive_rate", m.false_positive_rate);
     c.prob("moderation.term_recall", m.term_recall);
+    c.prob("moderation.report_prob", m.report_prob);
+    c.ensure("moderation.detection_delay", m.detection_delay <= spec.steps, || {
+        format!(
+            "`moderation.detection_delay` = {} is longer than the horizon (`steps` = {}): nothing would ever be labelled",
+            m.detection_delay, spec.steps
+        )
+    });
+    c.range(
+        "moderation.review_interval",
+        m.review_interval,
+        0,
+        spec.steps.max(1),
+    );
+    c.range(
+        "moderation.report_delay",
+        m.report_delay,
+        0,
+        spec.steps.max(1),
+    );
 
     let s = &spec.surfaces;
     for (name, surface) in [
@@ -309,6 +328,45 @@ pub(crate) fn check(spec: &ScenarioSpec, base_dir: &Path) -> Option<Problem> {
     });
     for (i, arm) in spec.arms.iter().enumerate() {
         c.name(format!("arms[{i}].name"), &arm.name);
+        for (j, mitigation) in arm.mitigations.iter().enumerate() {
+            let k = format!("arms[{i}].mitigations[{j}]");
+            c.ensure(format!("{k}.kind"), spec.moderation.enabled || !mitigation.uses_labels(), || {
+                format!(
+                    "`{k}` = {} acts on moderation labels, but `moderation.enabled` is false: enable moderation or drop it",
+                    mitigation.kind()
+                )
+            });
+            match mitigation {
+                MitigationSpec::SuppressFlaggedSearch(s) => {
+                    if let Some(p) = s.click_through {
+                        c.prob(format!("{k}.click_through"), p);
+                    }
+                }
+                MitigationSpec::DemoteFlagged(d) => c.prob(format!("{k}.factor"), d.factor),
+                MitigationSpec::BanDetected(b) => {
+                    c.range(format!("{k}.delay"), b.delay, 0, spec.steps)
+                }
+                MitigationSpec::CofollowDampening(d) => {
+                    c.range(format!("{k}.strength"), d.strength, 0.0, 1000.0)
+                }
+                MitigationSpec::GraphDistanceGuard(g) => {
+                    c.range(format!("{k}.hops"), g.hops, 0, 10)
+                }
+                MitigationSpec::ExposureCap(e) => c.ensure(
+                    format!("{k}.max_share"),
+                    e.max_share > 0.0 && e.max_share <= 1.0,
+                    || {
+                        format!(
+                            "`{k}.max_share` = {} is out of range: expected 0 < share <= 1",
+                            e.max_share
+                        )
+                    },
+                ),
+                MitigationSpec::DiversityInjection(d) => c.prob(format!("{k}.share"), d.share),
+                MitigationSpec::Friction(f) => c.prob(format!("{k}.factor"), f.factor),
+                MitigationSpec::ExcludeFlaggedFromSuggestions(_) => {}
+            }
+        }
         if let Some(j) = spec.arms[..i].iter().position(|a| a.name == arm.name) {
             c.fail(
                 format!("arms[{i}].name"),

@@ -236,25 +236,44 @@ impl Default for TermsSpec {
     }
 }
 
-/// The platform's moderation classifier: labels drawn once per replicate from the ground truth
-/// with the given error rates. Mitigations act on these labels only.
+/// The platform's moderation: a classifier reviewing accounts and terms with error rates and
+/// a delay, re-reviewing periodically, plus user reports. Mitigations act on the resulting
+/// labels only; the ground truth is used only to draw them and to measure.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModerationSpec {
-    /// Probability that a flagged account is labelled (default 1.0).
+    /// Whether the platform moderates at all (default true). Without moderation there are no
+    /// labels, and label-based mitigations are refused.
+    pub enabled: bool,
+    /// Probability that a review labels a flagged account (default 1.0).
     pub recall: f64,
-    /// Probability that a benign account is labelled (default 0.0).
+    /// Probability that a review labels a benign account (default 0.0).
     pub false_positive_rate: f64,
-    /// Probability that a flagged term is labelled (default 1.0).
+    /// Probability that a review labels a flagged term (default 1.0).
     pub term_recall: f64,
+    /// Steps from an account or term becoming active to its first review (0 ..= steps;
+    /// default 0).
+    pub detection_delay: u32,
+    /// Steps between re-reviews of unlabelled accounts and terms (0 = never; default 0).
+    pub review_interval: u32,
+    /// Probability that a probe impression of a flagged account is reported by a user
+    /// (0 ..= 1; default 0).
+    pub report_prob: f64,
+    /// Steps from a report to the label (default 3).
+    pub report_delay: u32,
 }
 
 impl Default for ModerationSpec {
     fn default() -> Self {
         Self {
+            enabled: true,
             recall: 1.0,
             false_positive_rate: 0.0,
             term_recall: 1.0,
+            detection_delay: 0,
+            review_interval: 0,
+            report_prob: 0.0,
+            report_delay: 3,
         }
     }
 }
@@ -502,14 +521,138 @@ pub struct ArmSpec {
     pub mitigations: Vec<MitigationSpec>,
 }
 
-/// A built-in mitigation, selected by `kind`.
+/// A built-in mitigation, selected by `kind`. Every mitigation acts on moderation labels, never
+/// on the ground truth, and only removes or reorders candidates (`friction` acts on the follow
+/// decision instead).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MitigationSpec {
-    /// A search for a labelled term returns nothing.
-    SuppressFlaggedSearch(EmptySpec),
+    /// A search for a labelled term returns nothing (or, with `click_through`, a warning
+    /// interstitial that a share of users click through).
+    SuppressFlaggedSearch(SuppressSearchSpec),
     /// Labelled accounts are removed from suggested accounts.
     ExcludeFlaggedFromSuggestions(EmptySpec),
+    /// Labelled accounts' scores are multiplied by `factor` on every surface, then re-ranked.
+    DemoteFlagged(DemoteSpec),
+    /// Labelled accounts are removed from every surface `delay` steps after they are labelled.
+    BanDetected(BanSpec),
+    /// Suggested accounts lose score in proportion to the share of their followers that are
+    /// labelled, so one dense labelled cluster cannot dominate co-follow suggestions.
+    CofollowDampening(DampeningSpec),
+    /// No suggestion within `hops` follow hops of a labelled account.
+    GraphDistanceGuard(GuardSpec),
+    /// At most `max_share` of a slate from one content cluster (excess moves behind the cut).
+    ExposureCap(ExposureCapSpec),
+    /// A share of each slate's slots goes to unlabelled candidates from other clusters, drawn
+    /// at random from the pool.
+    DiversityInjection(DiversitySpec),
+    /// Following a labelled account succeeds only with probability `factor`.
+    Friction(FrictionSpec),
+}
+
+/// Parameters of `suppress_flagged_search`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SuppressSearchSpec {
+    /// With a warning interstitial instead of an empty result: the probability that the user
+    /// clicks through and sees the results (0 ..= 1; default: no interstitial, empty result).
+    pub click_through: Option<f64>,
+}
+
+/// Parameters of `demote_flagged`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoteSpec {
+    /// Score multiplier of labelled accounts (0 ..= 1; default 0.2). Negative scores are pushed
+    /// down by the same proportion.
+    pub factor: f64,
+}
+
+impl Default for DemoteSpec {
+    fn default() -> Self {
+        Self { factor: 0.2 }
+    }
+}
+
+/// Parameters of `ban_detected`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BanSpec {
+    /// Steps from label to removal (0 ..= steps; default 0).
+    pub delay: u32,
+}
+
+/// Parameters of `cofollow_dampening`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DampeningSpec {
+    /// Strength: a candidate whose followers are all labelled keeps `1 / (1 + strength)` of its
+    /// score (0 ..= 1000; default 10).
+    pub strength: f64,
+}
+
+impl Default for DampeningSpec {
+    fn default() -> Self {
+        Self { strength: 10.0 }
+    }
+}
+
+/// Parameters of `graph_distance_guard`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuardSpec {
+    /// Follow hops from a candidate to the nearest labelled account that exclude it (0 ..= 10;
+    /// default 1: labelled accounts and accounts that follow one).
+    pub hops: u32,
+}
+
+impl Default for GuardSpec {
+    fn default() -> Self {
+        Self { hops: 1 }
+    }
+}
+
+/// Parameters of `exposure_cap`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExposureCapSpec {
+    /// Largest share of a slate from one content cluster (0 < share <= 1; default 0.4).
+    pub max_share: f64,
+}
+
+impl Default for ExposureCapSpec {
+    fn default() -> Self {
+        Self { max_share: 0.4 }
+    }
+}
+
+/// Parameters of `diversity_injection`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiversitySpec {
+    /// Share of slate slots given to random unlabelled candidates of other clusters (0 ..= 1;
+    /// default 0.2).
+    pub share: f64,
+}
+
+impl Default for DiversitySpec {
+    fn default() -> Self {
+        Self { share: 0.2 }
+    }
+}
+
+/// Parameters of `friction`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct FrictionSpec {
+    /// Probability that a follow of a labelled account goes through (0 ..= 1; default 0.3).
+    pub factor: f64,
+}
+
+impl Default for FrictionSpec {
+    fn default() -> Self {
+        Self { factor: 0.3 }
+    }
 }
 
 impl MitigationSpec {
@@ -518,6 +661,13 @@ impl MitigationSpec {
         match self {
             Self::SuppressFlaggedSearch(_) => "suppress_flagged_search",
             Self::ExcludeFlaggedFromSuggestions(_) => "exclude_flagged_from_suggestions",
+            Self::DemoteFlagged(_) => "demote_flagged",
+            Self::BanDetected(_) => "ban_detected",
+            Self::CofollowDampening(_) => "cofollow_dampening",
+            Self::GraphDistanceGuard(_) => "graph_distance_guard",
+            Self::ExposureCap(_) => "exposure_cap",
+            Self::DiversityInjection(_) => "diversity_injection",
+            Self::Friction(_) => "friction",
         }
     }
 }

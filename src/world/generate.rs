@@ -364,7 +364,7 @@ fn tags(
 
 /// Multi-source breadth-first search over in-edges from the flagged accounts: the number of
 /// follow hops from each account to the nearest flagged account.
-fn hops_to(graph: &FollowGraph, flagged: &[bool]) -> Vec<u16> {
+pub(crate) fn hops_to(graph: &FollowGraph, flagged: &[bool]) -> Vec<u16> {
     let mut dist = vec![UNREACHABLE; flagged.len()];
     let mut queue = VecDeque::new();
     for (a, &f) in flagged.iter().enumerate() {

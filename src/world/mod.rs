@@ -16,6 +16,7 @@ use graph::{Csr, FollowGraph};
 use ndarray::Array2;
 
 pub use generate::generate;
+pub(crate) use generate::hops_to;
 pub use load::WorldError;
 
 /// The role of a community in the ground truth.
