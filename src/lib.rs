@@ -5,6 +5,7 @@
 //! terms". See the README for the model and the step loop.
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod catalog;
 pub mod engine;
 pub mod error;

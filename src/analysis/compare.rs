@@ -42,7 +42,13 @@ impl Comparison {
     /// A readable table of the differences.
     pub fn table(&self) -> String {
         let mut out = String::new();
-        let w = self.differences.iter().map(|d| d.what.len()).max().unwrap_or(4).max(4);
+        let w = self
+            .differences
+            .iter()
+            .map(|d| d.what.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
         let _ = writeln!(out, "{:<w$}  {:>28}  {:>28}", "what", "A", "B");
         for d in &self.differences {
             let _ = writeln!(out, "{:<w$}  {:>28}  {:>28}", d.what, d.a, d.b);
@@ -53,7 +59,11 @@ impl Comparison {
     fn check(&mut self, what: impl Into<String>, a: String, b: String) {
         self.checked += 1;
         if a != b {
-            self.differences.push(Difference { what: what.into(), a, b });
+            self.differences.push(Difference {
+                what: what.into(),
+                a,
+                b,
+            });
         }
     }
 }
@@ -71,14 +81,22 @@ pub fn compare_exact(a: &Path, b: &Path) -> Result<Comparison, ReportError> {
     let (ma, mb) = (read_manifest(a)?, read_manifest(b)?);
     let mut cmp = Comparison::default();
     for key in ["driftlab_version", "scenario_hash", "seed"] {
-        cmp.check(format!("manifest {key}"), ma[key].to_string(), mb[key].to_string());
+        cmp.check(
+            format!("manifest {key}"),
+            ma[key].to_string(),
+            mb[key].to_string(),
+        );
     }
     for file in ["steps.csv", "probes.csv"] {
         let (x, y) = (read(a, file)?, read(b, file)?);
         cmp.checked += 1;
         if x != y {
             let (lx, ly): (Vec<&str>, Vec<&str>) = (x.lines().collect(), y.lines().collect());
-            let line = lx.iter().zip(&ly).position(|(p, q)| p != q).unwrap_or(lx.len().min(ly.len()));
+            let line = lx
+                .iter()
+                .zip(&ly)
+                .position(|(p, q)| p != q)
+                .unwrap_or(lx.len().min(ly.len()));
             cmp.differences.push(Difference {
                 what: format!("{file} line {}", line + 1),
                 a: lx.get(line).unwrap_or(&"<end of file>").to_string(),
@@ -107,12 +125,21 @@ fn standard_error(e: &Estimate) -> f64 {
 
 /// Headline shares per arm within `tolerance`, or within sampling noise.
 pub fn compare_statistical(a: &Path, b: &Path, tolerance: f64) -> Result<Comparison, ReportError> {
-    let (sa, sb) = (summarize(&ResultTables::load(a)?), summarize(&ResultTables::load(b)?));
+    let (sa, sb) = (
+        summarize(&ResultTables::load(a)?),
+        summarize(&ResultTables::load(b)?),
+    );
     let mut cmp = Comparison::default();
     cmp.check(
         "arms",
-        sa.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(" "),
-        sb.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(" "),
+        sa.iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        sb.iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
     );
     for x in &sa {
         let Some(y) = sb.iter().find(|y| y.name == x.name) else {
@@ -120,7 +147,10 @@ pub fn compare_statistical(a: &Path, b: &Path, tolerance: f64) -> Result<Compari
         };
         for ((metric, ea), (_, eb)) in headline(x).iter().zip(headline(y)) {
             cmp.checked += 1;
-            let (va, vb) = (ea.estimate.unwrap_or(f64::NAN), eb.estimate.unwrap_or(f64::NAN));
+            let (va, vb) = (
+                ea.estimate.unwrap_or(f64::NAN),
+                eb.estimate.unwrap_or(f64::NAN),
+            );
             let diff = (va - vb).abs();
             let se = standard_error(ea).hypot(standard_error(&eb));
             let noise = se > 0.0 && diff / se < 3.29;

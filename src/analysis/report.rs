@@ -53,7 +53,9 @@ pub fn read_manifest(dir: &Path) -> Result<Value, ReportError> {
 
 fn pct(e: &Estimate) -> String {
     match (e.estimate, e.lower, e.upper) {
-        (Some(x), Some(l), Some(u)) => format!("{:.1}% [{:.1}, {:.1}]", 100.0 * x, 100.0 * l, 100.0 * u),
+        (Some(x), Some(l), Some(u)) => {
+            format!("{:.1}% [{:.1}, {:.1}]", 100.0 * x, 100.0 * l, 100.0 * u)
+        }
         (Some(x), _, _) => format!("{:.1}%", 100.0 * x),
         _ => "n/a".into(),
     }
@@ -97,7 +99,11 @@ fn curve(stats: &ArmStats, metric: &str) -> Vec<BandPoint> {
         .unwrap_or_default()
 }
 
-fn draw(dir: &Path, stats: &[ArmStats], horizon: u32) -> Result<Vec<(String, String)>, ReportError> {
+fn draw(
+    dir: &Path,
+    stats: &[ArmStats],
+    horizon: u32,
+) -> Result<Vec<(String, String)>, ReportError> {
     let mut figures = Vec::new();
     let drift: Vec<BandSeries> = stats
         .iter()
@@ -120,7 +126,12 @@ fn draw(dir: &Path, stats: &[ArmStats], horizon: u32) -> Result<Vec<(String, Str
     let survival: Vec<BandSeries> = stats
         .iter()
         .map(|s| {
-            let mut points = vec![BandPoint { x: 0.0, y: 1.0, lower: 1.0, upper: 1.0 }];
+            let mut points = vec![BandPoint {
+                x: 0.0,
+                y: 1.0,
+                lower: 1.0,
+                upper: 1.0,
+            }];
             points.extend(s.survival.iter().map(|p| BandPoint {
                 x: f64::from(p.step),
                 y: nan(p.value.estimate),
@@ -175,7 +186,10 @@ fn draw(dir: &Path, stats: &[ArmStats], horizon: u32) -> Result<Vec<(String, Str
             .iter()
             .map(|surface| {
                 let metric = format!("flagged_impressions_{}", surface.name());
-                let ys = curve(s, &metric).iter().map(|p| if p.y.is_finite() { p.y } else { 0.0 }).collect();
+                let ys = curve(s, &metric)
+                    .iter()
+                    .map(|p| if p.y.is_finite() { p.y } else { 0.0 })
+                    .collect();
                 (surface.name().to_string(), ys)
             })
             .collect();
@@ -225,8 +239,14 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
     write_atomic(&path, text.as_bytes()).map_err(io(path.clone()))?;
 
     let resolved = &manifest["resolved_scenario"];
-    let mut md = format!("# driftlab report: {}\n\n", manifest["scenario"].as_str().unwrap_or("?"));
-    if let Some(d) = resolved["description"].as_str().filter(|d| !d.trim().is_empty()) {
+    let mut md = format!(
+        "# driftlab report: {}\n\n",
+        manifest["scenario"].as_str().unwrap_or("?")
+    );
+    if let Some(d) = resolved["description"]
+        .as_str()
+        .filter(|d| !d.trim().is_empty())
+    {
         let _ = writeln!(md, "{}\n", d.trim());
     }
     let w = &manifest["world"];
@@ -265,7 +285,13 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
             })
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| "none".into());
-        let p = s.log_rank_p.map_or("".into(), |p| if p < 1e-4 { "< 0.0001".into() } else { format!("{p:.4}") });
+        let p = s.log_rank_p.map_or("".into(), |p| {
+            if p < 1e-4 {
+                "< 0.0001".into()
+            } else {
+                format!("{p:.4}")
+            }
+        });
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -275,14 +301,21 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
             pct(&s.mean_flagged_share),
             steps(&s.median_drift_step, horizon),
             pct(&s.drifted_share),
-            if i == 0 { "(reference)".into() } else { pct(&s.drift_reduction) },
+            if i == 0 {
+                "(reference)".into()
+            } else {
+                pct(&s.drift_reduction)
+            },
             p,
             num(&s.final_flagged_follows)
         );
     }
     md.push_str("\n## Plots\n\n");
     for (stem, caption) in &figures {
-        let _ = writeln!(md, "![{stem}]({stem}.png)\n\n{caption} (SVG: `{stem}.svg`)\n");
+        let _ = writeln!(
+            md,
+            "![{stem}]({stem}.png)\n\n{caption} (SVG: `{stem}.svg`)\n"
+        );
     }
     let _ = writeln!(
         md,

@@ -26,6 +26,19 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
+impl Estimate {
+    /// The same estimate with every bound clipped to `[lo, hi]` (for bounded quantities such as
+    /// shares, whose t intervals can overshoot with few replicates).
+    pub fn clamp(self, lo: f64, hi: f64) -> Self {
+        let c = |x: Option<f64>| x.map(|v| v.clamp(lo, hi));
+        Self {
+            estimate: c(self.estimate),
+            lower: c(self.lower),
+            upper: c(self.upper),
+        }
+    }
+}
+
 impl From<Interval> for Estimate {
     fn from(i: Interval) -> Self {
         Self {
@@ -129,7 +142,13 @@ fn drifted_by_replicate(tables: &ResultTables, arm: usize) -> Vec<f64> {
     }
     counts
         .into_iter()
-        .map(|(d, n)| if n == 0 { f64::NAN } else { d as f64 / n as f64 })
+        .map(|(d, n)| {
+            if n == 0 {
+                f64::NAN
+            } else {
+                d as f64 / n as f64
+            }
+        })
         .collect()
 }
 
@@ -142,7 +161,11 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
         .unwrap_or(0);
     let base_obs = observations(tables, 0);
     let base_drifted = drifted_by_replicate(tables, 0);
-    let base_share: Vec<f64> = tables.metric(0, flagged).iter().map(|r| row_mean(r)).collect();
+    let base_share: Vec<f64> = tables
+        .metric(0, flagged)
+        .iter()
+        .map(|r| row_mean(r))
+        .collect();
     (0..tables.arms.len())
         .map(|arm| {
             let obs = observations(tables, arm);
@@ -156,8 +179,11 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                     .map(|r| r.last().copied().unwrap_or(f64::NAN))
                     .collect()
             };
-            let share_by_rep: Vec<f64> =
-                tables.metric(arm, flagged).iter().map(|r| row_mean(r)).collect();
+            let share_by_rep: Vec<f64> = tables
+                .metric(arm, flagged)
+                .iter()
+                .map(|r| row_mean(r))
+                .collect();
             let drifted_by_rep = drifted_by_replicate(tables, arm);
             let diff = paired_difference_ci(&base_drifted, &drifted_by_rep, LEVEL);
             let base_mean = row_mean(&base_drifted);
@@ -180,9 +206,17 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                     let points = (0..tables.horizon() as usize)
                         .map(|t| {
                             let column: Vec<f64> = by_rep.iter().map(|r| r[t]).collect();
+                            let value: Estimate = mean_ci_t(&column, LEVEL).into();
+                            let bounded = name.contains("share")
+                                || *name == "drifted"
+                                || *name == "unreachable";
                             CurvePoint {
                                 step: t as u32 + 1,
-                                value: mean_ci_t(&column, LEVEL).into(),
+                                value: if bounded {
+                                    value.clamp(0.0, 1.0)
+                                } else {
+                                    value
+                                },
                             }
                         })
                         .collect();
@@ -206,8 +240,9 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
             ArmStats {
                 name: tables.arms[arm].clone(),
                 probes: obs.len(),
-                final_flagged_share: mean_ci_t(&last(flagged), LEVEL).into(),
-                mean_flagged_share: mean_ci_t(&share_by_rep, LEVEL).into(),
+                final_flagged_share: Estimate::from(mean_ci_t(&last(flagged), LEVEL))
+                    .clamp(0.0, 1.0),
+                mean_flagged_share: Estimate::from(mean_ci_t(&share_by_rep, LEVEL)).clamp(0.0, 1.0),
                 drifted_share: wilson_interval(drifted, obs.len(), LEVEL).into(),
                 median_drift_step: Estimate {
                     estimate: km.median(),
@@ -218,7 +253,8 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                 drifted_share_difference: diff.into(),
                 flagged_share_difference: paired_difference_ci(&base_share, &share_by_rep, LEVEL)
                     .into(),
-                drift_reduction: reduction.into(),
+                // A share cannot fall below zero, so the reduction cannot exceed 100%.
+                drift_reduction: Estimate::from(reduction).clamp(f64::NEG_INFINITY, 1.0),
                 log_rank_chi2: chi2,
                 log_rank_p: p,
                 curves,

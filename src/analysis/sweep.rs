@@ -21,14 +21,20 @@ fn numeric(v: &toml::Value, fallback: usize) -> f64 {
 
 fn cell(e: &Estimate) -> String {
     match (e.estimate, e.lower, e.upper) {
-        (Some(x), Some(l), Some(u)) => format!("{:.1}% [{:.1}, {:.1}]", 100.0 * x, 100.0 * l, 100.0 * u),
+        (Some(x), Some(l), Some(u)) => {
+            format!("{:.1}% [{:.1}, {:.1}]", 100.0 * x, 100.0 * l, 100.0 * u)
+        }
         (Some(x), _, _) => format!("{:.1}%", 100.0 * x),
         _ => "n/a".into(),
     }
 }
 
 /// Writes `sweep.json`, `sweep.md` and one plot per swept parameter into `dir`.
-pub fn write_sweep_summary(dir: &Path, name: &str, points: &[(GridPoint, Vec<ArmStats>)]) -> Result<(), ReportError> {
+pub fn write_sweep_summary(
+    dir: &Path,
+    name: &str,
+    points: &[(GridPoint, Vec<ArmStats>)],
+) -> Result<(), ReportError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ReportError::Io { path, source }
@@ -55,8 +61,10 @@ pub fn write_sweep_summary(dir: &Path, name: &str, points: &[(GridPoint, Vec<Arm
         })
         .collect();
     let path = dir.join("sweep.json");
-    let text = serde_json::to_string_pretty(&json!({ "scenario": name, "parameters": params, "points": json_points }))
-        .unwrap_or_default()
+    let text = serde_json::to_string_pretty(
+        &json!({ "scenario": name, "parameters": params, "points": json_points }),
+    )
+    .unwrap_or_default()
         + "\n";
     write_atomic(&path, text.as_bytes()).map_err(io(&path))?;
 
@@ -64,7 +72,10 @@ pub fn write_sweep_summary(dir: &Path, name: &str, points: &[(GridPoint, Vec<Arm
     md.push_str("| point | parameters | arm | probes drifted | flagged share, all steps | median time-to-drift |\n|---|---|---|---:|---:|---:|\n");
     for (p, arms) in points {
         for a in arms {
-            let median = a.median_drift_step.estimate.map_or("not reached".into(), |m| format!("{m:.0}"));
+            let median = a
+                .median_drift_step
+                .estimate
+                .map_or("not reached".into(), |m| format!("{m:.0}"));
             let _ = writeln!(
                 md,
                 "| [{0}]({0}/summary.md) | {1} | {2} | {3} | {4} | {5} |",

@@ -84,7 +84,9 @@ fn parse_opt(s: &str) -> Result<Option<u32>, String> {
     if s.is_empty() {
         Ok(None)
     } else {
-        s.parse().map(Some).map_err(|_| format!("`{s}` is not a step"))
+        s.parse()
+            .map(Some)
+            .map_err(|_| format!("`{s}` is not a step"))
     }
 }
 
@@ -122,18 +124,28 @@ impl ResultTables {
             };
             let f: Vec<&str> = line.split(',').collect();
             if f.len() != 3 + STEP_METRICS.len() {
-                return Err(err(format!("expected {} fields, found {}", 3 + STEP_METRICS.len(), f.len())));
+                return Err(err(format!(
+                    "expected {} fields, found {}",
+                    3 + STEP_METRICS.len(),
+                    f.len()
+                )));
             }
             let mut values = [f64::NAN; STEP_METRICS.len()];
             for (v, s) in values.iter_mut().zip(&f[3..]) {
                 if !s.is_empty() {
-                    *v = s.parse().map_err(|_| err(format!("`{s}` is not a number")))?;
+                    *v = s
+                        .parse()
+                        .map_err(|_| err(format!("`{s}` is not a number")))?;
                 }
             }
             step_rows.push(StepRecord {
                 arm: intern(f[0]),
-                replicate: f[1].parse().map_err(|_| err(format!("bad replicate `{}`", f[1])))?,
-                step: f[2].parse().map_err(|_| err(format!("bad step `{}`", f[2])))?,
+                replicate: f[1]
+                    .parse()
+                    .map_err(|_| err(format!("bad replicate `{}`", f[1])))?,
+                step: f[2]
+                    .parse()
+                    .map_err(|_| err(format!("bad step `{}`", f[2])))?,
                 values,
             });
         }
@@ -149,7 +161,10 @@ impl ResultTables {
             if f.len() != 9 {
                 return Err(err(format!("expected 9 fields, found {}", f.len())));
             }
-            let int = |s: &str| s.parse::<u32>().map_err(|_| err(format!("`{s}` is not an integer")));
+            let int = |s: &str| {
+                s.parse::<u32>()
+                    .map_err(|_| err(format!("`{s}` is not an integer")))
+            };
             probe_rows.push(ProbeRecord {
                 arm: intern(f[0]),
                 replicate: int(f[1])?,
@@ -170,7 +185,11 @@ impl ResultTables {
 
     /// Number of replicates (largest replicate index + 1).
     pub fn replicates(&self) -> usize {
-        self.steps.iter().map(|r| r.replicate as usize + 1).max().unwrap_or(0)
+        self.steps
+            .iter()
+            .map(|r| r.replicate as usize + 1)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Number of steps (largest step).
@@ -194,7 +213,8 @@ mod tests {
 
     #[test]
     fn parses_and_reports_line_numbers() {
-        let steps = "h\na,0,1,1,0.5,,,,,0,0,0,0,0,1,0,0.1,0\nb,0,1,1,0.25,,,,,0,0,0,0,0,1,0,0.1,0\n";
+        let steps =
+            "h\na,0,1,1,0.5,,,,,0,0,0,0,0,1,0,0.1,0\nb,0,1,1,0.25,,,,,0,0,0,0,0,1,0,0.1,0\n";
         let probes = "h\na,0,0,p,3,2,,5,0\nb,0,0,p,3,,,10,1\n";
         let t = ResultTables::parse(steps, probes, Path::new("x")).unwrap();
         assert_eq!(t.arms, vec!["a", "b"]);

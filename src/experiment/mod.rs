@@ -8,7 +8,6 @@
 
 pub mod output;
 pub mod parts;
-pub mod summary;
 pub mod sweep;
 
 use crate::engine::{run_arm, ArmRun};

@@ -3,7 +3,6 @@
 //! renamed into place, so a reader never sees half a file. Nothing here depends on wall time
 //! except the manifest, so the CSVs and the summary are byte-identical across reruns.
 
-use super::summary::{summarize, ArmSummary};
 use super::ExperimentResult;
 use crate::engine::ArmRun;
 use crate::policy::Surface;
@@ -12,7 +11,7 @@ use crate::scenario::Scenario;
 use serde_json::json;
 use std::fmt::Write as _;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Facts about the run that are not part of the results.
 #[derive(Clone, Debug)]
@@ -185,131 +184,4 @@ pub fn probes_csv(scenario: &Scenario, result: &ExperimentResult) -> String {
         }
     }
     out
-}
-
-fn pct(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.1}%", 100.0 * x)
-    } else {
-        "n/a".into()
-    }
-}
-
-/// `summary.md`: the scenario in one paragraph and one row per arm.
-pub fn summary_md(scenario: &Scenario, result: &ExperimentResult, arms: &[ArmSummary]) -> String {
-    let spec = scenario.spec();
-    let probes: u32 = spec.probes.iter().map(|p| p.count).sum();
-    let w = &result.world;
-    let mut out = format!("# driftlab summary: {}\n\n", spec.name);
-    if !spec.description.trim().is_empty() {
-        let _ = writeln!(out, "{}\n", spec.description.trim());
-    }
-    let _ = writeln!(
-        out,
-        "{} replicates x {} steps, {} probes per replicate; world of {} accounts, {} follow edges, \
-         a flagged cluster of {} accounts. A probe has drifted when the flagged share of its \
-         impressions, pooled over {} steps, reaches {}.\n",
-        spec.replicates,
-        spec.steps,
-        probes,
-        w.accounts,
-        w.edges,
-        w.flagged_accounts,
-        spec.metrics.drift_window,
-        spec.metrics.drift_threshold
-    );
-    out.push_str(
-        "| arm | mitigations | flagged share, last step | flagged share, all steps | median time-to-drift | probes drifted | drift reduction vs first arm | flagged follows, last step |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|\n",
-    );
-    for (s, arm) in arms.iter().zip(&spec.arms) {
-        let mitigations = if arm.mitigations.is_empty() {
-            "none".to_string()
-        } else {
-            arm.mitigations
-                .iter()
-                .map(|m| m.kind())
-                .collect::<Vec<_>>()
-                .join(" + ")
-        };
-        let median = s
-            .median_drift_step
-            .map_or(format!("> {}", spec.steps), |m| m.to_string());
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.2} |",
-            s.name,
-            mitigations,
-            pct(s.final_flagged_share),
-            pct(s.mean_flagged_share),
-            median,
-            pct(s.drifted_share),
-            pct(s.drift_reduction),
-            s.final_flagged_follows
-        );
-    }
-    let _ = writeln!(
-        out,
-        "\nScenario `{}` (hash `{}`, seed {}), driftlab {}. Per-step metrics: `steps.csv`; per-probe \
-         outcomes: `probes.csv`; run facts: `manifest.json`.",
-        spec.name,
-        scenario.hash(),
-        spec.seed,
-        env!("CARGO_PKG_VERSION")
-    );
-    out
-}
-
-/// Writes all result files to `<out>/<scenario name>/` and returns that directory. The
-/// directory is only created here, after the run succeeded.
-pub fn write_results(
-    out: &Path,
-    scenario: &Scenario,
-    result: &ExperimentResult,
-    meta: &RunMeta,
-) -> io::Result<PathBuf> {
-    let spec = scenario.spec();
-    let dir = out.join(&spec.name);
-    std::fs::create_dir_all(&dir)?;
-    let arms = summarize(result);
-    let resolved: serde_json::Value = serde_json::to_value(spec).map_err(io::Error::other)?;
-    let manifest = json!({
-        "driftlab_version": env!("CARGO_PKG_VERSION"),
-        "scenario": spec.name,
-        "scenario_origin": scenario.origin(),
-        "scenario_hash": scenario.hash(),
-        "seed": spec.seed,
-        "replicates": spec.replicates,
-        "steps": spec.steps,
-        "threads": meta.threads,
-        "wall_seconds": meta.wall_seconds,
-        "command": meta.command,
-        "rng": "ChaCha8 (rand_chacha), seed tree per (replicate, subsystem, agent)",
-        "arms": spec.arms.iter().map(|a| json!({
-            "name": a.name,
-            "mitigations": a.mitigations.iter().map(|m| m.kind()).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-        "world": result.world,
-        "summary": arms,
-        "resolved_scenario": resolved,
-    });
-    let manifest = serde_json::to_string_pretty(&manifest).map_err(io::Error::other)?;
-    write_atomic(&dir.join("steps.csv"), steps_csv(result).as_bytes())?;
-    write_atomic(
-        &dir.join("probes.csv"),
-        probes_csv(scenario, result).as_bytes(),
-    )?;
-    write_atomic(
-        &dir.join("scenario.resolved.toml"),
-        scenario.resolved_toml().as_bytes(),
-    )?;
-    write_atomic(
-        &dir.join("summary.md"),
-        summary_md(scenario, result, &arms).as_bytes(),
-    )?;
-    write_atomic(
-        &dir.join("manifest.json"),
-        format!("{manifest}\n").as_bytes(),
-    )?;
-    Ok(dir)
 }

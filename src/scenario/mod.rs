@@ -2,14 +2,20 @@
 //! quickstart) is parsed into the serde types of [`spec`], command-line overrides are applied,
 //! and every value is validated; the engine only ever receives a [`Scenario`].
 //!
-//! Errors name the file, the line, the key and the valid range, or the nearest valid key for a
-//! misspelt one: `scenario.toml:8:1: `world.benign_comunities`: unknown key, did you mean
-//! `benign_communities`?`.
+//! Errors are one line naming the file, the line, the key and the valid range, or the nearest
+//! valid key for a misspelt one:
+//!
+//! ```text
+//! scenario.toml:8:1: `world.benign_comunities`: unknown key `benign_comunities`, did you mean `benign_communities`?
+//! scenario.toml:7:12: `world.accounts`: expected an integer, found the string "many"
+//! scenario.toml:13: `surfaces.feed.slate` = 12 is larger than the pool (`surfaces.feed.pool` = 10): ...
+//! command line: `--replicates` = 0 is out of range: expected 1 ..= 100000
+//! ```
 
-mod check;
 mod locate;
 pub mod set;
 pub mod spec;
+mod validate;
 
 pub use spec::*;
 
@@ -23,11 +29,14 @@ pub struct Overrides {
     pub seed: Option<u64>,
     /// `--replicates`.
     pub replicates: Option<u32>,
-    /// `--set KEY=VALUE` assignments, in order.
+    /// `--set KEY=VALUE` assignments, in order (see [`set`]).
     pub sets: Vec<String>,
 }
 
-/// Why a scenario was refused. Displays as one line naming where the problem is.
+/// Why a scenario was refused. Displays as one line naming where the problem is:
+/// `{file}:{line}:{column}: `{key}`: {message}[, did you mean `{suggestion}`?]` for a parse
+/// error, `{file}:{line}: {message}` for an invalid value written in the file, `{file}: ...`
+/// for a default value, and `command line: ...` for an override.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ScenarioError {
@@ -42,9 +51,9 @@ pub enum ScenarioError {
     Parse {
         /// File (or "command line").
         file: String,
-        /// 1-based line (0 when unknown).
+        /// 1-based line (0 when unknown, e.g. for a `--set` override).
         line: usize,
-        /// 1-based column.
+        /// 1-based column (0 when unknown).
         column: usize,
         /// Key path, e.g. `world.graph.mean_degree` (empty for a syntax error).
         key: String,
@@ -59,11 +68,20 @@ pub enum ScenarioError {
         file: String,
         /// 1-based line of the key, when it is written in the file.
         line: Option<usize>,
-        /// Key path.
+        /// Key path (or the option, e.g. `--replicates`).
         key: String,
         /// What is wrong, with the valid range.
         message: String,
     },
+}
+
+/// "`key`: " unless the message already names the key or the override.
+fn key_prefix(f: &mut fmt::Formatter<'_>, key: &str, message: &str) -> fmt::Result {
+    if key.is_empty() || message.contains(&format!("`{key}`")) || message.starts_with("--") {
+        Ok(())
+    } else {
+        write!(f, "`{key}`: ")
+    }
 }
 
 impl fmt::Display for ScenarioError {
@@ -80,15 +98,17 @@ impl fmt::Display for ScenarioError {
                 message,
                 suggestion,
             } => {
-                write!(f, "{file}:{line}:{column}: ")?;
-                if !key.is_empty() {
-                    write!(f, "`{key}`: ")?;
+                match (line, column) {
+                    (0, _) => write!(f, "{file}: ")?,
+                    (l, 0) => write!(f, "{file}:{l}: ")?,
+                    (l, c) => write!(f, "{file}:{l}:{c}: ")?,
                 }
+                key_prefix(f, key, message)?;
                 write!(f, "{message}")?;
-                if let Some(s) = suggestion {
-                    write!(f, ", did you mean `{s}`?")?;
+                match suggestion {
+                    Some(s) => write!(f, ", did you mean `{s}`?"),
+                    None => Ok(()),
                 }
-                Ok(())
             }
             Self::Invalid {
                 file,
@@ -100,9 +120,7 @@ impl fmt::Display for ScenarioError {
                     Some(l) => write!(f, "{file}:{l}: ")?,
                     None => write!(f, "{file}: ")?,
                 }
-                if !message.contains(&format!("`{key}`")) {
-                    write!(f, "`{key}`: ")?;
-                }
+                key_prefix(f, key, message)?;
                 write!(f, "{message}")
             }
         }
@@ -124,11 +142,15 @@ pub struct Scenario {
     spec: ScenarioSpec,
     origin: String,
     base_dir: PathBuf,
+    resolved: String,
     hash: String,
 }
 
 /// The quickstart scenario, embedded in the binary.
 const QUICKSTART: &str = include_str!("../../scenarios/quickstart.toml");
+
+/// Where overrides are blamed.
+const COMMAND_LINE: &str = "command line";
 
 /// FNV-1a, 64 bits: a stable hash with no dependency.
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -137,20 +159,158 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Turns a toml error into a located parse error.
-fn parse_error(text: &str, file: &str, key: String, err: &toml::de::Error) -> ScenarioError {
-    let (line, column) = err
-        .span()
-        .map_or((0, 0), |s| locate::line_col(text, s.start));
-    let message = err.message().trim().to_string();
-    let suggestion = locate::suggestion(&message).map(|(_, s)| s);
-    let message = match message.strip_prefix("unknown field") {
-        Some(rest) if suggestion.is_some() => {
-            format!("unknown key{}", rest.split(',').next().unwrap_or(""))
-        }
-        Some(rest) => format!("unknown key{rest}"),
-        None => message,
+/// The words between backticks in a serde message.
+fn ticked(message: &str) -> Vec<&str> {
+    message.split('`').skip(1).step_by(2).collect()
+}
+
+/// `a`, `b`, `c`.
+fn listed(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+    quoted.join(", ")
+}
+
+/// What serde found, in words: `string "x"` -> `the string "x"`.
+fn found(what: &str) -> String {
+    let literal = |prefix: &str| {
+        what.strip_prefix(prefix)
+            .map(|rest| rest.trim_matches('`').to_string())
     };
+    if let Some(s) = what.strip_prefix("string ") {
+        format!("the string {s}")
+    } else if let Some(n) = literal("integer ") {
+        format!("the integer {n}")
+    } else if let Some(n) = literal("floating point ") {
+        format!("the number {n}")
+    } else if let Some(b) = literal("boolean ") {
+        format!("the boolean {b}")
+    } else {
+        match what {
+            "sequence" => "an array".into(),
+            "map" => "a table".into(),
+            other => other.into(),
+        }
+    }
+}
+
+/// What serde expected, in words: `u32` -> `an integer` (with its range for a bad value).
+fn expected(what: &str, bad_value: bool) -> String {
+    let max = match what {
+        "u8" => Some(u64::from(u8::MAX)),
+        "u16" => Some(u64::from(u16::MAX)),
+        "u32" => Some(u64::from(u32::MAX)),
+        "u64" => Some(u64::MAX),
+        _ => None,
+    };
+    match (what, max) {
+        (_, Some(max)) if bad_value => format!("an integer in 0 ..= {max}"),
+        (_, Some(_)) | ("i8" | "i16" | "i32" | "i64", _) => "an integer".into(),
+        ("f32" | "f64", _) => "a number".into(),
+        ("a string" | "path string", _) => "a string".into(),
+        ("a boolean", _) => "true or false".into(),
+        ("a sequence", _) => "an array".into(),
+        ("a map", _) => "a table".into(),
+        (w, _) if w.starts_with("struct ") => "a table".into(),
+        (w, _) if w.starts_with("internally tagged enum") => "a table with a `kind`".into(),
+        (w, _) => w.into(),
+    }
+}
+
+/// Rewrites a serde or toml message for people and finds the nearest valid word for an unknown
+/// key or variant. `key` is the path of the offending value.
+fn describe(raw: &str, key: &str) -> (String, Option<String>) {
+    let words = ticked(raw);
+    let unknown = |what: &str| -> (String, Option<String>) {
+        let word = words.first().copied().unwrap_or_default();
+        let candidates = if raw.contains(", expected") {
+            words.get(1..).unwrap_or_default()
+        } else {
+            &[]
+        };
+        let suggestion = locate::nearest(word, candidates).map(str::to_string);
+        let message = match (suggestion.is_some(), candidates.is_empty()) {
+            (true, _) => format!("unknown {what} `{word}`"),
+            (false, false) => format!(
+                "unknown {what} `{word}`: expected one of {}",
+                listed(candidates)
+            ),
+            (false, true) => format!("unknown {what} `{word}`: this table takes no other keys"),
+        };
+        (message, suggestion)
+    };
+    if raw.starts_with("unknown field `") {
+        return unknown("key");
+    }
+    if raw.starts_with("unknown variant `") {
+        return unknown(if last_key(key) == "kind" {
+            "kind"
+        } else {
+            "value"
+        });
+    }
+    if raw == "wanted string or table" {
+        return ("expected a string".into(), None);
+    }
+    if let Some(field) = raw.strip_prefix("missing field ") {
+        return (format!("missing key {field}"), None);
+    }
+    for (prefix, bad_value) in [("invalid type: ", false), ("invalid value: ", true)] {
+        if let Some((what, exp)) = raw
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.rsplit_once(", expected "))
+        {
+            let message = format!(
+                "expected {}, found {}",
+                expected(exp, bad_value),
+                found(what)
+            );
+            return (message, None);
+        }
+    }
+    (raw.to_string(), None)
+}
+
+/// The last key of a path (`a.b[2].c` -> `c`).
+fn last_key(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or_default()
+}
+
+/// Turns a toml or serde error found in `text` into a located parse error.
+fn parse_error(text: &str, file: &str, key: String, err: &toml::de::Error) -> ScenarioError {
+    let raw = err.message().trim();
+    let span = err.span();
+    let (mut line, mut column) = span
+        .clone()
+        .map_or((0, 0), |s| locate::line_col(text, s.start));
+    // Inside an internally tagged table (`policy = { kind = ..., ... }`) serde reports an
+    // unknown key, or an unknown kind of a nested policy, at the table: find the key itself.
+    let word = ticked(raw).first().copied().unwrap_or_default();
+    let wanted = if raw.starts_with("unknown field `") && last_key(&key) != word {
+        Some((word, None))
+    } else if raw.starts_with("unknown variant `") && last_key(&key) != "kind" {
+        Some(("kind", Some(word)))
+    } else {
+        None
+    };
+    let mut key = key;
+    if let Some((inner, l, c)) =
+        wanted.and_then(|(name, value)| locate::key_inside(text, &key, name, value))
+    {
+        key = if key.is_empty() {
+            inner
+        } else {
+            format!("{key}.{inner}")
+        };
+        (line, column) = (l, c);
+    }
+    let (mut message, suggestion) = describe(raw, &key);
+    if raw == "duplicate key" {
+        if let Some(name) = span.and_then(|s| text.get(s)).map(str::trim) {
+            if !name.is_empty() && name.len() <= 64 && !name.contains('\n') {
+                message = format!("duplicate key `{name}`");
+            }
+        }
+    }
     ScenarioError::Parse {
         file: file.to_string(),
         line,
@@ -161,19 +321,82 @@ fn parse_error(text: &str, file: &str, key: String, err: &toml::de::Error) -> Sc
     }
 }
 
-/// Deserialises with the key path of any error.
+/// serde_path_to_error's path as a key (`.` is the root).
+fn key_of(path: &serde_path_to_error::Path) -> String {
+    let key = path.to_string();
+    if key == "." {
+        String::new()
+    } else {
+        key
+    }
+}
+
+/// Deserialises the file with the key path of any error.
 fn deserialize(text: &str, file: &str) -> Result<ScenarioSpec, ScenarioError> {
     let de =
         toml::Deserializer::parse(text).map_err(|e| parse_error(text, file, String::new(), &e))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let key = e.path().to_string();
-        let key = if key == "." { String::new() } else { key };
+        let key = key_of(e.path());
         parse_error(text, file, key, e.inner())
     })
 }
 
+/// The `--set` assignment that touched `key` (the last one wins), if any.
+fn blame<'a>(sets: &'a [String], key: &str) -> Option<&'a str> {
+    let inside =
+        |a: &str, b: &str| a == b || a.strip_prefix(b).is_some_and(|r| r.starts_with(['.', '[']));
+    sets.iter()
+        .rev()
+        .find(|s| {
+            let k = s.split_once('=').map_or(s.as_str(), |(k, _)| k).trim();
+            !k.is_empty() && (inside(key, k) || inside(k, key))
+        })
+        .map(String::as_str)
+}
+
+/// `--set SET: ` or `--set: ` when no single assignment is to blame.
+fn set_prefix(set: Option<&str>) -> String {
+    set.map_or("--set: ".into(), |s| format!("--set {s}: "))
+}
+
+/// Applies the `--set` assignments to the file's scenario with every default filled in (so a
+/// default can be changed without writing its whole table) and deserialises the result.
+fn apply_sets(
+    spec: &ScenarioSpec,
+    origin: &str,
+    sets: &[String],
+) -> Result<ScenarioSpec, ScenarioError> {
+    let mut table = toml::Table::try_from(spec).map_err(|e| ScenarioError::Invalid {
+        file: origin.to_string(),
+        line: None,
+        key: String::new(),
+        message: format!("the scenario cannot be written as TOML: {e}"),
+    })?;
+    set::apply_sets(&mut table, sets).map_err(|e| {
+        let key = e.assignment.split_once('=').map_or("", |(k, _)| k).trim();
+        ScenarioError::Invalid {
+            file: COMMAND_LINE.into(),
+            line: None,
+            key: key.to_string(),
+            message: e.to_string(),
+        }
+    })?;
+    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let key = key_of(e.path());
+        let (message, suggestion) = describe(e.inner().message().trim(), &key);
+        ScenarioError::Parse {
+            file: COMMAND_LINE.into(),
+            line: 0,
+            column: 0,
+            message: format!("{}{message}", set_prefix(blame(sets, &key))),
+            key,
+            suggestion,
+        }
+    })
+}
+
 impl Scenario {
-    /// Reads and validates a scenario file.
+    /// Reads and validates a scenario file; import paths resolve against its directory.
     pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
         let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
             path: path.to_path_buf(),
@@ -186,7 +409,7 @@ impl Scenario {
         Self::from_toml_str(&text, &path.display().to_string(), base, overrides)
     }
 
-    /// The embedded quickstart scenario.
+    /// The embedded quickstart scenario (`scenarios/quickstart.toml`).
     pub fn quickstart(overrides: &Overrides) -> Result<Scenario, ScenarioError> {
         Self::from_toml_str(
             QUICKSTART,
@@ -196,8 +419,8 @@ impl Scenario {
         )
     }
 
-    /// Parses and validates TOML text; `origin` names it in errors; relative import paths
-    /// resolve against `base_dir`.
+    /// Parses and validates TOML text; `origin` names it in errors (a path or
+    /// `<embedded quickstart>`); relative import paths resolve against `base_dir`.
     pub fn from_toml_str(
         text: &str,
         origin: &str,
@@ -206,36 +429,8 @@ impl Scenario {
     ) -> Result<Scenario, ScenarioError> {
         // The file alone first, so its own mistakes are reported at their lines.
         let mut spec = deserialize(text, origin)?;
-        let set_keys: Vec<String> = overrides
-            .sets
-            .iter()
-            .filter_map(|s| s.split_once('=').map(|(k, _)| k.trim().to_string()))
-            .collect();
         if !overrides.sets.is_empty() {
-            let cmd = "command line (--set)";
-            let mut table: toml::Table = text
-                .parse()
-                .map_err(|e| parse_error(text, origin, String::new(), &e))?;
-            set::apply_sets(&mut table, &overrides.sets).map_err(|e| ScenarioError::Invalid {
-                file: cmd.into(),
-                line: None,
-                key: e.assignment.clone(),
-                message: e.to_string(),
-            })?;
-            let value = toml::Value::Table(table);
-            spec = serde_path_to_error::deserialize(value).map_err(|e| {
-                let key = e.path().to_string();
-                let message = e.inner().to_string().trim().to_string();
-                let suggestion = locate::suggestion(&message).map(|(_, s)| s);
-                ScenarioError::Parse {
-                    file: cmd.into(),
-                    line: 0,
-                    column: 0,
-                    key,
-                    message,
-                    suggestion,
-                }
-            })?;
+            spec = apply_sets(&spec, origin, &overrides.sets)?;
         }
         if let Some(seed) = overrides.seed {
             spec.seed = seed;
@@ -243,33 +438,39 @@ impl Scenario {
         if let Some(r) = overrides.replicates {
             spec.replicates = r;
         }
-        if let Some((key, message)) = check::check(&spec, base_dir) {
-            let from_cli = (key == "replicates" && overrides.replicates.is_some())
-                || set_keys.iter().any(|k| {
-                    key == *k
-                        || key.starts_with(&format!("{k}."))
-                        || k.starts_with(&format!("{key}."))
-                });
-            let (file, line) = if from_cli {
-                let flag = if key == "replicates" {
-                    "--replicates"
-                } else {
-                    "--set"
-                };
-                (format!("command line ({flag})"), None)
+        if let Some((key, message)) = validate::check(&spec, base_dir) {
+            return Err(if key == "replicates" && overrides.replicates.is_some() {
+                ScenarioError::Invalid {
+                    file: COMMAND_LINE.into(),
+                    line: None,
+                    key: "--replicates".into(),
+                    message: message.replace("`replicates`", "`--replicates`"),
+                }
+            } else if let Some(set) = blame(&overrides.sets, &key) {
+                ScenarioError::Invalid {
+                    file: COMMAND_LINE.into(),
+                    line: None,
+                    message: format!("{}{message}", set_prefix(Some(set))),
+                    key,
+                }
             } else {
-                (origin.to_string(), locate::line_of(text, &key))
-            };
-            return Err(ScenarioError::Invalid {
-                file,
-                line,
-                key,
-                message,
+                ScenarioError::Invalid {
+                    file: origin.to_string(),
+                    line: locate::line_of(text, &key),
+                    key,
+                    message,
+                }
             });
         }
-        let resolved = toml::to_string(&spec).unwrap_or_default();
+        let resolved = toml::to_string(&spec).map_err(|e| ScenarioError::Invalid {
+            file: origin.to_string(),
+            line: None,
+            key: String::new(),
+            message: format!("the resolved scenario cannot be written as TOML: {e}"),
+        })?;
         Ok(Scenario {
             hash: format!("{:016x}", fnv1a(resolved.as_bytes())),
+            resolved,
             spec,
             origin: origin.to_string(),
             base_dir: base_dir.to_path_buf(),
@@ -291,17 +492,18 @@ impl Scenario {
         &self.base_dir
     }
 
-    /// Stable 16-hex-digit hash of the resolved scenario (overrides included).
+    /// Stable 16-hex-digit FNV-1a 64 hash of [`Scenario::resolved_toml`] (overrides included).
     pub fn hash(&self) -> &str {
         &self.hash
     }
 
     /// The resolved scenario as TOML, every default filled in.
     pub fn resolved_toml(&self) -> String {
-        toml::to_string(&self.spec).unwrap_or_default()
+        self.resolved.clone()
     }
 
-    /// Size of the flagged cluster in a world of `accounts` accounts.
+    /// Size of the flagged cluster in a world of `accounts` accounts: `flagged_accounts`, or
+    /// `flagged_fraction` (default 0.01) of the accounts rounded, at least 1.
     pub fn flagged_size(&self, accounts: u64) -> u64 {
         let w = &self.spec.world;
         w.flagged_accounts.unwrap_or_else(|| {
@@ -324,7 +526,21 @@ mod tests {
     }
 
     fn message(text: &str) -> String {
-        load(text).unwrap_err().to_string()
+        match load(text) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    fn with_feed(policy: &str, pool: u32, slate: u32) -> String {
+        format!("{MINIMAL}[surfaces.feed]\npolicy = {policy}\npool = {pool}\nslate = {slate}\n")
+    }
+
+    fn overridden(o: &Overrides) -> String {
+        match Scenario::from_toml_str(MINIMAL, "t.toml", Path::new("."), o) {
+            Ok(_) => panic!("accepted {o:?}"),
+            Err(e) => e.to_string(),
+        }
     }
 
     #[test]
@@ -333,55 +549,174 @@ mod tests {
         let again = load(&s.resolved_toml()).unwrap();
         assert_eq!(s.spec(), again.spec());
         assert_eq!(s.hash(), again.hash());
-        assert_eq!(s.hash().len(), 16);
-        let other = load(&MINIMAL.replace("seed = 1", "seed = 2")).unwrap();
-        assert_ne!(s.hash(), other.hash());
+        assert_eq!(s.flagged_size(2000), 20);
+        assert_eq!(s.origin(), "t.toml");
     }
 
     #[test]
-    fn misspelt_key_gets_line_key_and_suggestion() {
-        let m = message(&MINIMAL.replace("accounts = 2000", "acounts = 2000"));
+    fn hash_is_stable_and_tracks_values() {
+        let a = load(MINIMAL).unwrap();
+        let b = load(MINIMAL).unwrap();
+        assert_eq!(a.hash(), b.hash());
+        assert_eq!(a.hash().len(), 16);
+        assert!(a.hash().chars().all(|c| c.is_ascii_hexdigit()));
+        let other = load(&MINIMAL.replace("accounts = 2000", "accounts = 2001")).unwrap();
+        assert_ne!(a.hash(), other.hash());
+        let o = Overrides {
+            seed: Some(2),
+            ..Overrides::default()
+        };
+        let seeded = Scenario::from_toml_str(MINIMAL, "t.toml", Path::new("."), &o).unwrap();
+        assert_ne!(a.hash(), seeded.hash());
+    }
+
+    #[test]
+    fn misspelt_key_gets_file_line_key_and_suggestion() {
+        assert_eq!(
+            message(&MINIMAL.replace("accounts = 2000", "acounts = 2000")),
+            "t.toml:4:1: `world.acounts`: unknown key `acounts`, did you mean `accounts`?"
+        );
+        let m = message(&MINIMAL.replace("[world]", "[wrld]"));
+        assert!(m.starts_with("t.toml:3:2: unknown key `wrld`"), "{m}");
+        assert!(m.ends_with("did you mean `world`?"), "{m}");
+        let m = message(&format!("{MINIMAL}zzz = 1\n"));
         assert!(
-            m.starts_with("t.toml:4:1: `world.acounts`: unknown key"),
+            m.contains("unknown key `zzz`: expected one of `name`"),
             "{m}"
         );
-        assert!(m.ends_with("did you mean `accounts`?"), "{m}");
     }
 
     #[test]
-    fn nested_policy_typo_points_at_its_line() {
-        let m = message(&format!("{MINIMAL}[surfaces.feed]\npolicy = {{ kind = \"co_follow\", sampels = 3 }}\npool = 5\nslate = 2\n"));
-        assert!(m.contains("t.toml:8:"), "{m}");
-        assert!(m.contains("samples"), "{m}");
-        let m = message(&format!(
-            "{MINIMAL}[surfaces.feed]\npolicy = {{ kind = \"co_folow\" }}\npool = 5\nslate = 2\n"
-        ));
-        assert!(m.contains("did you mean `co_follow`?"), "{m}");
-    }
-
-    #[test]
-    fn wrong_type_and_ranges() {
-        assert!(message(&MINIMAL.replace("2000", "\"many\"")).contains("t.toml:4:"));
-        let m = message(&MINIMAL.replace("2000", "0"));
+    fn wrong_type_reads_well() {
+        assert_eq!(
+            message(&MINIMAL.replace("2000", "\"many\"")),
+            "t.toml:4:12: `world.accounts`: expected an integer, found the string \"many\""
+        );
+        assert_eq!(
+            message(&MINIMAL.replace("seed = 1", "seed = -1")),
+            "t.toml:2:8: `seed`: expected an integer in 0 ..= 18446744073709551615, found the \
+             integer -1"
+        );
+        let m = message(&MINIMAL.replace("[[arms]]", "[arms]"));
         assert!(
-            m.contains("t.toml:4:") && m.contains("2 ..= 50000000"),
+            m.contains("`arms`: expected an array, found a table"),
             "{m}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_have_a_line_and_column() {
+        let m = message("name = \"t\"\nseed = 1\n[world\n");
+        assert!(m.starts_with("t.toml:3:"), "{m}");
+        let m = message(&format!("{MINIMAL}[world]\n"));
+        assert!(
+            m.starts_with("t.toml:7:") && m.contains("duplicate key"),
+            "{m}"
+        );
+        // Odd bytes anywhere never panic.
+        for text in [
+            "é = ",
+            "a = \"😀",
+            "\u{0}",
+            "[[",
+            "x = 1e999999",
+            "=\n=",
+            "a.b.c = [{",
+        ] {
+            assert!(load(text).is_err());
+        }
+    }
+
+    #[test]
+    fn out_of_range_values_point_at_their_line() {
+        assert_eq!(
+            message(&MINIMAL.replace("2000", "0")),
+            "t.toml:4: `world.accounts` = 0 is out of range: expected 2 ..= 50000000"
         );
         let m = message(&format!("{MINIMAL}[moderation]\nrecall = 1.5\n"));
-        assert!(m.contains("t.toml:8:") && m.contains("probability"), "{m}");
+        assert_eq!(
+            m,
+            "t.toml:8: `moderation.recall` = 1.5 is not a probability: expected 0 ..= 1"
+        );
         let m = message(&MINIMAL.replace(
             "accounts = 2000",
             "accounts = 2000\nflagged_accounts = 5000",
         ));
         assert!(
-            m.contains("t.toml:5:") && m.contains("smaller than the world"),
+            m.starts_with("t.toml:5: `world.flagged_accounts`: the flagged cluster (5000")
+                && m.contains("larger than the world"),
             "{m}"
         );
-        let m = message(&format!(
-            "{MINIMAL}[surfaces.feed]\npolicy = {{ kind = \"random\" }}\npool = 10\nslate = 12\n"
+        let m = message(&with_feed("{ kind = \"random\" }", 10, 12));
+        assert!(
+            m.starts_with("t.toml:10: `surfaces.feed.slate` = 12 is larger than the pool (`surfaces.feed.pool` = 10)"),
+            "{m}"
+        );
+        // A default that does not fit the rest has no line.
+        let m = message(&MINIMAL.replace(
+            "accounts = 2000",
+            "accounts = 2000\nadjacent_communities = 0",
+        ));
+        assert!(m.starts_with("t.toml: `probes[0].start`"), "{m}");
+    }
+
+    #[test]
+    fn policies_inside_inline_tables() {
+        assert_eq!(
+            message(&with_feed("{ kind = \"co_folow\" }", 5, 2)),
+            "t.toml:8:19: `surfaces.feed.policy.kind`: unknown kind `co_folow`, did you mean \
+             `co_follow`?"
+        );
+        assert_eq!(
+            message(&with_feed("{ kind = \"co_follow\", sampels = 3 }", 5, 2)),
+            "t.toml:8:32: `surfaces.feed.policy.sampels`: unknown key `sampels`, did you mean \
+             `samples`?"
+        );
+        let hybrid = "{ kind = \"hybrid\", components = [\n  { weight = 1, policy = { kind = \"co_follow\", sampels = 3 } },\n] }";
+        let m = message(&with_feed(hybrid, 5, 2));
+        assert!(
+            m.starts_with("t.toml:9:48: `surfaces.feed.policy.components[0].policy.sampels`"),
+            "{m}"
+        );
+        let m = message(&with_feed(
+            &hybrid.replace("\"co_follow\"", "\"co_folow\""),
+            5,
+            2,
         ));
         assert!(
-            m.contains("t.toml:10:") && m.contains("larger than the pool"),
+            m.starts_with("t.toml:9:28: `surfaces.feed.policy.components[0].policy.kind`: unknown kind `co_folow`"),
+            "{m}"
+        );
+        let m = message(&with_feed("{ kind = \"random\", samples = 3 }", 5, 2));
+        assert!(
+            m.contains("unknown key `samples`: this table takes no other keys"),
+            "{m}"
+        );
+        let m = message(&with_feed(
+            "{ kind = \"co_follow\", samples = \"x\" }",
+            5,
+            2,
+        ));
+        assert!(
+            m.starts_with("t.toml:8:") && m.contains("expected an integer"),
+            "{m}"
+        );
+        let m = message(&with_feed("{ kind = \"hybrid\", components = [{ weight = 1, policy = { kind = \"hybrid\", components = [] } }] }", 5, 2));
+        assert!(
+            m.starts_with("t.toml:8: `surfaces.feed.policy.components[0].policy.kind`"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn imports_are_checked() {
+        let m = message(
+            "name = \"t\"\nseed = 1\n[world.import]\nedges = \"no/such/edges.txt\"\nlabels = \"l\"\nflagged_community = 1\n[[arms]]\nname = \"a\"\n"
+        );
+        assert!(
+            m.starts_with(
+                "t.toml:4: `world.import.edges`: file ./no/such/edges.txt does not exist"
+            ),
             "{m}"
         );
     }
@@ -392,42 +727,58 @@ mod tests {
             replicates: Some(0),
             ..Overrides::default()
         };
-        let m = Scenario::from_toml_str(MINIMAL, "t.toml", Path::new("."), &o)
-            .unwrap_err()
-            .to_string();
-        assert!(m.starts_with("command line (--replicates)"), "{m}");
-        let o = Overrides {
-            sets: vec!["world.accounts=1".into()],
-            ..Overrides::default()
-        };
-        let m = Scenario::from_toml_str(MINIMAL, "t.toml", Path::new("."), &o)
-            .unwrap_err()
-            .to_string();
-        assert!(m.starts_with("command line (--set)"), "{m}");
-        let o = Overrides {
-            sets: vec!["world.acounts=5".into()],
-            ..Overrides::default()
-        };
-        let m = Scenario::from_toml_str(MINIMAL, "t.toml", Path::new("."), &o)
-            .unwrap_err()
-            .to_string();
-        assert!(m.contains("did you mean `accounts`?"), "{m}");
-        let o = Overrides {
-            sets: vec!["world.accounts=5000".into()],
+        assert_eq!(
+            overridden(&o),
+            "command line: `--replicates` = 0 is out of range: expected 1 ..= 100000"
+        );
+        let set = |s: &str| Overrides {
+            sets: vec![s.into()],
             ..Overrides::default()
         };
         assert_eq!(
-            Scenario::from_toml_str(MINIMAL, "t.toml", Path::new("."), &o)
-                .unwrap()
-                .spec()
-                .world
-                .accounts,
-            Some(5000)
+            overridden(&set("world.accounts=1")),
+            "command line: --set world.accounts=1: `world.accounts` = 1 is out of range: \
+             expected 2 ..= 50000000"
         );
+        assert_eq!(
+            overridden(&set("world.acounts=5")),
+            "command line: --set world.acounts=5: unknown key `acounts`, did you mean `accounts`?"
+        );
+        assert!(overridden(&set("a..b=1")).starts_with("command line: --set a..b=1:"));
+        let ok = Scenario::from_toml_str(
+            MINIMAL,
+            "t.toml",
+            Path::new("."),
+            &set("world.accounts=5000"),
+        )
+        .unwrap();
+        assert_eq!(ok.spec().world.accounts, Some(5000));
+        // Defaults can be changed without writing their whole table.
+        let o = Overrides {
+            sets: vec![
+                "surfaces.feed.slate=50".into(),
+                "world.graph.benign.within=0.5".into(),
+            ],
+            ..Overrides::default()
+        };
+        let ok = Scenario::from_toml_str(MINIMAL, "t.toml", Path::new("."), &o).unwrap();
+        assert_eq!(ok.spec().surfaces.feed.slate, 50);
+        assert_eq!(ok.spec().world.graph.benign.within, 0.5);
+    }
+
+    #[test]
+    fn missing_file_is_an_io_error() {
+        let e =
+            Scenario::load(Path::new("no/such/scenario.toml"), &Overrides::default()).unwrap_err();
+        assert!(matches!(e, ScenarioError::Io { .. }));
+        assert!(e
+            .to_string()
+            .starts_with("cannot read scenario no/such/scenario.toml: "));
     }
 
     #[test]
     fn embedded_quickstart_is_valid() {
-        assert!(Scenario::quickstart(&Overrides::default()).is_ok());
+        let q = Scenario::quickstart(&Overrides::default()).unwrap();
+        assert_eq!(q.origin(), "<embedded quickstart>");
     }
 }

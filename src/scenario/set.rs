@@ -1,5 +1,7 @@
-//! `--set KEY=VALUE` overrides: assignments applied to the parsed TOML document before it is
-//! deserialised, so an override is checked exactly like a value written in the file.
+//! `--set KEY=VALUE` overrides: assignments applied to the scenario written back as a TOML
+//! table with every default filled in, then deserialised and validated again, so an override
+//! is checked exactly like a value written in the file and can change one default without
+//! restating its whole table.
 //!
 //! Keys are dotted paths with optional array indices (`world.accounts`,
 //! `arms[1].name`, `surfaces.feed.policy.kind`); values are TOML (`50000`, `0.5`, `true`,

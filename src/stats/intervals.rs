@@ -1,59 +1,111 @@
-//! Confidence intervals across replicates: Student t for means and paired differences, the
-//! percentile bootstrap, and Wilson's interval for shares.
+//! Confidence intervals across replicates: Student t for means and paired differences (arms
+//! share random numbers, so replicate `r` of two arms forms a pair), the percentile bootstrap
+//! for skewed metrics, and Wilson's interval for shares such as "share of probes drifted".
+//!
+//! All sums run serially in index order, so results are bit-for-bit reproducible.
 
 use super::special::{normal_quantile, student_t_quantile};
 use crate::rng::SimRng;
 use rand::RngExt;
 
-/// An estimate with its interval (NaN where undefined).
+/// A point estimate with its confidence interval; fields are NaN where undefined (no data).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Interval {
     /// Point estimate.
     pub estimate: f64,
-    /// Lower bound.
+    /// Lower confidence limit.
     pub lower: f64,
-    /// Upper bound.
+    /// Upper confidence limit.
     pub upper: f64,
 }
 
 impl Interval {
-    const NAN: Interval = Interval {
+    /// The undefined interval (no usable data): every field NaN.
+    pub const NAN: Interval = Interval {
         estimate: f64::NAN,
         lower: f64::NAN,
         upper: f64::NAN,
     };
+
+    /// A zero-width interval at `x`, for an estimate whose uncertainty cannot be assessed
+    /// (a single observation).
+    pub fn point(x: f64) -> Self {
+        Self {
+            estimate: x,
+            lower: x,
+            upper: x,
+        }
+    }
+
+    /// Whether `x` lies within the closed interval (false if any bound is NaN); what a
+    /// coverage check counts.
+    pub fn contains(&self, x: f64) -> bool {
+        self.lower <= x && x <= self.upper
+    }
+
+    /// Upper minus lower limit (NaN if undefined).
+    pub fn width(&self) -> f64 {
+        self.upper - self.lower
+    }
 }
 
+/// The finite values of `values`, in order: NaN (a replicate without a value) and infinities
+/// are skipped by every interval here.
 fn finite(values: &[f64]) -> Vec<f64> {
     values.iter().copied().filter(|x| x.is_finite()).collect()
 }
 
-/// Mean with a Student-t interval at `level` (NaN values skipped; fewer than two values give
-/// a degenerate interval at the mean).
+/// Serial, index-order mean of a non-empty slice.
+fn mean(v: &[f64]) -> f64 {
+    let mut sum = 0.0;
+    for x in v {
+        sum += x;
+    }
+    sum / v.len() as f64
+}
+
+/// Mean of `values` with a two-sided Student-t interval at `level` (e.g. 0.95):
+/// `mean ± t_{(1+level)/2, n-1} s / sqrt(n)`, the standard interval for a mean over a handful
+/// of replicates. Non-finite values (NaN = missing) are skipped. No values gives
+/// [`Interval::NAN`]; one value gives a zero-width interval at it; a `level` outside (0, 1)
+/// gives NaN limits.
 pub fn mean_ci_t(values: &[f64], level: f64) -> Interval {
     let v = finite(values);
     let n = v.len();
     if n == 0 {
         return Interval::NAN;
     }
-    let mean = v.iter().sum::<f64>() / n as f64;
+    let m = mean(&v);
     if n < 2 {
-        return Interval {
-            estimate: mean,
-            lower: mean,
-            upper: mean,
-        };
+        return Interval::point(m);
     }
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let half = student_t_quantile(0.5 + level / 2.0, (n - 1) as f64) * (var / n as f64).sqrt();
+    let mut ss = 0.0;
+    for x in &v {
+        ss += (x - m) * (x - m);
+    }
+    let se = (ss / (n - 1) as f64 / n as f64).sqrt();
+    let half = student_t_quantile(0.5 + level / 2.0, (n - 1) as f64) * se;
     Interval {
-        estimate: mean,
-        lower: mean - half,
-        upper: mean + half,
+        estimate: m,
+        lower: m - half,
+        upper: m + half,
     }
 }
 
-/// Mean with a percentile-bootstrap interval from `resamples` resamples drawn from `rng`.
+/// Linear-interpolation quantile (R type 7) of sorted, non-empty data.
+fn sorted_quantile(sorted: &[f64], q: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * q.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// Mean of `values` with a percentile-bootstrap interval at `level`: `resamples` resamples
+/// with replacement (indices drawn from `rng`), and the `(1 - level) / 2` and
+/// `(1 + level) / 2` quantiles of their means. Makes no normality assumption, which suits
+/// skewed per-replicate metrics. Deterministic for a given `rng` state; consumes
+/// `resamples * n` draws. Non-finite values are skipped; no values gives [`Interval::NAN`]
+/// (no draws), zero resamples or a `level` outside [0, 1] give NaN limits around the mean.
 pub fn bootstrap_mean_ci(
     values: &[f64],
     resamples: usize,
@@ -62,23 +114,36 @@ pub fn bootstrap_mean_ci(
 ) -> Interval {
     let v = finite(values);
     let n = v.len();
-    if n == 0 || resamples == 0 {
+    if n == 0 {
         return Interval::NAN;
     }
-    let mean = v.iter().sum::<f64>() / n as f64;
-    let mut means: Vec<f64> = (0..resamples)
-        .map(|_| (0..n).map(|_| v[rng.random_range(0..n)]).sum::<f64>() / n as f64)
-        .collect();
+    let m = mean(&v);
+    if resamples == 0 || !(0.0..=1.0).contains(&level) {
+        return Interval {
+            estimate: m,
+            ..Interval::NAN
+        };
+    }
+    let mut means = Vec::with_capacity(resamples);
+    for _ in 0..resamples {
+        let mut sum = 0.0;
+        for _ in 0..n {
+            sum += v[rng.random_range(0..n)];
+        }
+        means.push(sum / n as f64);
+    }
     means.sort_unstable_by(f64::total_cmp);
-    let at = |q: f64| means[((q * resamples as f64).floor() as usize).min(resamples - 1)];
     Interval {
-        estimate: mean,
-        lower: at((1.0 - level) / 2.0),
-        upper: at(0.5 + level / 2.0),
+        estimate: m,
+        lower: sorted_quantile(&means, (1.0 - level) / 2.0),
+        upper: sorted_quantile(&means, (1.0 + level) / 2.0),
     }
 }
 
-/// Mean of the paired differences `b[i] - a[i]` with a t interval (pairs with a NaN skipped).
+/// Mean of the paired differences `b[i] - a[i]` with a Student-t interval at `level`: the
+/// effect of arm `b` against baseline `a` when replicate `i` of both shares its random
+/// numbers, which removes the between-replicate variance from the comparison. Pairs where
+/// either side is non-finite are skipped; extra elements of the longer slice are ignored.
 pub fn paired_difference_ci(a: &[f64], b: &[f64], level: f64) -> Interval {
     let d: Vec<f64> = a
         .iter()
@@ -89,20 +154,33 @@ pub fn paired_difference_ci(a: &[f64], b: &[f64], level: f64) -> Interval {
     mean_ci_t(&d, level)
 }
 
-/// Wilson score interval for a share of `successes` out of `n`.
+/// Wilson score interval for a binomial share `successes / n` at `level`: unlike the Wald
+/// interval it stays inside [0, 1] and keeps its coverage near 0 and 1 and for small `n`,
+/// which matters for shares such as "share of probes drifted". `n = 0`, `successes > n` or
+/// a `level` outside (0, 1) give [`Interval::NAN`].
 pub fn wilson_interval(successes: usize, n: usize, level: f64) -> Interval {
-    if n == 0 {
+    if n == 0 || successes > n || !(level > 0.0 && level < 1.0) {
         return Interval::NAN;
     }
     let z = normal_quantile(0.5 + level / 2.0);
     let (n, p) = (n as f64, successes as f64 / n as f64);
-    let denom = 1.0 + z * z / n;
-    let centre = (p + z * z / (2.0 * n)) / denom;
-    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denom;
+    let z2 = z * z;
+    let denom = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denom;
+    let half = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
+    // At 0 and n the limits are exactly 0 and 1 (rounding would leave a tiny residue).
     Interval {
         estimate: p,
-        lower: (centre - half).max(0.0),
-        upper: (centre + half).min(1.0),
+        lower: if successes == 0 {
+            0.0
+        } else {
+            (centre - half).max(0.0)
+        },
+        upper: if successes as f64 == n {
+            1.0
+        } else {
+            (centre + half).min(1.0)
+        },
     }
 }
 
@@ -110,80 +188,119 @@ pub fn wilson_interval(successes: usize, n: usize, level: f64) -> Interval {
 mod tests {
     use super::*;
     use crate::rng::{SeedTree, StreamId};
-    use crate::stats::survival::{kaplan_meier, Observation};
+    use rand::SeedableRng;
 
     #[test]
-    fn simple_values() {
+    fn hand_computed_values() {
+        // 1, 2, 3: mean 2, s = 1, t(0.975, 2) = 4.302653 -> 2 ± 4.302653 / sqrt(3).
         let i = mean_ci_t(&[1.0, 2.0, 3.0, f64::NAN], 0.95);
         assert_eq!(i.estimate, 2.0);
-        assert!((i.upper - 2.0 - 4.302_652_73 / 3f64.sqrt()).abs() < 1e-6);
+        assert!((i.upper - 2.0 - 4.302_652_729_749_464 / 3f64.sqrt()).abs() < 1e-12);
+        assert!((i.lower - 2.0 + 4.302_652_729_749_464 / 3f64.sqrt()).abs() < 1e-12);
+        // Wilson 0/10 at 95%: [0, z^2 / (n + z^2)] = [0, 0.277533].
         let w = wilson_interval(0, 10, 0.95);
-        assert!(w.lower.abs() < 1e-12 && (w.upper - 0.2775).abs() < 1e-3);
+        assert_eq!((w.estimate, w.lower), (0.0, 0.0));
+        assert!((w.upper - 0.277_532_799_8).abs() < 1e-9);
+        // Wilson 7/20: centre (0.35 + 3.841459/40) / 1.192073 = 0.374169, half 0.192977.
+        let w = wilson_interval(7, 20, 0.95);
+        assert!((w.lower - 0.181_191_8).abs() < 1e-6 && (w.upper - 0.567_145_7).abs() < 1e-6);
+        let w = wilson_interval(10, 10, 0.95);
+        assert!((w.lower - 0.722_467_2).abs() < 1e-6 && w.upper == 1.0);
+        // Paired: differences 1, 2 (the NaN pair dropped): mean 1.5, s = 0.7071,
+        // t(0.975, 1) = 12.7062 -> half 12.7062 * 0.5 = 6.3531.
         let d = paired_difference_ci(&[1.0, 2.0, f64::NAN], &[2.0, 4.0, 7.0], 0.95);
         assert_eq!(d.estimate, 1.5);
-        assert!(mean_ci_t(&[], 0.95).estimate.is_nan());
-        assert_eq!(mean_ci_t(&[4.0], 0.95).lower, 4.0);
+        assert!((d.upper - 1.5 - 6.353_102_368).abs() < 1e-8);
     }
 
-    /// Coverage by simulation: nominal 95% intervals must cover the truth about 95% of the time.
+    #[test]
+    fn degenerate_inputs_do_not_panic() {
+        let mut rng = SimRng::seed_from_u64(1);
+        assert!(mean_ci_t(&[], 0.95).estimate.is_nan());
+        assert!(mean_ci_t(&[f64::NAN, f64::INFINITY], 0.95)
+            .estimate
+            .is_nan());
+        assert_eq!(mean_ci_t(&[4.0], 0.95), Interval::point(4.0));
+        assert_eq!(mean_ci_t(&[4.0, f64::NAN], 0.95), Interval::point(4.0));
+        let same = mean_ci_t(&[3.0, 3.0, 3.0], 0.95);
+        assert_eq!((same.lower, same.upper), (3.0, 3.0));
+        assert!(mean_ci_t(&[1.0, 2.0], 1.5).lower.is_nan());
+        assert!(bootstrap_mean_ci(&[], 100, 0.95, &mut rng)
+            .estimate
+            .is_nan());
+        assert_eq!(
+            bootstrap_mean_ci(&[5.0], 100, 0.95, &mut rng),
+            Interval::point(5.0)
+        );
+        let none = bootstrap_mean_ci(&[1.0, 2.0], 0, 0.95, &mut rng);
+        assert!(none.estimate == 1.5 && none.lower.is_nan());
+        assert!(paired_difference_ci(&[], &[1.0], 0.95).estimate.is_nan());
+        assert!(paired_difference_ci(&[f64::NAN], &[1.0], 0.95)
+            .estimate
+            .is_nan());
+        assert!(wilson_interval(0, 0, 0.95).estimate.is_nan());
+        assert!(wilson_interval(3, 2, 0.95).estimate.is_nan());
+        assert!(wilson_interval(1, 2, f64::NAN).estimate.is_nan());
+    }
+
+    #[test]
+    fn bootstrap_is_deterministic_and_sensible() {
+        let xs: Vec<f64> = (0..30)
+            .map(|i| f64::from(i % 7) + 0.5 * f64::from(i))
+            .collect();
+        let a = bootstrap_mean_ci(&xs, 500, 0.95, &mut SimRng::seed_from_u64(3));
+        let b = bootstrap_mean_ci(&xs, 500, 0.95, &mut SimRng::seed_from_u64(3));
+        assert_eq!(a, b);
+        let t = mean_ci_t(&xs, 0.95);
+        assert_eq!(a.estimate, t.estimate);
+        assert!(a.lower < a.estimate && a.estimate < a.upper);
+        // Close to the t interval for well-behaved data (within 20% in width).
+        assert!((a.width() / t.width() - 1.0).abs() < 0.2, "{a:?} {t:?}");
+    }
+
+    /// Coverage by simulation: nominal 95% intervals must cover the truth in about 95% of
+    /// 2000 seeded samples.
     #[test]
     fn intervals_cover_at_their_nominal_rate() {
         let mut rng = SeedTree::new(11).stream(0, StreamId::World);
         let trials = 2000;
-        let (mut t_hits, mut w_hits, mut b_hits, mut km_hits) = (0, 0, 0, 0);
+        let (mut t_unif, mut t_exp, mut w_hits, mut b_hits, mut p_hits) = (0, 0, 0, 0, 0);
+        let boot_trials = 300;
         for trial in 0..trials {
-            // Exponential(1) samples of 20: true mean 1.
+            // Uniform(0, 1) samples of 20: true mean 0.5.
+            let us: Vec<f64> = (0..20).map(|_| rng.random::<f64>()).collect();
+            t_unif += usize::from(mean_ci_t(&us, 0.95).contains(0.5));
+            // Exponential(1) samples of 20: true mean 1 (skewed).
             let xs: Vec<f64> = (0..20).map(|_| -(1.0 - rng.random::<f64>()).ln()).collect();
-            let t = mean_ci_t(&xs, 0.95);
-            t_hits += usize::from(t.lower <= 1.0 && 1.0 <= t.upper);
-            if trial < 400 {
+            t_exp += usize::from(mean_ci_t(&xs, 0.95).contains(1.0));
+            if trial < boot_trials {
                 let b = bootstrap_mean_ci(&xs, 400, 0.95, &mut rng);
-                b_hits += usize::from(b.lower <= 1.0 && 1.0 <= b.upper);
+                b_hits += usize::from(b.contains(1.0));
             }
+            // Paired: b = a + 0.2 + noise; true mean difference 0.2.
+            let bs: Vec<f64> = us
+                .iter()
+                .map(|a| a + 0.2 + 0.1 * (rng.random::<f64>() - 0.5))
+                .collect();
+            p_hits += usize::from(paired_difference_ci(&us, &bs, 0.95).contains(0.2));
             // Bernoulli(0.3) share out of 50.
             let s = (0..50).filter(|_| rng.random::<f64>() < 0.3).count();
-            let w = wilson_interval(s, 50, 0.95);
-            w_hits += usize::from(w.lower <= 0.3 && 0.3 <= w.upper);
-            // Exponential event times (rate 0.1) censored at 12: S(5) = exp(-0.5).
-            let obs: Vec<Observation> = (0..60)
-                .map(|_| {
-                    let t = (-(1.0 - rng.random::<f64>()).ln() / 0.1).ceil() as u32;
-                    Observation {
-                        time: t.min(12),
-                        event: t <= 12,
-                    }
-                })
-                .collect();
-            let km = kaplan_meier(&obs, 0.95);
-            let truth = (-0.1f64 * 5.0).exp();
-            let at = km.points.iter().take_while(|p| p.time <= 5).last();
-            if let Some(p) = at {
-                km_hits += usize::from(p.lower <= truth && truth <= p.upper);
-            } else {
-                km_hits += 1;
-            }
+            w_hits += usize::from(wilson_interval(s, 50, 0.95).contains(0.3));
         }
         let rate = |h: usize, n: usize| h as f64 / n as f64;
-        // Skewed data make the t interval slightly liberal at n = 20.
-        assert!(
-            (0.90..=0.97).contains(&rate(t_hits, trials)),
-            "t coverage {}",
-            rate(t_hits, trials)
+        let (tu, te, w, p) = (
+            rate(t_unif, trials),
+            rate(t_exp, trials),
+            rate(w_hits, trials),
+            rate(p_hits, trials),
         );
-        assert!(
-            (0.93..=0.975).contains(&rate(w_hits, trials)),
-            "Wilson coverage {}",
-            rate(w_hits, trials)
-        );
-        assert!(
-            (0.88..=0.98).contains(&rate(b_hits, 400)),
-            "bootstrap coverage {}",
-            rate(b_hits, 400)
-        );
-        assert!(
-            (0.92..=0.98).contains(&rate(km_hits, trials)),
-            "KM coverage {}",
-            rate(km_hits, trials)
-        );
+        let b = rate(b_hits, boot_trials);
+        assert!((0.93..=0.97).contains(&tu), "t coverage (uniform) {tu}");
+        // Skewed data make the t interval slightly liberal at n = 20 (about 0.92).
+        assert!((0.89..=0.96).contains(&te), "t coverage (exponential) {te}");
+        assert!((0.93..=0.97).contains(&p), "paired t coverage {p}");
+        assert!((0.93..=0.97).contains(&w), "Wilson coverage {w}");
+        // Percentile bootstrap is liberal at n = 20 and has only 300 trials here.
+        assert!((0.87..=0.98).contains(&b), "bootstrap coverage {b}");
     }
 }

@@ -512,15 +512,21 @@ pub(crate) fn sbm_graph(
                     }
                     draws += 1;
                     let u: f64 = rng.random();
+                    // Each share goes to its own kind of block; a share whose kind does not
+                    // exist (no adjacent communities) or that would only find the account
+                    // itself (a community of one) falls back to the other-benign draw.
+                    let within_ok = samplers[own].members.len() > 1;
+                    let to_flagged = flagged.first().filter(|&&f| f != own || within_ok);
                     let block = if u < mix.within {
-                        own
-                    } else if u < mix.within + mix.to_adjacent && !adjacent.is_empty() {
-                        pick(&adjacent, &mut rng)
-                    } else if u < mix.within + mix.to_adjacent + mix.to_flagged
-                        && !flagged.is_empty()
-                    {
-                        flagged[0]
+                        within_ok.then_some(own)
+                    } else if u < mix.within + mix.to_adjacent {
+                        (!adjacent.is_empty()).then(|| pick(&adjacent, &mut rng))
+                    } else if u < mix.within + mix.to_adjacent + mix.to_flagged {
+                        to_flagged.copied()
                     } else {
+                        None
+                    };
+                    let block = block.unwrap_or_else(|| {
                         let v =
                             rng.random::<f64>() * benign_cumulative.last().copied().unwrap_or(0.0);
                         let b = benign_cumulative.partition_point(|&c| c <= v);
@@ -528,7 +534,7 @@ pub(crate) fn sbm_graph(
                             .get(b.min(benign.len().saturating_sub(1)))
                             .copied()
                             .unwrap_or(own)
-                    };
+                    });
                     if let Some(t) = samplers[block].draw(&mut rng) {
                         if t.index() != i {
                             row.push(t);

@@ -1,0 +1,142 @@
+//! Nothing lost: an interrupted run (kill -9 or Ctrl-C) continued with `--resume` computes only
+//! what is missing and ends with the same bytes as an uninterrupted run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_driftlab"))
+}
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("driftlab-resume-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The smoke scenario made long enough to interrupt (about 100 jobs of a fraction of a second).
+const ARGS: [&str; 8] = [
+    "run",
+    "scenarios/smoke.toml",
+    "--set",
+    "steps=200",
+    "--replicates",
+    "50",
+    "--threads",
+    "2",
+];
+
+fn parts(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("smoke/.parts"))
+        .map(|d| {
+            d.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".part"))
+            })
+            .count()
+        })
+        .unwrap_or(0)
+}
+
+fn uninterrupted(dir: &Path) {
+    let out = bin().args(ARGS).arg("--out").arg(dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Starts a run and interrupts it with `signal` once a few parts are saved.
+fn interrupted(dir: &Path, signal: &str) -> (usize, std::process::Output) {
+    let child = bin()
+        .args(ARGS)
+        .arg("--out")
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while parts(dir) < 4 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    (parts(dir), out)
+}
+
+fn resume_and_compare(dir: &Path, reference: &Path, saved: usize) {
+    assert!(saved >= 4, "the run was interrupted before saving parts");
+    assert!(
+        saved < 100,
+        "the run finished before it could be interrupted"
+    );
+    let out = bin()
+        .args(ARGS)
+        .arg("--out")
+        .arg(dir)
+        .arg("--resume")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in [
+        "steps.csv",
+        "probes.csv",
+        "summary.md",
+        "summary.json",
+        "scenario.resolved.toml",
+        "drift.svg",
+    ] {
+        let a = std::fs::read(dir.join("smoke").join(file)).unwrap();
+        let b = std::fs::read(reference.join("smoke").join(file)).unwrap();
+        assert!(a == b, "{file} differs after resume");
+    }
+    assert!(
+        !dir.join("smoke/.parts").exists(),
+        "parts are removed once assembled"
+    );
+}
+
+#[test]
+fn resume_after_kill_9_gives_identical_bytes() {
+    let (dir, reference) = (temp_dir("kill"), temp_dir("kill-ref"));
+    uninterrupted(&reference);
+    let (saved, _) = interrupted(&dir, "-KILL");
+    resume_and_compare(&dir, &reference, saved);
+}
+
+#[test]
+fn ctrl_c_stops_promptly_and_says_how_to_resume() {
+    let (dir, reference) = (temp_dir("int"), temp_dir("int-ref"));
+    uninterrupted(&reference);
+    let (saved, out) = interrupted(&dir, "-INT");
+    assert_eq!(out.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--resume"), "{stderr}");
+    resume_and_compare(&dir, &reference, saved);
+}
+
+#[test]
+fn resume_refuses_parts_of_another_scenario() {
+    let dir = temp_dir("other");
+    let (_, _) = interrupted(&dir, "-KILL");
+    let out = bin()
+        .args(ARGS)
+        .args(["--seed", "99", "--resume", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("different run"));
+}
