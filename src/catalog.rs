@@ -42,6 +42,12 @@ pub fn entries() -> Vec<Entry> {
         e("metric", "hops_to_flagged", "follow hops from the probe to the nearest flagged account", NONE),
         e("metric", "profile_cosine", "cosine of the platform's estimated profile of the probe to the flagged centroid", NONE),
         e("metric", "drifted", "share of probes whose flagged share, pooled over drift_window steps, reached drift_threshold", &[("drift_window", "5", "w, in steps"), ("drift_threshold", "0.5", "theta")]),
+        e("metric", "panel_relevance", "collateral: mean affinity of the items shown to the panel of ordinary accounts to their latent interests", &[("panel.size", "50", "panel accounts per replicate")]),
+        e("metric", "panel_engagement", "collateral: mean logit probability that a panel account engages with a served slate", NONE),
+        e("metric", "panel_flagged_share", "flagged share of the panel's impressions", NONE),
+        e("metric", "panel_reach", "share of panel accounts shown a flagged account at least once so far", NONE),
+        e("metric", "benign_labelled", "share of benign accounts carrying a moderation label (wrongly suppressed)", NONE),
+        e("metric", "flagged_labelled", "share of flagged accounts carrying a label (realised recall)", NONE),
         e("metric", "first_flagged_step", "per probe: first step with a flagged impression", NONE),
     ]
 }

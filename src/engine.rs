@@ -4,8 +4,10 @@
 //! probes do not interact), then reduces their records serially in probe order, so the output
 //! is byte-identical for any thread count.
 
+use crate::adversary::{Adversary, AdversaryStats};
 use crate::ids::{AccountId, CommunityId, Step};
 use crate::mitigation::Mitigation;
+use crate::panel::{Panel, PanelStep};
 use crate::platform::{Labels, PlatformView};
 use crate::probe::{Probe, ProbeStep, ProbeStreams, StepConfig, SurfacePlan};
 use crate::rng::{SeedTree, StreamId};
@@ -40,6 +42,13 @@ pub struct StepRow {
     pub profile_cosine: f64,
     /// Share of probes that have drifted by this step.
     pub drifted: f64,
+    /// Collateral metrics on the panel of ordinary accounts (NaN without a panel).
+    pub panel: PanelStep,
+    /// Share of benign (non-flagged) accounts carrying a moderation label now: the accounts
+    /// every label-based mitigation wrongly suppresses.
+    pub benign_labelled: f64,
+    /// Share of flagged accounts carrying a label now (the realised recall).
+    pub flagged_labelled: f64,
 }
 
 /// The outcome of one probe.
@@ -67,6 +76,8 @@ pub struct ArmRun {
     pub steps: Vec<StepRow>,
     /// One row per probe.
     pub probes: Vec<ProbeRow>,
+    /// What the adversary did.
+    pub adversary: AdversaryStats,
 }
 
 /// Runs one arm on one replicate's world. Arms of a replicate share the world, the labels and
@@ -119,6 +130,17 @@ pub fn run_arm(
             0.0
         },
     };
+    let mut adversary = Adversary::new(
+        world,
+        &spec.adversary,
+        &spec.moderation,
+        spec.steps,
+        mitigation,
+        tree.agents(replicate, StreamId::Adversary),
+    );
+    let mut panel = Panel::new(world, &spec.panel, &tree.agents(replicate, StreamId::Panel));
+    let flagged_total = truth.flagged_accounts();
+    let benign_total = world.accounts() - flagged_total;
     let mut records = vec![ProbeStep::default(); probes.len()];
     let mut steps = Vec::with_capacity(spec.steps as usize);
     for step in 1..=spec.steps {
@@ -126,10 +148,11 @@ pub fn run_arm(
             return None;
         }
         labels.advance(step);
+        adversary.step(step, world, &mut labels);
         if mitigation.needs_label_hops() {
             labels.refresh_hops(world);
         }
-        let view = PlatformView::new(world, &labels);
+        let view = PlatformView::new(world, &labels).with_adversary(&adversary);
         probes
             .par_iter_mut()
             .zip(records.par_iter_mut())
@@ -137,13 +160,20 @@ pub fn run_arm(
                 let persona = &spec.probes[probe.group()];
                 *record = probe.step(step, persona, world, &view, surfaces, mitigation, &config);
             });
+        // The panel is served under the same labels as the probes in this step.
+        let panel_step = panel.step(&spec.panel, world, &view, surfaces, mitigation);
         // User reports feed the labels, applied serially in probe order.
         for probe in &mut probes {
             for a in probe.take_reports() {
                 labels.report(a, step, spec.moderation.report_delay);
             }
         }
-        steps.push(reduce(step, &records, &probes));
+        let mut row = reduce(step, &records, &probes);
+        row.panel = panel_step;
+        let labelled_flagged = labels.labelled_flagged(truth);
+        row.flagged_labelled = share(labelled_flagged, flagged_total);
+        row.benign_labelled = share(labels.labelled_accounts() - labelled_flagged, benign_total);
+        steps.push(row);
     }
     let probes = probes
         .iter()
@@ -157,7 +187,11 @@ pub fn run_arm(
             drift_step: p.drift_step,
         })
         .collect();
-    Some(ArmRun { steps, probes })
+    Some(ArmRun {
+        steps,
+        probes,
+        adversary: adversary.stats(),
+    })
 }
 
 /// Serial reduction of one step's probe records, in probe order.
@@ -217,6 +251,18 @@ fn reduce(step: Step, records: &[ProbeStep], probes: &[Probe]) -> StepRow {
         unreachable: (records.len() - reachable) as f64 / n,
         profile_cosine: cosine / n,
         drifted: drifted as f64 / n,
+        panel: PanelStep::EMPTY,
+        benign_labelled: f64::NAN,
+        flagged_labelled: f64::NAN,
+    }
+}
+
+/// `part / whole`, NaN when `whole` is 0.
+fn share(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        f64::NAN
+    } else {
+        part as f64 / whole as f64
     }
 }
 

@@ -5,6 +5,7 @@
 //! terms". See the README for the model and the step loop.
 #![warn(missing_docs)]
 
+pub mod adversary;
 pub mod analysis;
 pub mod catalog;
 pub mod engine;
@@ -13,6 +14,7 @@ pub mod estimate;
 pub mod experiment;
 pub mod ids;
 pub mod mitigation;
+pub mod panel;
 pub mod platform;
 pub mod policy;
 pub mod probe;

@@ -29,7 +29,13 @@ pub struct Labels {
 
 /// Draws the step of the first successful review: reviews at `delay`, `delay + interval`, ...
 /// up to `horizon`, each succeeding with probability `p` (one geometric draw).
-fn first_success(p: f64, delay: u32, interval: u32, horizon: u32, rng: &mut SimRng) -> u32 {
+pub(crate) fn first_success(
+    p: f64,
+    delay: u32,
+    interval: u32,
+    horizon: u32,
+    rng: &mut SimRng,
+) -> u32 {
     if p <= 0.0 || delay > horizon {
         return NEVER;
     }
@@ -166,6 +172,26 @@ impl Labels {
         }
     }
 
+    /// Adds a new term (a variant spelling) to the vocabulary, labelled from step `from`
+    /// ([`NEVER`]: not labelled); returns its id.
+    pub fn add_term(&mut self, from: u32) -> TermId {
+        self.term_from.push(from);
+        TermId(self.term_from.len() as u32 - 1)
+    }
+
+    /// Replaces the label of an account: labelled from step `from` ([`NEVER`]: unlabelled). A
+    /// banned account returning as a new identity is unlabelled until found again.
+    pub fn relabel(&mut self, a: AccountId, from: u32) {
+        if let Some(l) = self.account_from.get_mut(a.index()) {
+            *l = from;
+            self.hops_dirty = true;
+            if from != NEVER {
+                self.schedule.push((from, a.0));
+                self.schedule[self.next..].sort_unstable();
+            }
+        }
+    }
+
     /// Sets the label of a term from step 0.
     pub fn set_term(&mut self, t: TermId, labelled: bool) {
         if let Some(l) = self.term_from.get_mut(t.index()) {
@@ -176,6 +202,16 @@ impl Labels {
     /// Number of accounts labelled now.
     pub fn labelled_accounts(&self) -> usize {
         self.account_from.iter().filter(|&&s| s <= self.now).count()
+    }
+
+    /// Number of truly flagged accounts labelled now (for measurement: takes the ground truth,
+    /// which policies never hold).
+    pub fn labelled_flagged(&self, truth: &crate::world::GroundTruth) -> usize {
+        self.account_from
+            .iter()
+            .enumerate()
+            .filter(|&(a, &s)| s <= self.now && truth.is_flagged(AccountId(a as u32)))
+            .count()
     }
 
     /// Recomputes follow hops to the nearest labelled account if labels changed (breadth-first
@@ -213,12 +249,29 @@ impl Labels {
 pub struct PlatformView<'a> {
     world: &'a World,
     labels: &'a Labels,
+    graph: &'a crate::world::graph::FollowGraph,
+    adversary: Option<&'a crate::adversary::Adversary>,
 }
 
 impl<'a> PlatformView<'a> {
     /// A view of `world` under the moderation labels `labels`.
     pub fn new(world: &'a World, labels: &'a Labels) -> Self {
-        Self { world, labels }
+        Self {
+            world,
+            labels,
+            graph: world.graph(),
+            adversary: None,
+        }
+    }
+
+    /// The same view after the adversary's adaptations: its follow graph (with bridges), and
+    /// the tags and term postings it changed.
+    pub fn with_adversary(mut self, adversary: &'a crate::adversary::Adversary) -> Self {
+        if let Some(g) = adversary.graph() {
+            self.graph = g;
+        }
+        self.adversary = Some(adversary);
+        self
     }
 
     /// Number of ordinary accounts.
@@ -246,13 +299,13 @@ impl<'a> PlatformView<'a> {
     /// Accounts `a` follows, sorted.
     #[inline]
     pub fn followees(&self, a: AccountId) -> &'a [AccountId] {
-        self.world.graph().followees(a)
+        self.graph.followees(a)
     }
 
     /// Accounts following `a`, sorted.
     #[inline]
     pub fn followers(&self, a: AccountId) -> &'a [AccountId] {
-        self.world.graph().followers(a)
+        self.graph.followers(a)
     }
 
     /// Number of followers of `a`.
@@ -291,18 +344,29 @@ impl<'a> PlatformView<'a> {
     /// Terms an account tags its content with.
     #[inline]
     pub fn tags(&self, a: AccountId) -> &'a [TermId] {
-        self.world.tags(a)
+        self.adversary
+            .and_then(|adv| adv.tags(a))
+            .unwrap_or_else(|| self.world.tags(a))
     }
 
     /// Number of terms in the vocabulary.
     pub fn terms(&self) -> usize {
-        self.world.terms()
+        self.adversary.map_or(self.world.terms(), |adv| {
+            adv.terms().max(self.world.terms())
+        })
     }
 
     /// Accounts tagged with a term, most followed first.
     #[inline]
     pub fn term_postings(&self, t: TermId) -> &'a [AccountId] {
-        self.world.term_postings(t)
+        if let Some(p) = self.adversary.and_then(|adv| adv.postings(t)) {
+            return p;
+        }
+        if t.index() < self.world.terms() {
+            self.world.term_postings(t)
+        } else {
+            &[]
+        }
     }
 
     /// The moderation labels.

@@ -35,6 +35,10 @@ pub enum StreamId {
     Mitigation = 5,
     /// The moderation classifier.
     Moderation = 6,
+    /// The panel of ordinary accounts (membership, then three streams per member).
+    Panel = 7,
+    /// The adversary's adaptations (evasion, returns, bridges).
+    Adversary = 8,
 }
 
 /// Derives independent, reproducible [`SimRng`] streams from one master seed.

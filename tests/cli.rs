@@ -221,3 +221,45 @@ fn every_shipped_scenario_validates() {
         }
     }
 }
+
+#[test]
+fn sweep_runs_every_grid_point_and_plots_the_headline_metric() {
+    let dir = temp_dir("sweep");
+    let out = driftlab(&[
+        "run",
+        "scenarios/sweep-recall.toml",
+        "--out",
+        dir.to_str().unwrap(),
+        "--replicates",
+        "2",
+        "--set",
+        "world.accounts=800",
+        "--set",
+        "steps=10",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let res = dir.join("sweep-recall");
+    for p in 0..6 {
+        let point = res.join(format!("p{p:03}"));
+        assert!(point.join("steps.csv").is_file(), "{}", point.display());
+        assert!(point.join("summary.md").is_file());
+    }
+    let md = std::fs::read_to_string(res.join("sweep.md")).unwrap();
+    assert!(md.contains("moderation.recall=0.9, world.flagged_fraction=0.02"));
+    assert_eq!(md.matches("| [p0").count(), 12, "6 points x 2 arms");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(res.join("sweep.json")).unwrap()).unwrap();
+    assert!(json.is_object() || json.is_array());
+    for stem in ["sweep-moderation_recall", "sweep-world_flagged_fraction"] {
+        let png = std::fs::read(res.join(format!("{stem}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000);
+    }
+    // A point's resolved scenario records its assignment.
+    let resolved = std::fs::read_to_string(res.join("p001/scenario.resolved.toml")).unwrap();
+    assert!(resolved.contains("flagged_fraction = 0.02"), "{resolved}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

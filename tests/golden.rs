@@ -1,7 +1,8 @@
-//! Golden results for the tiny smoke scenario: the per-step and per-probe outputs must match the
-//! checked-in files. Numbers are compared with a tolerance of 1e-5 (libm's `exp`/`ln` are not
+//! Golden results for the tiny smoke scenario: the per-step and per-probe outputs of the library
+//! must match the committed reference results in `results/reference/smoke/` (the same files the
+//! CI gate in `.ci/run` compares byte for byte through the binary). Numbers are compared with a tolerance of 1e-5 (libm's `exp`/`ln` are not
 //! guaranteed bit-identical across platforms); everything else must match exactly.
-//! Regenerate after an intended change with `UPDATE_GOLDEN=1 cargo test --test golden`.
+//! Regenerate after an intended change with `.ci/update-reference`.
 
 use driftlab::experiment::{self, output};
 use driftlab::scenario::{Overrides, Scenario};
@@ -35,17 +36,12 @@ fn smoke_scenario_matches_golden_results() {
         ("steps.csv", output::steps_csv(&result)),
         ("probes.csv", output::probes_csv(&scenario, &result)),
     ];
-    let dir = Path::new("tests/fixtures/smoke");
+    let dir = Path::new("results/reference/smoke");
     for (name, got) in files {
         let path = dir.join(name);
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::create_dir_all(dir).unwrap();
-            std::fs::write(&path, &got).unwrap();
-            continue;
-        }
         let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!(
-                "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
+                "{}: {e} (run .ci/update-reference to create it)",
                 path.display()
             )
         });

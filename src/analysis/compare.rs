@@ -1,7 +1,7 @@
 //! Comparing two result sets: the gate a CI pipeline calls after rerunning a scenario.
 //!
-//! - exact: same driftlab version, scenario hash and seed, and byte-identical `steps.csv` and
-//!   `probes.csv` (what determinism promises for the same build and seed);
+//! - exact: same driftlab version, scenario hash and seed, and byte-identical `steps.csv`,
+//!   `probes.csv` and `summary.json` (what determinism promises for the same build and seed);
 //! - statistical: for every arm, the headline shares (flagged share at the last step and over
 //!   all steps, share of probes drifted) may differ by at most `tolerance` (absolute), unless
 //!   the difference is within sampling noise (|z| below 3.29, i.e. two-sided p > 0.001, with
@@ -87,7 +87,8 @@ pub fn compare_exact(a: &Path, b: &Path) -> Result<Comparison, ReportError> {
             mb[key].to_string(),
         );
     }
-    for file in ["steps.csv", "probes.csv"] {
+    // summary.json is derived from the tables by seeded statistics, so it must match too.
+    for file in ["steps.csv", "probes.csv", "summary.json"] {
         let (x, y) = (read(a, file)?, read(b, file)?);
         cmp.checked += 1;
         if x != y {

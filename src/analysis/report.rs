@@ -61,6 +61,19 @@ fn pct(e: &Estimate) -> String {
     }
 }
 
+/// A percentage with two decimals (small relative losses), "-0.00" shown as "0.00".
+fn pct2(e: &Estimate) -> String {
+    let p = |x: f64| {
+        let v = 100.0 * x;
+        format!("{:.2}", if v.abs() < 0.005 { 0.0 } else { v })
+    };
+    match (e.estimate, e.lower, e.upper) {
+        (Some(x), Some(l), Some(u)) => format!("{}% [{}, {}]", p(x), p(l), p(u)),
+        (Some(x), _, _) => format!("{}%", p(x)),
+        _ => "n/a".into(),
+    }
+}
+
 fn steps(e: &Estimate, horizon: u32) -> String {
     let b = |x: Option<f64>| x.map_or(format!("> {horizon}"), |v| format!("{v:.0}"));
     match e.estimate {
@@ -155,30 +168,63 @@ fn draw(
         &survival,
     )?;
     figures.push(("survival".into(), format!("Share of probes that have not yet drifted, by step (Kaplan-Meier, censored at step {horizon}), with 95% bands. Where a curve crosses 0.5 is the arm's median time-to-drift; a curve that stays high is a mitigation that holds.")));
-    let bars: Vec<(String, f64, f64, f64)> = stats
+    let has_cost = stats
         .iter()
         .skip(1)
-        .map(|s| {
-            (
-                s.name.clone(),
-                nan(s.drift_reduction.estimate),
-                nan(s.drift_reduction.lower),
-                nan(s.drift_reduction.upper),
-            )
-        })
-        .collect();
-    if !bars.is_empty() {
-        plot::bars_with_errors(
+        .any(|s| s.relevance_loss.estimate.is_some_and(f64::is_finite));
+    if has_cost {
+        let points: Vec<(String, f64, f64, f64, f64, f64, f64)> = stats
+            .iter()
+            .map(|s| {
+                let (c, r) = (&s.relevance_loss, &s.drift_reduction);
+                (
+                    s.name.clone(),
+                    nan(c.estimate),
+                    nan(c.lower),
+                    nan(c.upper),
+                    nan(r.estimate),
+                    nan(r.lower),
+                    nan(r.upper),
+                )
+            })
+            .collect();
+        plot::labelled_scatter(
             &dir.join("reduction"),
             &Chart {
-                title: "Drift reduction against the first arm",
-                x_label: "arm",
-                y_label: "relative reduction of probes drifted (95% CI)",
+                title: "Drift reduction against collateral cost",
+                x_label: "collateral cost: relevance lost by ordinary accounts (95% CI)",
+                y_label: "reduction of probes drifted (95% CI)",
                 y_range: None,
             },
-            &bars,
+            &points,
         )?;
-        figures.push(("reduction".into(), "Relative reduction of the share of probes that drifted, against the first arm, paired by replicate (the arms share random numbers), with 95% intervals. 100% means no probe drifted.".into()));
+        figures.push(("reduction".into(), "Each arm's relative reduction of the share of probes that drifted (up is better) against its collateral cost, the relative loss of relevance of what the panel of ordinary accounts is shown (left is better), both against the first arm and paired by replicate, with 95% intervals. Arms up and to the left dominate; the Pareto column of the table marks the arms no other arm beats on both.".into()));
+    } else {
+        let bars: Vec<(String, f64, f64, f64)> = stats
+            .iter()
+            .skip(1)
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    nan(s.drift_reduction.estimate),
+                    nan(s.drift_reduction.lower),
+                    nan(s.drift_reduction.upper),
+                )
+            })
+            .collect();
+        if !bars.is_empty() {
+            plot::bars_with_errors(
+                &dir.join("reduction"),
+                &Chart {
+                    title: "Drift reduction against the first arm",
+                    x_label: "arm",
+                    y_label: "relative reduction of probes drifted (95% CI)",
+                    y_range: None,
+                },
+                &bars,
+            )?;
+            figures.push(("reduction".into(), "Relative reduction of the share of probes that drifted, against the first arm, paired by replicate (the arms share random numbers), with 95% intervals. 100% means no probe drifted.".into()));
+        }
     }
     for s in stats {
         let x: Vec<f64> = (1..=horizon).map(f64::from).collect();
@@ -309,6 +355,38 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
             p,
             num(&s.final_flagged_follows)
         );
+    }
+    if stats.iter().any(|s| s.relevance_loss.estimate.is_some()) {
+        md.push_str(
+            "\n## Drift reduction and collateral cost\n\n\
+             Collateral cost is measured on a panel of ordinary accounts served every step \
+             alongside the probes: the relative loss of relevance (mean affinity of what they \
+             are shown to their interests) and of engagement against the first arm, the share of \
+             benign accounts wrongly labelled (and so suppressed by label-based mitigations), and \
+             the share of the panel shown a flagged account at least once.\n\n\
+             | arm | drift reduction | relevance loss | engagement loss | benign accounts labelled | panel reached by the cluster | Pareto-optimal |\n\
+             |---|---:|---:|---:|---:|---:|:---:|\n",
+        );
+        for (i, s) in stats.iter().enumerate() {
+            let vs = |e: &Estimate, f: fn(&Estimate) -> String| {
+                if i == 0 {
+                    "(reference)".to_string()
+                } else {
+                    f(e)
+                }
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                s.name,
+                vs(&s.drift_reduction, pct),
+                vs(&s.relevance_loss, pct2),
+                vs(&s.engagement_loss, pct2),
+                pct(&s.benign_labelled),
+                pct(&s.panel_reach),
+                if s.pareto_optimal { "yes" } else { "" }
+            );
+        }
     }
     md.push_str("\n## Plots\n\n");
     for (stem, caption) in &figures {

@@ -96,6 +96,20 @@ pub struct ArmStats {
     pub flagged_share_difference: Estimate,
     /// Relative reduction of the share drifted against the first arm (difference / baseline).
     pub drift_reduction: Estimate,
+    /// Collateral cost: relative loss of the panel's relevance (mean affinity of what ordinary
+    /// accounts are shown to their interests, over all steps) against the first arm, paired by
+    /// replicate; positive = ordinary accounts are served less relevant slates. NaN without a
+    /// panel.
+    pub relevance_loss: Estimate,
+    /// Relative loss of the panel's engagement probability against the first arm, paired.
+    pub engagement_loss: Estimate,
+    /// Share of benign accounts carrying a label, averaged over steps (wrongly suppressed).
+    pub benign_labelled: Estimate,
+    /// Share of panel accounts shown a flagged account at least once by the last step.
+    pub panel_reach: Estimate,
+    /// Whether no other arm has at least this drift reduction at no more collateral cost
+    /// (with one strictly better), by point estimates.
+    pub pareto_optimal: bool,
     /// Log-rank test of time-to-drift against the first arm: chi-square (1 df).
     pub log_rank_chi2: Option<f64>,
     /// Its p-value.
@@ -159,6 +173,23 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
         .iter()
         .position(|m| *m == "flagged_follows")
         .unwrap_or(0);
+    let metric = |name: &str| STEP_METRICS.iter().position(|m| *m == name).unwrap_or(0);
+    let (relevance, engagement) = (metric("panel_relevance"), metric("panel_engagement"));
+    let (benign_labelled, reach) = (metric("benign_labelled"), metric("panel_reach"));
+    let per_rep_mean = |arm: usize, m: usize| -> Vec<f64> {
+        tables.metric(arm, m).iter().map(|r| row_mean(r)).collect()
+    };
+    // Relative loss against the first arm, paired by replicate: -(arm - base) / base.
+    let relative_loss = |arm: usize, m: usize| -> Estimate {
+        let base = per_rep_mean(0, m);
+        let diff = paired_difference_ci(&base, &per_rep_mean(arm, m), LEVEL);
+        let b = row_mean(&base);
+        Estimate::from(Interval {
+            estimate: -diff.estimate / b,
+            lower: -diff.upper / b,
+            upper: -diff.lower / b,
+        })
+    };
     let base_obs = observations(tables, 0);
     let base_drifted = drifted_by_replicate(tables, 0);
     let base_share: Vec<f64> = tables
@@ -166,7 +197,7 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
         .iter()
         .map(|r| row_mean(r))
         .collect();
-    (0..tables.arms.len())
+    let mut stats: Vec<ArmStats> = (0..tables.arms.len())
         .map(|arm| {
             let obs = observations(tables, arm);
             let km = kaplan_meier(&obs, LEVEL);
@@ -255,11 +286,40 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                     .into(),
                 // A share cannot fall below zero, so the reduction cannot exceed 100%.
                 drift_reduction: Estimate::from(reduction).clamp(f64::NEG_INFINITY, 1.0),
+                relevance_loss: relative_loss(arm, relevance),
+                engagement_loss: relative_loss(arm, engagement),
+                benign_labelled: Estimate::from(mean_ci_t(
+                    &per_rep_mean(arm, benign_labelled),
+                    LEVEL,
+                ))
+                .clamp(0.0, 1.0),
+                panel_reach: Estimate::from(mean_ci_t(&last(reach), LEVEL)).clamp(0.0, 1.0),
+                pareto_optimal: false,
                 log_rank_chi2: chi2,
                 log_rank_p: p,
                 curves,
                 survival,
             }
         })
-        .collect()
+        .collect();
+    mark_pareto(&mut stats);
+    stats
+}
+
+/// Marks the arms on the Pareto front of (drift reduction up, relevance loss down), by point
+/// estimates; an arm with an unknown coordinate is never on the front. The first arm (0, 0) can
+/// be.
+fn mark_pareto(stats: &mut [ArmStats]) {
+    let point = |s: &ArmStats| match (s.drift_reduction.estimate, s.relevance_loss.estimate) {
+        (Some(r), Some(c)) if r.is_finite() && c.is_finite() => Some((r, c)),
+        _ => None,
+    };
+    let points: Vec<Option<(f64, f64)>> = stats.iter().map(point).collect();
+    for (i, s) in stats.iter_mut().enumerate() {
+        s.pareto_optimal = points[i].is_some_and(|(r, c)| {
+            !points.iter().enumerate().any(|(j, q)| {
+                j != i && q.is_some_and(|(r2, c2)| r2 >= r && c2 <= c && (r2 > r || c2 < c))
+            })
+        });
+    }
 }

@@ -98,7 +98,11 @@ pub fn write_sweep_summary(
                 .iter()
                 .enumerate()
                 .filter(|(j, _)| *j != i)
-                .map(|(_, (k, v))| format!("{k}={v}"))
+                .map(|(_, (k, v))| {
+                    // The last path component keeps legend entries short and distinct.
+                    let short = k.rsplit('.').next().unwrap_or(k);
+                    format!("{short}={v}")
+                })
                 .collect();
             let x = numeric(&p.assignments[i].1, p.index);
             for a in arms {

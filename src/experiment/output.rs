@@ -110,7 +110,9 @@ pub fn steps_header() -> String {
     for s in Surface::ALL {
         let _ = write!(out, ",flagged_impressions_{}", s.name());
     }
-    out.push_str(",flagged_follows,hops_to_flagged,unreachable,profile_cosine,drifted\n");
+    out.push_str(",flagged_follows,hops_to_flagged,unreachable,profile_cosine,drifted");
+    out.push_str(",panel_relevance,panel_engagement,panel_flagged_share,panel_reach");
+    out.push_str(",benign_labelled,flagged_labelled\n");
     out
 }
 
@@ -133,12 +135,18 @@ pub fn steps_rows(arm: &str, replicate: u32, run: &ArmRun) -> String {
         }
         let _ = writeln!(
             out,
-            ",{},{},{},{},{}",
+            ",{},{},{},{},{},{},{},{},{},{},{}",
             num(row.flagged_follows),
             num(row.hops_to_flagged),
             num(row.unreachable),
             num(row.profile_cosine),
-            num(row.drifted)
+            num(row.drifted),
+            num(row.panel.relevance),
+            num(row.panel.engagement),
+            num(row.panel.flagged_share),
+            num(row.panel.reach),
+            num(row.benign_labelled),
+            num(row.flagged_labelled)
         );
     }
     out

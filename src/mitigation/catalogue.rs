@@ -21,6 +21,10 @@ impl Mitigation for SuppressFlaggedSearch {
         "suppress_flagged_search"
     }
 
+    fn suppresses_terms(&self) -> bool {
+        true
+    }
+
     fn apply(&self, ctx: &MitigationCtx<'_>, slate: &mut Slate, rng: &mut SimRng) {
         if ctx.surface == Surface::Search && ctx.query.is_some_and(|t| ctx.view.labels().term(t)) {
             let through = self.click_through.is_some_and(|p| rng.random_bool(p));
@@ -84,6 +88,10 @@ pub struct BanDetected {
 impl Mitigation for BanDetected {
     fn name(&self) -> &str {
         "ban_detected"
+    }
+
+    fn bans_after(&self) -> Option<u32> {
+        Some(self.delay)
     }
 
     fn apply(&self, ctx: &MitigationCtx<'_>, slate: &mut Slate, _rng: &mut SimRng) {

@@ -123,6 +123,17 @@ pub trait Mitigation: Send + Sync {
         1.0
     }
 
+    /// Whether the mitigation suppresses labelled *terms* (what lexical evasion reacts to).
+    fn suppresses_terms(&self) -> bool {
+        false
+    }
+
+    /// Steps from label to ban when the mitigation bans labelled accounts (what ban evasion
+    /// reacts to); `None` when it does not ban.
+    fn bans_after(&self) -> Option<u32> {
+        None
+    }
+
     /// Whether the mitigation reads [`crate::platform::Labels::hops_to_labelled`], which the
     /// engine then keeps up to date.
     fn needs_label_hops(&self) -> bool {
@@ -174,6 +185,14 @@ impl Mitigation for MitigationStack {
 
     fn needs_label_hops(&self) -> bool {
         self.stack.iter().any(|m| m.needs_label_hops())
+    }
+
+    fn suppresses_terms(&self) -> bool {
+        self.stack.iter().any(|m| m.suppresses_terms())
+    }
+
+    fn bans_after(&self) -> Option<u32> {
+        self.stack.iter().filter_map(|m| m.bans_after()).min()
     }
 }
 

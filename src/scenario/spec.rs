@@ -38,6 +38,12 @@ pub struct ScenarioSpec {
     /// Drift metric parameters.
     #[serde(default)]
     pub metrics: MetricsSpec,
+    /// The panel of ordinary accounts on which the collateral cost of mitigations is measured.
+    #[serde(default)]
+    pub panel: PanelSpec,
+    /// How the flagged cluster adapts to moderation (lexical evasion, ban evasion, bridges).
+    #[serde(default)]
+    pub adversary: AdversarySpec,
     /// The arms to compare (`[[arms]]`), each a named mitigation stack; at least one.
     pub arms: Vec<ArmSpec>,
     /// Parameter grid (`[sweep]`): each key is a `--set` path, each value the list of values to
@@ -507,6 +513,91 @@ impl Default for MetricsSpec {
             drift_window: 5,
             drift_threshold: 0.5,
         }
+    }
+}
+
+/// A panel of ordinary (non-probe) accounts served every step, on which the collateral cost of
+/// a mitigation is measured: how relevant their slates are to their latent interests, how much
+/// they engage, whether they are exposed to the flagged cluster at all. Panel accounts are real
+/// accounts of the world (benign or adjacent, drawn once per replicate, the same in every arm),
+/// keep their follows from the graph and do not follow anyone new; the platform's estimate of
+/// each is learnt from its engagement as for probes.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PanelSpec {
+    /// Panel accounts per replicate (0 ..= 100,000; default 50; 0 disables collateral metrics).
+    pub size: u32,
+    /// Share of the panel drawn from adjacent communities (0 ..= 1; default 0.2), the ordinary
+    /// accounts most exposed to the cluster and most likely to be caught by a mitigation.
+    pub adjacent_share: f64,
+    /// Probability that a panel account searches one of its own community's terms in a step
+    /// (0 ..= 1; default 0.3).
+    pub search_prob: f64,
+    /// Sharpness of the multinomial-logit choice (as for probes; default 5.0).
+    pub choice_sharpness: f64,
+    /// Affinity of the no-engagement option (default 0.3).
+    pub no_click_affinity: f64,
+    /// Rate at which the platform's estimate follows engagement (0 ..= 1; default 0.2).
+    pub estimate_rate: f64,
+}
+
+impl Default for PanelSpec {
+    fn default() -> Self {
+        Self {
+            size: 50,
+            adjacent_share: 0.2,
+            search_prob: 0.3,
+            choice_sharpness: 5.0,
+            no_click_affinity: 0.3,
+            estimate_rate: 0.2,
+        }
+    }
+}
+
+/// How the flagged cluster adapts to moderation. All rates are per flagged account per step;
+/// everything is off by default.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdversarySpec {
+    /// Lexical evasion: once a flagged term's current spelling is labelled, each flagged
+    /// account tagging it moves to a new variant spelling with this probability per step
+    /// (0 ..= 1; default 0). The classifier sees a variant like any new term: it is reviewed
+    /// `moderation.detection_delay` steps after it appears, with `moderation.term_recall`.
+    pub lexical_evasion: f64,
+    /// Variant spellings available per flagged term (1 ..= 1,000; default 20).
+    pub max_variants: u32,
+    /// Ban evasion: probability that a banned flagged account returns as a new, unlabelled
+    /// account (0 ..= 1; default 0). Bans come from `ban_detected`; the returned account
+    /// re-follows its network and must be detected again.
+    pub ban_evasion: f64,
+    /// Steps from a ban to the return (default 5).
+    pub return_delay: u32,
+    /// Bridge building: each flagged account follows a random account of an adjacent
+    /// community with this probability per step (0 ..= 1; default 0), which puts flagged
+    /// accounts among the followers of adjacent accounts, where co-follow finds them.
+    pub bridge_rate: f64,
+    /// Steps between rebuilds of the follow-graph index that make new bridge follows visible
+    /// to the platform (1 ..= steps; default 5), as a platform's batch index refresh would.
+    pub graph_refresh: u32,
+}
+
+impl Default for AdversarySpec {
+    fn default() -> Self {
+        Self {
+            lexical_evasion: 0.0,
+            max_variants: 20,
+            ban_evasion: 0.0,
+            return_delay: 5,
+            bridge_rate: 0.0,
+            graph_refresh: 5,
+        }
+    }
+}
+
+impl AdversarySpec {
+    /// Whether any adaptation is switched on.
+    pub fn active(&self) -> bool {
+        self.lexical_evasion > 0.0 || self.ban_evasion > 0.0 || self.bridge_rate > 0.0
     }
 }
 

@@ -146,6 +146,8 @@ pub(crate) fn check(spec: &ScenarioSpec, base_dir: &Path) -> Option<Problem> {
     );
     c.positive("metrics.drift_threshold", spec.metrics.drift_threshold, 1.0);
     check_arms(&mut c, spec);
+    check_panel(&mut c, &spec.panel);
+    check_adversary(&mut c, spec);
     for (key, values) in &spec.sweep {
         let path = format!("sweep.{key:?}");
         c.ensure(path.clone(), !values.is_empty(), || {
@@ -377,6 +379,52 @@ fn check_moderation(c: &mut Checker, m: &ModerationSpec, steps: u32) {
         steps.max(1),
     );
     c.range("moderation.report_delay", m.report_delay, 0, steps.max(1));
+}
+
+fn check_panel(c: &mut Checker, p: &PanelSpec) {
+    c.range("panel.size", p.size, 0, 100_000);
+    c.prob("panel.adjacent_share", p.adjacent_share);
+    c.prob("panel.search_prob", p.search_prob);
+    c.range("panel.choice_sharpness", p.choice_sharpness, 0.0, 100.0);
+    c.range("panel.no_click_affinity", p.no_click_affinity, -1.0, 1.0);
+    c.prob("panel.estimate_rate", p.estimate_rate);
+}
+
+fn check_adversary(c: &mut Checker, spec: &ScenarioSpec) {
+    let a = &spec.adversary;
+    c.prob("adversary.lexical_evasion", a.lexical_evasion);
+    c.range("adversary.max_variants", a.max_variants, 1, 1_000);
+    c.prob("adversary.ban_evasion", a.ban_evasion);
+    c.ensure(
+        "adversary.return_delay",
+        a.return_delay <= spec.steps,
+        || {
+            format!(
+            "`adversary.return_delay` = {} is longer than the horizon (`steps` = {}): no banned \
+             account could ever return",
+            a.return_delay, spec.steps
+        )
+        },
+    );
+    c.prob("adversary.bridge_rate", a.bridge_rate);
+    c.range(
+        "adversary.graph_refresh",
+        a.graph_refresh,
+        1,
+        spec.steps.max(1),
+    );
+    // Adaptation to moderation needs moderation to adapt to.
+    for (key, on) in [
+        ("adversary.lexical_evasion", a.lexical_evasion > 0.0),
+        ("adversary.ban_evasion", a.ban_evasion > 0.0),
+    ] {
+        c.ensure(key, !on || spec.moderation.enabled, || {
+            format!(
+                "`{key}` evades moderation, but `moderation.enabled` is false: enable \
+                 moderation or set it to 0"
+            )
+        });
+    }
 }
 
 fn check_probes(c: &mut Checker, spec: &ScenarioSpec) {

@@ -1,0 +1,515 @@
+//! The adversary: how the flagged cluster adapts to moderation during a run.
+//!
+//! Three adaptations, each per flagged account per step and off by default
+//! ([`AdversarySpec`]):
+//!
+//! - **Lexical evasion.** In an arm whose mitigations suppress labelled terms, once the
+//!   spelling of a flagged term an account tags is labelled, the account moves to a new variant
+//!   spelling with probability `lexical_evasion` per step (to the newest variant not yet
+//!   labelled, or a new one while fewer than `max_variants` exist). The platform's classifier
+//!   sees a variant like any new term: it is reviewed `detection_delay` steps after it appears,
+//!   then every `review_interval` steps, and labelled with probability `term_recall`. Searching a
+//!   variant returns the accounts that use it, so search suppression decays until detection
+//!   catches up.
+//! - **Ban evasion.** In an arm that bans labelled accounts (`ban_detected`), a banned flagged
+//!   account returns with probability `ban_evasion`, `return_delay` steps after its ban, as a
+//!   new, unlabelled account that re-follows its network. We model the new account as the same
+//!   account id with its label cleared (same content, same follows): the platform sees an
+//!   unlabelled account that its classifier must detect again (drawn as for any account).
+//! - **Bridge building.** Each flagged account follows a uniformly random account of an
+//!   adjacent community with probability `bridge_rate` per step. That puts flagged accounts
+//!   among the followers of adjacent accounts, exactly where co-follow recommendations look.
+//!   New follows become visible to the platform when its graph index is rebuilt, every
+//!   `graph_refresh` steps.
+//!
+//! The adversary acts on the ground truth (it *is* the flagged cluster) but exposes to the
+//! platform only what a platform would observe: tags, term postings, the follow graph. Its
+//! random numbers come from one stream per (replicate, step), so in arms that trigger the same
+//! adaptations the same things happen (paired comparison), and a run is identical for any
+//! thread count (the adversary steps serially between the parallel probe steps).
+
+use crate::ids::{AccountId, TermId};
+use crate::mitigation::Mitigation;
+use crate::platform::{first_success, Labels};
+use crate::rng::AgentStreams;
+use crate::scenario::spec::{AdversarySpec, ModerationSpec};
+use crate::world::graph::{Csr, FollowGraph};
+use crate::world::{CommunityKind, World};
+use rand::RngExt;
+
+/// One flagged base term and its variant spellings.
+struct Family {
+    /// Term ids of the spellings, the base term first.
+    spellings: Vec<TermId>,
+}
+
+/// The adversary's state in one arm of one replicate.
+pub struct Adversary {
+    spec: AdversarySpec,
+    moderation: ModerationSpec,
+    horizon: u32,
+    streams: AgentStreams,
+    evade_terms: bool,
+    ban_after: Option<u32>,
+    /// Flagged accounts, sorted (the accounts that adapt).
+    flagged: Vec<AccountId>,
+    /// Current tags of each flagged account (same order as `flagged`).
+    tags: Vec<Vec<TermId>>,
+    families: Vec<Family>,
+    /// Family of each spelling id (`u32::MAX` for terms outside every family).
+    family_of: Vec<u32>,
+    /// Postings of every family spelling, most followed first (indexed by term id; empty for
+    /// terms served from the world).
+    postings: Vec<Vec<AccountId>>,
+    postings_dirty: bool,
+    /// Adjacent accounts (bridge targets).
+    adjacent: Vec<AccountId>,
+    /// Bridge follows made so far per flagged account, sorted.
+    bridges: Vec<Vec<AccountId>>,
+    bridges_pending: bool,
+    graph: Option<FollowGraph>,
+    /// Scheduled returns of banned accounts: (step, account).
+    returns: Vec<(u32, AccountId)>,
+    /// Whether an account's ban was already decided (index into `flagged`).
+    ban_decided: Vec<bool>,
+    /// Counters for the manifest and tests.
+    stats: AdversaryStats,
+}
+
+/// What the adversary did in a run (for tests and reports).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AdversaryStats {
+    /// Variant spellings created.
+    pub variants: u32,
+    /// Moves of an account to a variant spelling.
+    pub moves: u32,
+    /// Banned accounts that returned.
+    pub returns: u32,
+    /// Bridge follows made.
+    pub bridges: u32,
+}
+
+impl Adversary {
+    /// The adversary of one arm: `mitigation` decides which adaptations are triggered (term
+    /// suppression for lexical evasion, bans for ban evasion); `streams` are the replicate's
+    /// adversary streams (one per step).
+    pub fn new(
+        world: &World,
+        spec: &AdversarySpec,
+        moderation: &ModerationSpec,
+        horizon: u32,
+        mitigation: &dyn Mitigation,
+        streams: AgentStreams,
+    ) -> Self {
+        let truth = world.truth();
+        let flagged: Vec<AccountId> = (0..world.accounts() as u32)
+            .map(AccountId)
+            .filter(|&a| truth.is_flagged(a))
+            .collect();
+        let tags = flagged.iter().map(|&a| world.tags(a).to_vec()).collect();
+        // Variant spellings get ids from the world's vocabulary size up.
+        let base_terms = world.terms() as u32;
+        let mut family_of = vec![u32::MAX; base_terms as usize];
+        let mut families = Vec::new();
+        let mut postings = vec![Vec::new(); base_terms as usize];
+        for t in (0..base_terms).map(TermId) {
+            if truth.is_flagged_term(t) {
+                family_of[t.index()] = families.len() as u32;
+                families.push(Family { spellings: vec![t] });
+                postings[t.index()] = world.term_postings(t).to_vec();
+            }
+        }
+        let adjacent = truth
+            .communities_of(CommunityKind::Adjacent)
+            .into_iter()
+            .flat_map(|c| world.members(c).iter().copied())
+            .collect();
+        let n = flagged.len();
+        Self {
+            spec: spec.clone(),
+            moderation: moderation.clone(),
+            horizon,
+            streams,
+            evade_terms: spec.lexical_evasion > 0.0 && mitigation.suppresses_terms(),
+            ban_after: mitigation.bans_after().filter(|_| spec.ban_evasion > 0.0),
+            flagged,
+            tags,
+            families,
+            family_of,
+            postings,
+            postings_dirty: false,
+            adjacent,
+            bridges: vec![Vec::new(); n],
+            bridges_pending: false,
+            graph: None,
+            returns: Vec::new(),
+            ban_decided: vec![false; n],
+            stats: AdversaryStats::default(),
+        }
+    }
+
+    /// Whether this adversary ever changes anything in its arm.
+    pub fn active(&self) -> bool {
+        self.evade_terms || self.ban_after.is_some() || self.spec.bridge_rate > 0.0
+    }
+
+    /// What it did so far.
+    pub fn stats(&self) -> AdversaryStats {
+        self.stats
+    }
+
+    /// Adapts to the labels of step `step` (after they advanced, before anyone is served).
+    pub fn step(&mut self, step: u32, world: &World, labels: &mut Labels) {
+        if !self.active() {
+            return;
+        }
+        let mut rng = self.streams.agent(u64::from(step));
+        if self.evade_terms {
+            for i in 0..self.flagged.len() {
+                for k in 0..self.tags[i].len() {
+                    let t = self.tags[i][k];
+                    let Some(&f) = self.family_of.get(t.index()) else {
+                        continue;
+                    };
+                    if f == u32::MAX || !labels.term(t) {
+                        continue;
+                    }
+                    if !rng.random_bool(self.spec.lexical_evasion) {
+                        continue;
+                    }
+                    if let Some(v) = self.variant_for(f as usize, step, labels, &mut rng) {
+                        if v != t && !self.tags[i].contains(&v) {
+                            self.tags[i][k] = v;
+                            self.stats.moves += 1;
+                            self.postings_dirty = true;
+                        }
+                    }
+                }
+            }
+            if self.postings_dirty {
+                self.rebuild_postings(world);
+            }
+        }
+        if let Some(after) = self.ban_after {
+            let now = labels.now();
+            for i in 0..self.flagged.len() {
+                let a = self.flagged[i];
+                match labels.labelled_since(a) {
+                    Some(since) if !self.ban_decided[i] && since.saturating_add(after) <= now => {
+                        self.ban_decided[i] = true;
+                        if rng.random_bool(self.spec.ban_evasion) {
+                            self.returns
+                                .push((now.saturating_add(self.spec.return_delay), a));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let mut k = 0;
+            while k < self.returns.len() {
+                let (at, a) = self.returns[k];
+                if at <= now {
+                    self.returns.remove(k);
+                    // A fresh identity: unlabelled until the classifier finds it again.
+                    let m = &self.moderation;
+                    let found = first_success(
+                        m.recall,
+                        now.saturating_add(m.detection_delay),
+                        m.review_interval,
+                        self.horizon,
+                        &mut rng,
+                    );
+                    labels.relabel(a, found);
+                    if let Ok(i) = self.flagged.binary_search(&a) {
+                        self.ban_decided[i] = false;
+                    }
+                    self.stats.returns += 1;
+                } else {
+                    k += 1;
+                }
+            }
+        }
+        if self.spec.bridge_rate > 0.0 && !self.adjacent.is_empty() {
+            for i in 0..self.flagged.len() {
+                if rng.random_bool(self.spec.bridge_rate) {
+                    let target = self.adjacent[rng.random_range(0..self.adjacent.len())];
+                    let row = &mut self.bridges[i];
+                    if let Err(pos) = row.binary_search(&target) {
+                        if world
+                            .graph()
+                            .followees(self.flagged[i])
+                            .binary_search(&target)
+                            .is_err()
+                        {
+                            row.insert(pos, target);
+                            self.stats.bridges += 1;
+                            self.bridges_pending = true;
+                        }
+                    }
+                }
+            }
+            if self.bridges_pending && step % self.spec.graph_refresh == 0 {
+                self.rebuild_graph(world);
+            }
+        }
+    }
+
+    /// The spelling a moving account of family `f` adopts: the newest one not labelled now, or
+    /// a new variant (labelled later by the classifier's own draw) while the budget lasts.
+    fn variant_for(
+        &mut self,
+        f: usize,
+        step: u32,
+        labels: &mut Labels,
+        rng: &mut crate::rng::SimRng,
+    ) -> Option<TermId> {
+        if let Some(&v) = self.families[f]
+            .spellings
+            .iter()
+            .rev()
+            .find(|&&v| !labels.term(v))
+        {
+            return Some(v);
+        }
+        if self.families[f].spellings.len() > self.spec.max_variants as usize {
+            return None;
+        }
+        let id = TermId(self.family_of.len() as u32);
+        let m = &self.moderation;
+        let found = first_success(
+            m.term_recall,
+            step.saturating_add(m.detection_delay),
+            m.review_interval,
+            self.horizon,
+            rng,
+        );
+        labels.add_term(found);
+        self.family_of.push(f as u32);
+        self.postings.push(Vec::new());
+        self.families[f].spellings.push(id);
+        self.stats.variants += 1;
+        Some(id)
+    }
+
+    fn rebuild_postings(&mut self, world: &World) {
+        for family in &self.families {
+            for &t in &family.spellings {
+                self.postings[t.index()].clear();
+            }
+        }
+        // Accounts outside the cluster that use a flagged base term keep it.
+        for family in &self.families {
+            let base = family.spellings[0];
+            let truth = world.truth();
+            for &a in world.term_postings(base) {
+                if !truth.is_flagged(a) {
+                    self.postings[base.index()].push(a);
+                }
+            }
+        }
+        for (i, &a) in self.flagged.iter().enumerate() {
+            for &t in &self.tags[i] {
+                if self
+                    .family_of
+                    .get(t.index())
+                    .is_some_and(|&f| f != u32::MAX)
+                {
+                    self.postings[t.index()].push(a);
+                }
+            }
+        }
+        let graph = self.graph.as_ref().unwrap_or(world.graph());
+        for family in &self.families {
+            for &t in &family.spellings {
+                let p = &mut self.postings[t.index()];
+                p.sort_unstable_by(|x, y| {
+                    graph
+                        .followers(*y)
+                        .len()
+                        .cmp(&graph.followers(*x).len())
+                        .then(x.cmp(y))
+                });
+            }
+        }
+        self.postings_dirty = false;
+    }
+
+    /// Rebuilds the out-edge CSR with the bridges merged into their sources' rows (sorted,
+    /// without duplicates); the in-edges follow.
+    fn rebuild_graph(&mut self, world: &World) {
+        let base = world.graph();
+        let n = world.accounts();
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut targets = Vec::with_capacity(base.edges() + self.stats.bridges as usize);
+        offsets.push(0u64);
+        let mut next = 0usize;
+        for a in (0..n as u32).map(AccountId) {
+            let row = base.followees(a);
+            let start = targets.len();
+            targets.extend_from_slice(row);
+            if next < self.flagged.len() && self.flagged[next] == a {
+                if !self.bridges[next].is_empty() {
+                    targets.extend_from_slice(&self.bridges[next]);
+                    targets[start..].sort_unstable();
+                }
+                next += 1;
+            }
+            offsets.push(targets.len() as u64);
+        }
+        self.graph = Some(FollowGraph::from_out(Csr::from_parts(offsets, targets)));
+        self.bridges_pending = false;
+    }
+
+    /// The follow graph the platform sees, when bridges changed it.
+    pub fn graph(&self) -> Option<&FollowGraph> {
+        self.graph.as_ref()
+    }
+
+    /// Current tags of an account, when the adversary changed them.
+    pub fn tags(&self, a: AccountId) -> Option<&[TermId]> {
+        if !self.evade_terms {
+            return None;
+        }
+        self.flagged
+            .binary_search(&a)
+            .ok()
+            .map(|i| self.tags[i].as_slice())
+    }
+
+    /// Postings of a flagged term or variant, when the adversary owns it.
+    pub fn postings(&self, t: TermId) -> Option<&[AccountId]> {
+        if !self.evade_terms {
+            return None;
+        }
+        self.family_of
+            .get(t.index())
+            .filter(|&&f| f != u32::MAX)
+            .map(|_| self.postings[t.index()].as_slice())
+    }
+
+    /// Vocabulary size including variants.
+    pub fn terms(&self) -> usize {
+        self.family_of.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mitigation::MitigationStack;
+    use crate::rng::{SeedTree, StreamId};
+    use crate::scenario::spec::WorldSpec;
+
+    fn world() -> World {
+        let spec = WorldSpec {
+            accounts: Some(800),
+            benign_communities: 3,
+            adjacent_communities: 2,
+            adjacent_fraction: 0.2,
+            ..WorldSpec::default()
+        };
+        crate::world::generate(&spec, 30, &SeedTree::new(3), 0)
+    }
+
+    #[test]
+    fn bridges_add_flagged_followers_to_adjacent_accounts_and_keep_the_graph_valid() {
+        let w = world();
+        let spec = AdversarySpec {
+            bridge_rate: 0.5,
+            graph_refresh: 1,
+            ..AdversarySpec::default()
+        };
+        let stack = MitigationStack::new(Vec::new());
+        let tree = SeedTree::new(3);
+        let mut adv = Adversary::new(
+            &w,
+            &spec,
+            &ModerationSpec::default(),
+            10,
+            &stack,
+            tree.agents(0, StreamId::Adversary),
+        );
+        let mut labels = Labels::none(w.accounts(), w.terms());
+        for step in 1..=10 {
+            labels.advance(step);
+            adv.step(step, &w, &mut labels);
+        }
+        let g = adv.graph().expect("bridges rebuilt the graph");
+        assert_eq!(g.edges(), w.graph().edges() + adv.stats().bridges as usize);
+        let truth = w.truth();
+        let flagged_followers = |g: &FollowGraph| -> usize {
+            adv.adjacent
+                .iter()
+                .map(|&a| {
+                    g.followers(a)
+                        .iter()
+                        .filter(|&&f| truth.is_flagged(f))
+                        .count()
+                })
+                .sum()
+        };
+        assert_eq!(
+            flagged_followers(g),
+            flagged_followers(w.graph()) + adv.stats().bridges as usize
+        );
+        for a in (0..w.accounts() as u32).map(AccountId) {
+            let row = g.followees(a);
+            assert!(row.windows(2).all(|p| p[0] < p[1]) && !row.contains(&a));
+        }
+    }
+
+    #[test]
+    fn lexical_evasion_moves_tags_to_unlabelled_variants_with_their_own_postings() {
+        let w = world();
+        let spec = AdversarySpec {
+            lexical_evasion: 1.0,
+            ..AdversarySpec::default()
+        };
+        let moderation = ModerationSpec {
+            detection_delay: 3,
+            ..ModerationSpec::default()
+        };
+        let stack = MitigationStack::from_specs(&[
+            crate::scenario::spec::MitigationSpec::SuppressFlaggedSearch(Default::default()),
+        ]);
+        let tree = SeedTree::new(3);
+        let mut adv = Adversary::new(
+            &w,
+            &spec,
+            &moderation,
+            20,
+            &stack,
+            tree.agents(0, StreamId::Adversary),
+        );
+        let mut labels = Labels::none(w.accounts(), w.terms());
+        let flagged_terms: Vec<TermId> = (0..w.terms() as u32)
+            .map(TermId)
+            .filter(|&t| w.truth().is_flagged_term(t))
+            .collect();
+        for &t in &flagged_terms {
+            labels.set_term(t, true);
+        }
+        labels.advance(1);
+        adv.step(1, &w, &mut labels);
+        assert!(adv.stats().variants > 0 && adv.stats().moves > 0);
+        let f = adv.flagged[0];
+        let tags = adv.tags(f).unwrap();
+        for &t in tags {
+            assert!(!labels.term(t), "moved to an unlabelled spelling");
+            if t.index() >= w.terms() {
+                assert!(adv.postings(t).unwrap().contains(&f));
+            }
+        }
+        // The base terms no longer list flagged accounts that moved.
+        for &t in &flagged_terms {
+            assert!(adv
+                .postings(t)
+                .unwrap()
+                .iter()
+                .all(|&a| !w.truth().is_flagged(a)));
+        }
+        // Variants are caught after the detection delay.
+        labels.advance(4);
+        assert!((w.terms()..adv.terms()).all(|t| labels.term(TermId(t as u32))));
+    }
+}

@@ -1,0 +1,301 @@
+//! The panel of ordinary accounts on which the collateral cost of a mitigation is measured.
+//!
+//! A mitigation that slows drift may also take relevant content away from everyone else: a
+//! classifier with false positives hides benign accounts, an exposure cap or diversity slots
+//! push less relevant items into slates. To measure that, each replicate draws a panel of
+//! ordinary accounts (benign, plus a share from adjacent communities, the accounts a mitigation
+//! is most likely to catch) and serves them every surface every step, exactly as probes are
+//! served. Panel accounts keep the follows the graph gives them and never follow anyone new, so
+//! they do not change the world; the platform learns its estimate of each from engagement.
+//!
+//! The panel is the same accounts, with the same random streams, in every arm of a replicate,
+//! so per-step differences against the baseline arm are paired. Measured per step (ground truth,
+//! never shown to policies): the mean affinity of shown items to the account's latent
+//! interests (relevance), the logit probability of engaging with the slate (engagement), the
+//! flagged share of impressions, and the share of panel accounts exposed to the flagged cluster
+//! at least once so far (reach).
+
+use crate::ids::{AccountId, CommunityId, TermId};
+use crate::mitigation::{Mitigation, Slate};
+use crate::platform::{PlatformView, Viewer};
+use crate::policy::{serve, Request, Scratch, Surface};
+use crate::probe::SurfacePlan;
+use crate::rng::{AgentStreams, SimRng};
+use crate::scenario::spec::PanelSpec;
+use crate::world::{dot, normalize, World};
+use rand::RngExt;
+use rayon::prelude::*;
+
+/// One panel account: its identity, the platform's estimate of it, and its random streams.
+struct Member {
+    account: AccountId,
+    community: CommunityId,
+    estimate: Vec<f32>,
+    exposed: bool,
+    behaviour: SimRng,
+    policy: SimRng,
+    mitigation: SimRng,
+}
+
+/// What one member saw in one step.
+#[derive(Clone, Copy, Debug, Default)]
+struct MemberStep {
+    /// Sum of affinities of shown items and their count.
+    affinity: f64,
+    shown: u32,
+    flagged: u32,
+    /// Sum over surfaces with a non-empty slate of the probability of engaging, and their count.
+    engage: f64,
+    slates: u32,
+}
+
+/// Panel metrics of one step, reduced serially in member order.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct PanelStep {
+    /// Mean over members with impressions of the mean affinity (cosine of latent interests and
+    /// content) of the items they were shown.
+    pub relevance: f64,
+    /// Mean over served slates of the logit probability of engaging with something.
+    pub engagement: f64,
+    /// Mean over members with impressions of their flagged share of impressions.
+    pub flagged_share: f64,
+    /// Share of members shown a flagged account at least once so far.
+    pub reach: f64,
+}
+
+impl PanelStep {
+    /// The step of an empty panel: every metric NaN (written as an empty CSV cell).
+    pub const EMPTY: PanelStep = PanelStep {
+        relevance: f64::NAN,
+        engagement: f64::NAN,
+        flagged_share: f64::NAN,
+        reach: f64::NAN,
+    };
+}
+
+/// The panel of one arm in one replicate.
+pub struct Panel {
+    members: Vec<Member>,
+    records: Vec<MemberStep>,
+}
+
+impl Panel {
+    /// Draws `spec.size` distinct ordinary accounts (benign, and `adjacent_share` of them from
+    /// adjacent communities) with the streams of `streams`; the same accounts and streams in
+    /// every arm of a replicate.
+    pub fn new(world: &World, spec: &PanelSpec, streams: &AgentStreams) -> Self {
+        use crate::world::CommunityKind;
+        let truth = world.truth();
+        let pool = |kind| -> Vec<AccountId> {
+            truth
+                .communities_of(kind)
+                .into_iter()
+                .flat_map(|c| world.members(c).iter().copied())
+                .collect()
+        };
+        let (benign, adjacent) = (pool(CommunityKind::Benign), pool(CommunityKind::Adjacent));
+        let size = spec.size as usize;
+        let from_adjacent =
+            ((size as f64 * spec.adjacent_share).round() as usize).min(adjacent.len());
+        let mut rng = streams.agent(0);
+        let mut chosen = sample_distinct(&adjacent, from_adjacent, &mut rng);
+        chosen.extend(sample_distinct(&benign, size - from_adjacent, &mut rng));
+        let members = chosen
+            .into_iter()
+            .enumerate()
+            .map(|(m, account)| {
+                let m = 1 + 3 * m as u64;
+                // The platform's first estimate: the mean content the account follows (or its
+                // own content when it follows no one), both observable.
+                let mut estimate = vec![0f32; world.dims()];
+                let followees = world.graph().followees(account);
+                let sources: &[AccountId] = if followees.is_empty() {
+                    std::slice::from_ref(&account)
+                } else {
+                    followees
+                };
+                for &f in sources {
+                    estimate
+                        .iter_mut()
+                        .zip(world.content(f))
+                        .for_each(|(e, x)| *e += x);
+                }
+                normalize(&mut estimate);
+                Member {
+                    account,
+                    community: world.community(account),
+                    estimate,
+                    exposed: false,
+                    behaviour: streams.agent(m),
+                    policy: streams.agent(m + 1),
+                    mitigation: streams.agent(m + 2),
+                }
+            })
+            .collect::<Vec<_>>();
+        let records = vec![MemberStep::default(); members.len()];
+        Self { members, records }
+    }
+
+    /// Number of panel accounts.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether the panel is empty (collateral metrics disabled).
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// Serves every surface to every member (in parallel; each member owns its streams), then
+    /// reduces serially in member order.
+    pub fn step(
+        &mut self,
+        spec: &PanelSpec,
+        world: &World,
+        view: &PlatformView<'_>,
+        surfaces: &[SurfacePlan<'_>],
+        mitigation: &dyn Mitigation,
+    ) -> PanelStep {
+        if self.members.is_empty() {
+            return PanelStep::EMPTY;
+        }
+        let truth = world.truth();
+        self.members
+            .par_iter_mut()
+            .zip(self.records.par_iter_mut())
+            .for_each_init(
+                || (Scratch::default(), Slate::new(), Vec::new()),
+                |(scratch, slate, weights), (member, record)| {
+                    *record = MemberStep::default();
+                    let query = member.behaviour.random_bool(spec.search_prob).then(|| {
+                        let terms = world.community_terms(member.community);
+                        (!terms.is_empty()).then(|| TermId(member.behaviour.random_range(terms)))
+                    });
+                    let query = query.flatten();
+                    let followees = world.graph().followees(member.account);
+                    let latent = truth.latent(member.account);
+                    for plan in surfaces {
+                        if plan.surface == Surface::Search && query.is_none() {
+                            continue;
+                        }
+                        let request = Request {
+                            surface: plan.surface,
+                            viewer: Viewer {
+                                followees,
+                                last_followed: followees.last().copied(),
+                                estimate: &member.estimate,
+                            },
+                            query,
+                            pool: plan.pool,
+                            slate: plan.slate,
+                        };
+                        serve(
+                            plan.policy,
+                            mitigation,
+                            view,
+                            &request,
+                            &mut member.policy,
+                            &mut member.mitigation,
+                            scratch,
+                            slate,
+                        );
+                        let items = slate.items();
+                        if items.is_empty() {
+                            continue;
+                        }
+                        let beta = spec.choice_sharpness;
+                        weights.clear();
+                        weights.push((beta * spec.no_click_affinity).exp());
+                        for c in items {
+                            let affinity = f64::from(dot(latent, world.content(c.account)));
+                            record.affinity += affinity;
+                            record.shown += 1;
+                            if truth.is_flagged(c.account) {
+                                record.flagged += 1;
+                            }
+                            weights.push((beta * affinity).exp());
+                        }
+                        let total: f64 = weights.iter().sum();
+                        record.engage += 1.0 - weights[0] / total;
+                        record.slates += 1;
+                        // Engage with one item (or none) by the logit; the estimate learns it.
+                        let mut u = member.behaviour.random::<f64>() * total;
+                        let chosen = weights.iter().position(|w| {
+                            let hit = u < *w;
+                            u -= w;
+                            hit
+                        });
+                        if let Some(i) = chosen.filter(|&i| i > 0) {
+                            let content = world.content(items[i - 1].account);
+                            let rate = spec.estimate_rate as f32;
+                            member
+                                .estimate
+                                .iter_mut()
+                                .zip(content)
+                                .for_each(|(e, t)| *e += rate * (t - *e));
+                            normalize(&mut member.estimate);
+                        }
+                    }
+                    if record.flagged > 0 {
+                        member.exposed = true;
+                    }
+                },
+            );
+        let (mut relevance, mut flagged_share, mut with_impressions) = (0.0, 0.0, 0usize);
+        let (mut engage, mut slates) = (0.0, 0u32);
+        for r in &self.records {
+            if r.shown > 0 {
+                relevance += r.affinity / f64::from(r.shown);
+                flagged_share += f64::from(r.flagged) / f64::from(r.shown);
+                with_impressions += 1;
+            }
+            engage += r.engage;
+            slates += r.slates;
+        }
+        let mean = |sum: f64, n: usize| {
+            if n > 0 {
+                sum / n as f64
+            } else {
+                f64::NAN
+            }
+        };
+        let exposed = self.members.iter().filter(|m| m.exposed).count();
+        PanelStep {
+            relevance: mean(relevance, with_impressions),
+            engagement: mean(engage, slates as usize),
+            flagged_share: mean(flagged_share, with_impressions),
+            reach: exposed as f64 / self.members.len() as f64,
+        }
+    }
+}
+
+/// `k` distinct items of `from` (all of them when `k >= from.len()`), by partial Fisher-Yates
+/// on a copy, in draw order.
+fn sample_distinct(from: &[AccountId], k: usize, rng: &mut SimRng) -> Vec<AccountId> {
+    let mut pool = from.to_vec();
+    let k = k.min(pool.len());
+    for i in 0..k {
+        let j = rng.random_range(i..pool.len());
+        pool.swap(i, j);
+    }
+    pool.truncate(k);
+    pool
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{SeedTree, StreamId};
+
+    #[test]
+    fn sample_distinct_is_distinct_and_bounded() {
+        let from: Vec<AccountId> = (0..50).map(AccountId).collect();
+        let mut rng = SeedTree::new(1).stream(0, StreamId::Panel);
+        let mut s = sample_distinct(&from, 20, &mut rng);
+        assert_eq!(s.len(), 20);
+        s.sort_unstable();
+        s.dedup();
+        assert_eq!(s.len(), 20);
+        assert_eq!(sample_distinct(&from, 80, &mut rng).len(), 50);
+    }
+}
