@@ -4,7 +4,7 @@
 /// One thing a scenario can name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
-    /// Category: policy, mitigation, behaviour or metric.
+    /// Category: policy, mitigation, adaptation (of the adversary), behaviour or metric.
     pub category: &'static str,
     /// Name as written in a scenario (or the output column).
     pub name: &'static str,
@@ -31,8 +31,18 @@ pub fn entries() -> Vec<Entry> {
         e("policy", "embedding", "the platform's estimate of the viewer dotted with account content, over the nearest content clusters", &[("clusters", "3", "nearest clusters to draw candidates from")]),
         e("policy", "hybrid", "weighted rank fusion of other policies", &[("components", "required", "list of { weight, policy }")]),
         e("policy", "uniform_followee", "a uniformly random followee of the account the viewer most recently followed (a random walk)", NONE),
-        e("mitigation", "suppress_flagged_search", "a search for a labelled term returns nothing", NONE),
+        e("mitigation", "suppress_flagged_search", "a search for a labelled term returns nothing, or a warning interstitial some click through", &[("click_through", "none", "probability of clicking through the interstitial; none: empty result")]),
         e("mitigation", "exclude_flagged_from_suggestions", "labelled accounts are removed from suggested accounts", NONE),
+        e("mitigation", "demote_flagged", "labelled accounts' scores are multiplied by a factor on every surface, then re-ranked", &[("factor", "0.2", "score multiplier")]),
+        e("mitigation", "ban_detected", "labelled accounts are removed from every surface (and cannot be followed) some steps after the label", &[("delay", "0", "steps from label to ban")]),
+        e("mitigation", "cofollow_dampening", "suggestions lose score with the share of their followers that are labelled, so one dense cluster cannot dominate co-follow", &[("strength", "10", "a fully labelled follower base keeps 1/(1+strength) of the score")]),
+        e("mitigation", "graph_distance_guard", "no suggestion within h follow hops of a labelled account", &[("hops", "1", "h")]),
+        e("mitigation", "exposure_cap", "at most a share of a slate from one content cluster (not label-based)", &[("max_share", "0.4", "largest share per cluster")]),
+        e("mitigation", "diversity_injection", "a share of slots goes to random unlabelled candidates from other clusters (not label-based)", &[("share", "0.2", "share of slots")]),
+        e("mitigation", "friction", "following a labelled account succeeds only with a probability", &[("factor", "0.3", "probability the follow goes through")]),
+        e("adaptation", "lexical_evasion", "flagged accounts move from a suppressed flagged term to new variant spellings, detected only after the classifier's delay", &[("lexical_evasion", "0", "probability per account per step"), ("max_variants", "20", "variant spellings per term")]),
+        e("adaptation", "ban_evasion", "banned flagged accounts return as new unlabelled accounts and re-follow their network", &[("ban_evasion", "0", "probability of returning"), ("return_delay", "5", "steps from ban to return")]),
+        e("adaptation", "bridge_rate", "flagged accounts follow accounts of adjacent communities, where co-follow finds them", &[("bridge_rate", "0", "probability per flagged account per step"), ("graph_refresh", "5", "steps between graph index rebuilds")]),
         e("behaviour", "follow_top", "follow the top suggestion", &[("follow_prob", "0.3", "probability of a follow action per step")]),
         e("behaviour", "follow_random_of_top_k", "follow a uniformly random one of the top k suggestions", &[("top_k", "3", "k"), ("follow_prob", "0.3", "probability of a follow action per step")]),
         e("behaviour", "follow_if_similar", "follow the top suggestion if its content is close to the probe's interests", &[("similarity_threshold", "0.2", "cosine threshold"), ("follow_prob", "0.3", "probability of a follow action per step")]),

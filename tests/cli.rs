@@ -263,3 +263,47 @@ fn sweep_runs_every_grid_point_and_plots_the_headline_metric() {
     assert!(resolved.contains("flagged_fraction = 0.02"), "{resolved}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn recall_outside_zero_one_is_refused() {
+    refused(
+        "recall",
+        "benign_communities = 2\n",
+        "benign_communities = 2\n\n[moderation]\nrecall = 1.2\n",
+        11,
+        &["moderation.recall", "1.2", "probability"],
+    );
+}
+
+#[test]
+fn detection_delay_beyond_the_horizon_is_refused() {
+    refused(
+        "delay",
+        "benign_communities = 2\n",
+        "benign_communities = 2\n\n[moderation]\ndetection_delay = 50\n",
+        11,
+        &["moderation.detection_delay", "horizon"],
+    );
+}
+
+#[test]
+fn label_mitigation_without_moderation_is_refused() {
+    refused(
+        "nomod",
+        "name = \"baseline\"\n",
+        "name = \"baseline\"\nmitigations = [{ kind = \"demote_flagged\" }]\n\n[moderation]\nenabled = false\n",
+        21,
+        &["arms[0].mitigations[0].kind", "moderation.enabled"],
+    );
+}
+
+#[test]
+fn evasion_without_moderation_is_refused() {
+    refused(
+        "evade",
+        "benign_communities = 2\n",
+        "benign_communities = 2\n\n[moderation]\nenabled = false\n\n[adversary]\nlexical_evasion = 0.3\n",
+        14,
+        &["adversary.lexical_evasion", "moderation.enabled"],
+    );
+}
