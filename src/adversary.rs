@@ -19,8 +19,8 @@
 //! - **Bridge building.** Each flagged account follows a uniformly random account of an
 //!   adjacent community with probability `bridge_rate` per step. That puts flagged accounts
 //!   among the followers of adjacent accounts, exactly where co-follow recommendations look.
-//!   New follows become visible to the platform when its graph index is rebuilt, every
-//!   `graph_refresh` steps.
+//!   New follows go to the arm's [`LiveGraph`] and become visible to the platform when its
+//!   graph index is rebuilt, every `graph_refresh` steps.
 //!
 //! The adversary acts on the ground truth (it *is* the flagged cluster) but exposes to the
 //! platform only what a platform would observe: tags, term postings, the follow graph. Its
@@ -29,11 +29,11 @@
 //! thread count (the adversary steps serially between the parallel probe steps).
 
 use crate::ids::{AccountId, TermId};
+use crate::live_graph::LiveGraph;
 use crate::mitigation::Mitigation;
 use crate::platform::{first_success, Labels};
 use crate::rng::AgentStreams;
 use crate::scenario::spec::{AdversarySpec, ModerationSpec};
-use crate::world::graph::{Csr, FollowGraph};
 use crate::world::{CommunityKind, World};
 use rand::RngExt;
 
@@ -64,10 +64,6 @@ pub struct Adversary {
     postings_dirty: bool,
     /// Adjacent accounts (bridge targets).
     adjacent: Vec<AccountId>,
-    /// Bridge follows made so far per flagged account, sorted.
-    bridges: Vec<Vec<AccountId>>,
-    bridges_pending: bool,
-    graph: Option<FollowGraph>,
     /// Scheduled returns of banned accounts: (step, account).
     returns: Vec<(u32, AccountId)>,
     /// Whether an account's ban was already decided (index into `flagged`).
@@ -139,9 +135,6 @@ impl Adversary {
             postings,
             postings_dirty: false,
             adjacent,
-            bridges: vec![Vec::new(); n],
-            bridges_pending: false,
-            graph: None,
             returns: Vec::new(),
             ban_decided: vec![false; n],
             stats: AdversaryStats::default(),
@@ -159,7 +152,7 @@ impl Adversary {
     }
 
     /// Adapts to the labels of step `step` (after they advanced, before anyone is served).
-    pub fn step(&mut self, step: u32, world: &World, labels: &mut Labels) {
+    pub fn step(&mut self, step: u32, world: &World, labels: &mut Labels, live: &mut LiveGraph) {
         if !self.active() {
             return;
         }
@@ -230,26 +223,13 @@ impl Adversary {
             }
         }
         if self.spec.bridge_rate > 0.0 && !self.adjacent.is_empty() {
-            for i in 0..self.flagged.len() {
+            for &f in &self.flagged {
                 if rng.random_bool(self.spec.bridge_rate) {
                     let target = self.adjacent[rng.random_range(0..self.adjacent.len())];
-                    let row = &mut self.bridges[i];
-                    if let Err(pos) = row.binary_search(&target) {
-                        if world
-                            .graph()
-                            .followees(self.flagged[i])
-                            .binary_search(&target)
-                            .is_err()
-                        {
-                            row.insert(pos, target);
-                            self.stats.bridges += 1;
-                            self.bridges_pending = true;
-                        }
+                    if live.follow(world, f, target) {
+                        self.stats.bridges += 1;
                     }
                 }
-            }
-            if self.bridges_pending && step % self.spec.graph_refresh == 0 {
-                self.rebuild_graph(world);
             }
         }
     }
@@ -318,7 +298,7 @@ impl Adversary {
                 }
             }
         }
-        let graph = self.graph.as_ref().unwrap_or(world.graph());
+        let graph = world.graph();
         for family in &self.families {
             for &t in &family.spellings {
                 let p = &mut self.postings[t.index()];
@@ -332,37 +312,6 @@ impl Adversary {
             }
         }
         self.postings_dirty = false;
-    }
-
-    /// Rebuilds the out-edge CSR with the bridges merged into their sources' rows (sorted,
-    /// without duplicates); the in-edges follow.
-    fn rebuild_graph(&mut self, world: &World) {
-        let base = world.graph();
-        let n = world.accounts();
-        let mut offsets = Vec::with_capacity(n + 1);
-        let mut targets = Vec::with_capacity(base.edges() + self.stats.bridges as usize);
-        offsets.push(0u64);
-        let mut next = 0usize;
-        for a in (0..n as u32).map(AccountId) {
-            let row = base.followees(a);
-            let start = targets.len();
-            targets.extend_from_slice(row);
-            if next < self.flagged.len() && self.flagged[next] == a {
-                if !self.bridges[next].is_empty() {
-                    targets.extend_from_slice(&self.bridges[next]);
-                    targets[start..].sort_unstable();
-                }
-                next += 1;
-            }
-            offsets.push(targets.len() as u64);
-        }
-        self.graph = Some(FollowGraph::from_out(Csr::from_parts(offsets, targets)));
-        self.bridges_pending = false;
-    }
-
-    /// The follow graph the platform sees, when bridges changed it.
-    pub fn graph(&self) -> Option<&FollowGraph> {
-        self.graph.as_ref()
     }
 
     /// Current tags of an account, when the adversary changed them.
@@ -430,14 +379,16 @@ mod tests {
             tree.agents(0, StreamId::Adversary),
         );
         let mut labels = Labels::none(w.accounts(), w.terms());
+        let mut live = LiveGraph::new();
         for step in 1..=10 {
             labels.advance(step);
-            adv.step(step, &w, &mut labels);
+            adv.step(step, &w, &mut labels, &mut live);
         }
-        let g = adv.graph().expect("bridges rebuilt the graph");
+        live.rebuild(&w);
+        let g = live.graph().expect("bridges rebuilt the graph");
         assert_eq!(g.edges(), w.graph().edges() + adv.stats().bridges as usize);
         let truth = w.truth();
-        let flagged_followers = |g: &FollowGraph| -> usize {
+        let flagged_followers = |g: &crate::world::graph::FollowGraph| -> usize {
             adv.adjacent
                 .iter()
                 .map(|&a| {
@@ -490,7 +441,7 @@ mod tests {
             labels.set_term(t, true);
         }
         labels.advance(1);
-        adv.step(1, &w, &mut labels);
+        adv.step(1, &w, &mut labels, &mut LiveGraph::new());
         assert!(adv.stats().variants > 0 && adv.stats().moves > 0);
         let f = adv.flagged[0];
         let tags = adv.tags(f).unwrap();

@@ -58,6 +58,7 @@ pub fn entries() -> Vec<Entry> {
         e("metric", "panel_reach", "share of panel accounts shown a flagged account at least once so far", NONE),
         e("metric", "benign_labelled", "share of benign accounts carrying a moderation label (wrongly suppressed)", NONE),
         e("metric", "flagged_labelled", "share of flagged accounts carrying a label (realised recall)", NONE),
+        e("metric", "population_flagged_share", "flagged share of the living population's impressions", &[("population.active_share", "0", "share of ordinary accounts active per step")]),
         e("metric", "first_flagged_step", "per probe: first step with a flagged impression", NONE),
     ]
 }

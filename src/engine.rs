@@ -6,9 +6,11 @@
 
 use crate::adversary::{Adversary, AdversaryStats};
 use crate::ids::{AccountId, CommunityId, Step};
+use crate::live_graph::LiveGraph;
 use crate::mitigation::Mitigation;
 use crate::panel::{Panel, PanelStep};
 use crate::platform::{Labels, PlatformView};
+use crate::population::Population;
 use crate::probe::{Probe, ProbeStep, ProbeStreams, StepConfig, SurfacePlan};
 use crate::rng::{SeedTree, StreamId};
 use crate::scenario::spec::StartSpec;
@@ -49,6 +51,8 @@ pub struct StepRow {
     pub benign_labelled: f64,
     /// Share of flagged accounts carrying a label now (the realised recall).
     pub flagged_labelled: f64,
+    /// Flagged share of the living population's impressions (NaN for a static population).
+    pub population_flagged_share: f64,
 }
 
 /// The outcome of one probe.
@@ -138,6 +142,17 @@ pub fn run_arm(
         mitigation,
         tree.agents(replicate, StreamId::Adversary),
     );
+    // Follows made during the run (population, bridges), visible after each index rebuild.
+    let mut live = LiveGraph::new();
+    let mut population = (spec.population.active_share > 0.0)
+        .then(|| Population::new(world, tree.agents(replicate, StreamId::Population)));
+    let refresh = if population.is_some() {
+        spec.population.graph_refresh
+    } else {
+        spec.adversary.graph_refresh
+    }
+    .min(spec.adversary.graph_refresh)
+    .max(1);
     let mut panel = Panel::new(world, &spec.panel, &tree.agents(replicate, StreamId::Panel));
     let flagged_total = truth.flagged_accounts();
     let benign_total = world.accounts() - flagged_total;
@@ -148,11 +163,16 @@ pub fn run_arm(
             return None;
         }
         labels.advance(step);
-        adversary.step(step, world, &mut labels);
+        adversary.step(step, world, &mut labels, &mut live);
         if mitigation.needs_label_hops() {
             labels.refresh_hops(world);
         }
-        let view = PlatformView::new(world, &labels).with_adversary(&adversary);
+        let view = PlatformView::new(world, &labels)
+            .with_live_graph(&live)
+            .with_adversary(&adversary);
+        if let Some(population) = population.as_mut() {
+            population.step(step, &spec.population, world, &view, surfaces, mitigation);
+        }
         probes
             .par_iter_mut()
             .zip(records.par_iter_mut())
@@ -170,6 +190,12 @@ pub fn run_arm(
         }
         let mut row = reduce(step, &records, &probes);
         row.panel = panel_step;
+        if let Some(population) = population.as_ref() {
+            row.population_flagged_share = population.commit(world, &mut live).flagged_share();
+        }
+        if step % refresh == 0 {
+            live.rebuild(world);
+        }
         let labelled_flagged = labels.labelled_flagged(truth);
         row.flagged_labelled = share(labelled_flagged, flagged_total);
         row.benign_labelled = share(labels.labelled_accounts() - labelled_flagged, benign_total);
@@ -254,6 +280,7 @@ fn reduce(step: Step, records: &[ProbeStep], probes: &[Probe]) -> StepRow {
         panel: PanelStep::EMPTY,
         benign_labelled: f64::NAN,
         flagged_labelled: f64::NAN,
+        population_flagged_share: f64::NAN,
     }
 }
 

@@ -19,6 +19,7 @@ use crate::ids::{AccountId, CommunityId, TermId};
 use crate::mitigation::{Mitigation, Slate};
 use crate::platform::{PlatformView, Viewer};
 use crate::policy::{serve, Request, Scratch, Surface};
+use crate::probe::blend;
 use crate::probe::SurfacePlan;
 use crate::rng::{AgentStreams, SimRng};
 use crate::scenario::spec::PanelSpec;
@@ -203,37 +204,27 @@ impl Panel {
                         if items.is_empty() {
                             continue;
                         }
-                        let beta = spec.choice_sharpness;
-                        weights.clear();
-                        weights.push((beta * spec.no_click_affinity).exp());
                         for c in items {
-                            let affinity = f64::from(dot(latent, world.content(c.account)));
-                            record.affinity += affinity;
-                            record.shown += 1;
+                            record.affinity += f64::from(dot(latent, world.content(c.account)));
                             if truth.is_flagged(c.account) {
                                 record.flagged += 1;
                             }
-                            weights.push((beta * affinity).exp());
                         }
-                        let total: f64 = weights.iter().sum();
-                        record.engage += 1.0 - weights[0] / total;
+                        record.shown += items.len() as u32;
+                        let choice = logit_choice(
+                            latent,
+                            items.iter().map(|c| world.content(c.account)),
+                            spec.choice_sharpness,
+                            spec.no_click_affinity,
+                            &mut member.behaviour,
+                            weights,
+                        );
+                        record.engage += choice.engage_prob;
                         record.slates += 1;
-                        // Engage with one item (or none) by the logit; the estimate learns it.
-                        let mut u = member.behaviour.random::<f64>() * total;
-                        let chosen = weights.iter().position(|w| {
-                            let hit = u < *w;
-                            u -= w;
-                            hit
-                        });
-                        if let Some(i) = chosen.filter(|&i| i > 0) {
-                            let content = world.content(items[i - 1].account);
-                            let rate = spec.estimate_rate as f32;
-                            member
-                                .estimate
-                                .iter_mut()
-                                .zip(content)
-                                .for_each(|(e, t)| *e += rate * (t - *e));
-                            normalize(&mut member.estimate);
+                        // The platform's estimate learns from the engagement.
+                        if let Some(i) = choice.chosen {
+                            let content = world.content(items[i].account);
+                            blend(&mut member.estimate, content, spec.estimate_rate as f32);
                         }
                     }
                     if record.flagged > 0 {
@@ -266,6 +257,40 @@ impl Panel {
             flagged_share: mean(flagged_share, with_impressions),
             reach: exposed as f64 / self.members.len() as f64,
         }
+    }
+}
+
+/// The outcome of one multinomial-logit choice over a slate.
+pub(crate) struct Choice {
+    /// Index of the engaged item, `None` for no engagement.
+    pub chosen: Option<usize>,
+    /// Probability of engaging with something, `1 - P(no engagement)`.
+    pub engage_prob: f64,
+}
+
+/// A multinomial-logit choice over items with contents `contents` plus a no-engagement option:
+/// weights `exp(beta * cos(latent, content))` and `exp(beta * no_click)`; one uniform draw.
+pub(crate) fn logit_choice<'c>(
+    latent: &[f32],
+    contents: impl Iterator<Item = &'c [f32]>,
+    beta: f64,
+    no_click: f64,
+    rng: &mut SimRng,
+    weights: &mut Vec<f64>,
+) -> Choice {
+    weights.clear();
+    weights.push((beta * no_click).exp());
+    weights.extend(contents.map(|c| (beta * f64::from(dot(latent, c))).exp()));
+    let total: f64 = weights.iter().sum();
+    let mut u = rng.random::<f64>() * total;
+    let chosen = weights.iter().position(|w| {
+        let hit = u < *w;
+        u -= w;
+        hit
+    });
+    Choice {
+        chosen: chosen.filter(|&i| i > 0).map(|i| i - 1),
+        engage_prob: 1.0 - weights[0] / total,
     }
 }
 

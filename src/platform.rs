@@ -250,6 +250,7 @@ pub struct PlatformView<'a> {
     world: &'a World,
     labels: &'a Labels,
     graph: &'a crate::world::graph::FollowGraph,
+    popularity: &'a [AccountId],
     adversary: Option<&'a crate::adversary::Adversary>,
 }
 
@@ -260,16 +261,24 @@ impl<'a> PlatformView<'a> {
             world,
             labels,
             graph: world.graph(),
+            popularity: world.by_popularity(),
             adversary: None,
         }
     }
 
-    /// The same view after the adversary's adaptations: its follow graph (with bridges), and
-    /// the tags and term postings it changed.
-    pub fn with_adversary(mut self, adversary: &'a crate::adversary::Adversary) -> Self {
-        if let Some(g) = adversary.graph() {
+    /// The same view with the follows made during the run, as of the platform's last index
+    /// rebuild (graph and popularity ranking).
+    pub fn with_live_graph(mut self, live: &'a crate::live_graph::LiveGraph) -> Self {
+        if let (Some(g), Some(p)) = (live.graph(), live.popularity()) {
             self.graph = g;
+            self.popularity = p;
         }
+        self
+    }
+
+    /// The same view after the adversary's lexical adaptations: the tags and term postings it
+    /// changed.
+    pub fn with_adversary(mut self, adversary: &'a crate::adversary::Adversary) -> Self {
         self.adversary = Some(adversary);
         self
     }
@@ -316,7 +325,7 @@ impl<'a> PlatformView<'a> {
 
     /// All accounts, most followed first.
     pub fn by_popularity(&self) -> &'a [AccountId] {
-        self.world.by_popularity()
+        self.popularity
     }
 
     /// Number of content clusters (the platform's topic clustering; which one is harmful is not

@@ -390,7 +390,7 @@ impl Probe {
 }
 
 /// Moves a unit vector a share `rate` of the way toward `target` and renormalises.
-fn blend(v: &mut [f32], target: &[f32], rate: f32) {
+pub(crate) fn blend(v: &mut [f32], target: &[f32], rate: f32) {
     v.iter_mut()
         .zip(target)
         .for_each(|(x, t)| *x += rate * (t - *x));

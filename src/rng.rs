@@ -39,6 +39,8 @@ pub enum StreamId {
     Panel = 7,
     /// The adversary's adaptations (evasion, returns, bridges).
     Adversary = 8,
+    /// The living population (streams per (step, chunk of accounts)).
+    Population = 9,
 }
 
 /// Derives independent, reproducible [`SimRng`] streams from one master seed.

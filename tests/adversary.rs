@@ -152,7 +152,11 @@ fn column_mean(csv: &str, arm: &str, column: &str, steps: std::ops::RangeInclusi
             }
         }
     }
-    sum / f64::from(n.max(1))
+    if n == 0 {
+        f64::NAN
+    } else {
+        sum / f64::from(n)
+    }
 }
 
 #[test]
@@ -239,5 +243,36 @@ fn adapting_adversary_and_panel_are_identical_on_1_and_4_threads() {
     let (one, four) = (run(&s, 1), run(&s, 4));
     assert_eq!(output::steps_csv(&one), output::steps_csv(&four));
     assert_eq!(output::probes_csv(&s, &one), output::probes_csv(&s, &four));
-    assert_eq!(one, four);
+    // Debug text: NaN (an empty metric) compares unequal to itself with `==`.
+    assert_eq!(format!("{one:?}"), format!("{four:?}"));
+}
+
+#[test]
+fn living_population_changes_the_graph_and_stays_identical_on_1_and_4_threads() {
+    let arms = "\n[[arms]]\nname = \"exclude\"\nmitigations = [{ kind = \"exclude_flagged_from_suggestions\" }]\n";
+    let living = scenario(
+        "[population]\nactive_share = 0.2\nfollow_prob = 0.5\ngraph_refresh = 3\n\n[adversary]\nbridge_rate = 0.05\n",
+        arms,
+    );
+    let (one, four) = (run(&living, 1), run(&living, 4));
+    let steps = output::steps_csv(&one);
+    assert_eq!(steps, output::steps_csv(&four));
+    // Debug text: NaN (an empty metric) compares unequal to itself with `==`.
+    assert_eq!(format!("{one:?}"), format!("{four:?}"));
+    // The population is served and sees the cluster; its follows change what probes are shown.
+    let share = column_mean(&steps, "baseline", "population_flagged_share", 1..=60);
+    assert!(share > 0.0 && share < 1.0, "{share}");
+    let static_ = run(&scenario("[adversary]\nbridge_rate = 0.05\n", arms), 2);
+    let static_steps = output::steps_csv(&static_);
+    assert!(column_mean(
+        &static_steps,
+        "baseline",
+        "population_flagged_share",
+        1..=60
+    )
+    .is_nan());
+    assert_ne!(
+        arm_rows(&steps, "baseline"),
+        arm_rows(&static_steps, "baseline")
+    );
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Per-step metric columns of `steps.csv`, after `arm,replicate,step`.
-pub const STEP_METRICS: [&str; 21] = [
+pub const STEP_METRICS: [&str; 22] = [
     "impressions",
     "flagged_share",
     "flagged_share_search",
@@ -27,6 +27,7 @@ pub const STEP_METRICS: [&str; 21] = [
     "panel_reach",
     "benign_labelled",
     "flagged_labelled",
+    "population_flagged_share",
 ];
 
 /// One row of `steps.csv`.
@@ -220,7 +221,7 @@ mod tests {
     #[test]
     fn parses_and_reports_line_numbers() {
         let steps =
-            "h\na,0,1,1,0.5,,,,,0,0,0,0,0,1,0,0.1,0,0.4,0.6,0,0,0,1\nb,0,1,1,0.25,,,,,0,0,0,0,0,1,0,0.1,0,0.4,0.5,0,0,0,1\n";
+            "h\na,0,1,1,0.5,,,,,0,0,0,0,0,1,0,0.1,0,0.4,0.6,0,0,0,1,\nb,0,1,1,0.25,,,,,0,0,0,0,0,1,0,0.1,0,0.4,0.5,0,0,0,1,\n";
         let probes = "h\na,0,0,p,3,2,,5,0\nb,0,0,p,3,,,10,1\n";
         let t = ResultTables::parse(steps, probes, Path::new("x")).unwrap();
         assert_eq!(t.arms, vec!["a", "b"]);

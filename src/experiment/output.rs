@@ -112,7 +112,7 @@ pub fn steps_header() -> String {
     }
     out.push_str(",flagged_follows,hops_to_flagged,unreachable,profile_cosine,drifted");
     out.push_str(",panel_relevance,panel_engagement,panel_flagged_share,panel_reach");
-    out.push_str(",benign_labelled,flagged_labelled\n");
+    out.push_str(",benign_labelled,flagged_labelled,population_flagged_share\n");
     out
 }
 
@@ -135,7 +135,7 @@ pub fn steps_rows(arm: &str, replicate: u32, run: &ArmRun) -> String {
         }
         let _ = writeln!(
             out,
-            ",{},{},{},{},{},{},{},{},{},{},{}",
+            ",{},{},{},{},{},{},{},{},{},{},{},{}",
             num(row.flagged_follows),
             num(row.hops_to_flagged),
             num(row.unreachable),
@@ -146,7 +146,8 @@ pub fn steps_rows(arm: &str, replicate: u32, run: &ArmRun) -> String {
             num(row.panel.flagged_share),
             num(row.panel.reach),
             num(row.benign_labelled),
-            num(row.flagged_labelled)
+            num(row.flagged_labelled),
+            num(row.population_flagged_share)
         );
     }
     out

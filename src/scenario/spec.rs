@@ -44,6 +44,9 @@ pub struct ScenarioSpec {
     /// How the flagged cluster adapts to moderation (lexical evasion, ban evasion, bridges).
     #[serde(default)]
     pub adversary: AdversarySpec,
+    /// The living population: ordinary accounts that act every step.
+    #[serde(default)]
+    pub population: PopulationSpec,
     /// The arms to compare (`[[arms]]`), each a named mitigation stack; at least one.
     pub arms: Vec<ArmSpec>,
     /// Parameter grid (`[sweep]`): each key is a `--set` path, each value the list of values to
@@ -550,6 +553,45 @@ impl Default for PanelSpec {
             choice_sharpness: 5.0,
             no_click_affinity: 0.3,
             estimate_rate: 0.2,
+        }
+    }
+}
+
+/// The living population: a share of ordinary (non-flagged) accounts is active each step; an
+/// active account views its surfaces, engages through the same logit choice as probes (the
+/// platform's estimate of it learns from that) and may follow its top suggestion. Their follows
+/// change popularity and co-follow signals for everyone, probes included, once the platform's
+/// graph index is rebuilt. Off by default (a static population).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PopulationSpec {
+    /// Share of ordinary accounts active in a step (0 ..= 1; default 0: static population).
+    pub active_share: f64,
+    /// Probability that an active account searches one of its community's terms (default 0.2).
+    pub search_prob: f64,
+    /// Probability that an active account follows its top suggestion (default 0.1).
+    pub follow_prob: f64,
+    /// Sharpness of the logit choice (default 5.0).
+    pub choice_sharpness: f64,
+    /// Affinity of the no-engagement option (default 0.3).
+    pub no_click_affinity: f64,
+    /// Rate at which the platform's estimate follows engagement (0 ..= 1; default 0.2).
+    pub estimate_rate: f64,
+    /// Steps between rebuilds of the platform's graph index, which make new follows visible
+    /// (1 ..= steps; default 5).
+    pub graph_refresh: u32,
+}
+
+impl Default for PopulationSpec {
+    fn default() -> Self {
+        Self {
+            active_share: 0.0,
+            search_prob: 0.2,
+            follow_prob: 0.1,
+            choice_sharpness: 5.0,
+            no_click_affinity: 0.3,
+            estimate_rate: 0.2,
+            graph_refresh: 5,
         }
     }
 }

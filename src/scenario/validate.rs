@@ -148,6 +148,29 @@ pub(crate) fn check(spec: &ScenarioSpec, base_dir: &Path) -> Option<Problem> {
     check_arms(&mut c, spec);
     check_panel(&mut c, &spec.panel);
     check_adversary(&mut c, spec);
+    let pop = &spec.population;
+    c.prob("population.active_share", pop.active_share);
+    c.prob("population.search_prob", pop.search_prob);
+    c.prob("population.follow_prob", pop.follow_prob);
+    c.range(
+        "population.choice_sharpness",
+        pop.choice_sharpness,
+        0.0,
+        100.0,
+    );
+    c.range(
+        "population.no_click_affinity",
+        pop.no_click_affinity,
+        -1.0,
+        1.0,
+    );
+    c.prob("population.estimate_rate", pop.estimate_rate);
+    c.range(
+        "population.graph_refresh",
+        pop.graph_refresh,
+        1,
+        spec.steps.max(1),
+    );
     for (key, values) in &spec.sweep {
         let path = format!("sweep.{key:?}");
         c.ensure(path.clone(), !values.is_empty(), || {

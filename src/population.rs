@@ -1,0 +1,238 @@
+//! The living population: ordinary accounts that act every step.
+//!
+//! With `population.active_share > 0`, each step every ordinary (non-flagged) account is active
+//! with that probability. An active account is served its surfaces like a probe (search on one
+//! of its community's terms with `search_prob`, suggested accounts, feed, explore), engages with
+//! at most one item per slate through the logit choice on its latent interests, the platform's
+//! estimate of it learns from that engagement, and it follows its top suggestion with
+//! `follow_prob` (subject to the arm's friction and bans). Follows go to the arm's
+//! [`LiveGraph`] and change co-follow signals and popularity for everyone, probes included, at
+//! the next index rebuild.
+//!
+//! Accounts are processed in parallel by chunks of [`CHUNK`] accounts; chunk `c` in step `s`
+//! draws from its own streams, keyed by `(s, c)`, and owns its rows of the estimate matrix, and
+//! follows are applied serially in account order, so the result is the same for any number of
+//! threads. Nothing is allocated per account: buffers live per chunk.
+
+use crate::ids::{AccountId, TermId};
+use crate::live_graph::LiveGraph;
+use crate::mitigation::{Mitigation, MitigationCtx, Slate};
+use crate::panel::logit_choice;
+use crate::platform::{PlatformView, Viewer};
+use crate::policy::{serve, Request, Scratch, Surface};
+use crate::probe::{blend, SurfacePlan};
+use crate::rng::AgentStreams;
+use crate::scenario::spec::PopulationSpec;
+use crate::world::{normalize, World};
+use rand::RngExt;
+use rayon::prelude::*;
+
+/// Accounts per parallel work unit (and per random stream).
+pub const CHUNK: usize = 1024;
+
+/// What the population did in one step.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PopulationStep {
+    /// Accounts active in the step.
+    pub active: u64,
+    /// Impressions served to them.
+    pub impressions: u64,
+    /// Impressions of flagged accounts among them.
+    pub flagged: u64,
+    /// New follows (before the index rebuild makes them visible).
+    pub follows: u64,
+    /// New follows of flagged accounts.
+    pub flagged_follows: u64,
+}
+
+impl PopulationStep {
+    /// Flagged share of the population's impressions (NaN without impressions).
+    pub fn flagged_share(&self) -> f64 {
+        if self.impressions == 0 {
+            f64::NAN
+        } else {
+            self.flagged as f64 / self.impressions as f64
+        }
+    }
+}
+
+/// Per-chunk output of one step.
+#[derive(Default)]
+struct ChunkOut {
+    stats: PopulationStep,
+    follows: Vec<(AccountId, AccountId)>,
+}
+
+/// The living population of one arm in one replicate.
+pub struct Population {
+    dims: usize,
+    /// The platform's estimate of every account, row-major (`accounts x dims`).
+    estimates: Vec<f32>,
+    streams: AgentStreams,
+    outputs: Vec<ChunkOut>,
+}
+
+impl Population {
+    /// The population of `world`: the platform's first estimate of each account is the mean
+    /// content of what it follows (its own content when it follows no one).
+    pub fn new(world: &World, streams: AgentStreams) -> Self {
+        let dims = world.dims();
+        let mut estimates = vec![0f32; world.accounts() * dims];
+        estimates
+            .par_chunks_mut(dims)
+            .enumerate()
+            .for_each(|(a, row)| {
+                let a = AccountId(a as u32);
+                let followees = world.graph().followees(a);
+                let sources: &[AccountId] = if followees.is_empty() {
+                    std::slice::from_ref(&a)
+                } else {
+                    followees
+                };
+                for &f in sources {
+                    row.iter_mut()
+                        .zip(world.content(f))
+                        .for_each(|(e, x)| *e += x);
+                }
+                normalize(row);
+            });
+        let chunks = world.accounts().div_ceil(CHUNK);
+        Self {
+            dims,
+            estimates,
+            streams,
+            outputs: (0..chunks).map(|_| ChunkOut::default()).collect(),
+        }
+    }
+
+    /// The platform's estimate of an account.
+    pub fn estimate(&self, a: AccountId) -> &[f32] {
+        &self.estimates[a.index() * self.dims..(a.index() + 1) * self.dims]
+    }
+
+    /// One step of every active account, served under `view` (which borrows the live graph);
+    /// their follows wait for [`Population::commit`].
+    pub fn step(
+        &mut self,
+        step: u32,
+        spec: &PopulationSpec,
+        world: &World,
+        view: &PlatformView<'_>,
+        surfaces: &[SurfacePlan<'_>],
+        mitigation: &dyn Mitigation,
+    ) {
+        let truth = world.truth();
+        let (dims, streams, chunks) = (self.dims, self.streams, self.outputs.len() as u64);
+        self.estimates
+            .par_chunks_mut(CHUNK * dims)
+            .zip(self.outputs.par_iter_mut())
+            .enumerate()
+            .for_each(|(chunk, (rows, out))| {
+                out.stats = PopulationStep::default();
+                out.follows.clear();
+                let key = 3 * (u64::from(step) * chunks + chunk as u64);
+                let (mut behaviour, mut policy_rng, mut mitigation_rng) = (
+                    streams.agent(key),
+                    streams.agent(key + 1),
+                    streams.agent(key + 2),
+                );
+                let (mut scratch, mut slate, mut weights) =
+                    (Scratch::default(), Slate::new(), Vec::new());
+                for (i, estimate) in rows.chunks_mut(dims).enumerate() {
+                    let a = AccountId((chunk * CHUNK + i) as u32);
+                    if truth.is_flagged(a) || !behaviour.random_bool(spec.active_share) {
+                        continue;
+                    }
+                    out.stats.active += 1;
+                    let terms = world.community_terms(world.community(a));
+                    let query = (behaviour.random_bool(spec.search_prob) && !terms.is_empty())
+                        .then(|| TermId(behaviour.random_range(terms)));
+                    let followees = view.followees(a);
+                    let latent = truth.latent(a);
+                    for plan in surfaces {
+                        if plan.surface == Surface::Search && query.is_none() {
+                            continue;
+                        }
+                        let request = Request {
+                            surface: plan.surface,
+                            viewer: Viewer {
+                                followees,
+                                last_followed: followees.last().copied(),
+                                estimate,
+                            },
+                            query,
+                            pool: plan.pool,
+                            slate: plan.slate,
+                        };
+                        serve(
+                            plan.policy,
+                            mitigation,
+                            view,
+                            &request,
+                            &mut policy_rng,
+                            &mut mitigation_rng,
+                            &mut scratch,
+                            &mut slate,
+                        );
+                        let items = slate.items();
+                        if items.is_empty() {
+                            continue;
+                        }
+                        out.stats.impressions += items.len() as u64;
+                        out.stats.flagged +=
+                            items.iter().filter(|c| truth.is_flagged(c.account)).count() as u64;
+                        let choice = logit_choice(
+                            latent,
+                            items.iter().map(|c| world.content(c.account)),
+                            spec.choice_sharpness,
+                            spec.no_click_affinity,
+                            &mut behaviour,
+                            &mut weights,
+                        );
+                        if let Some(k) = choice.chosen {
+                            blend(
+                                estimate,
+                                world.content(items[k].account),
+                                spec.estimate_rate as f32,
+                            );
+                        }
+                        if plan.surface == Surface::SuggestedAccounts
+                            && behaviour.random_bool(spec.follow_prob)
+                        {
+                            let target = items[0].account;
+                            let ctx = MitigationCtx {
+                                view,
+                                surface: plan.surface,
+                                query: None,
+                                slate_size: plan.slate,
+                            };
+                            let p = mitigation.follow_probability(&ctx, target);
+                            if p >= 1.0 || mitigation_rng.random_bool(p.max(0.0)) {
+                                out.follows.push((a, target));
+                            }
+                        }
+                    }
+                }
+            });
+    }
+
+    /// Adds the step's follows to `live`, serially in account order, and sums the step.
+    pub fn commit(&self, world: &World, live: &mut LiveGraph) -> PopulationStep {
+        let truth = world.truth();
+        let mut total = PopulationStep::default();
+        for out in &self.outputs {
+            total.active += out.stats.active;
+            total.impressions += out.stats.impressions;
+            total.flagged += out.stats.flagged;
+            for &(a, t) in &out.follows {
+                if live.follow(world, a, t) {
+                    total.follows += 1;
+                    if truth.is_flagged(t) {
+                        total.flagged_follows += 1;
+                    }
+                }
+            }
+        }
+        total
+    }
+}
