@@ -19,8 +19,8 @@ use crate::ids::{AccountId, CommunityId, TermId};
 use crate::mitigation::{Mitigation, Slate};
 use crate::platform::{PlatformView, Viewer};
 use crate::policy::{serve, Request, Scratch, Surface};
-use crate::probe::blend;
 use crate::probe::SurfacePlan;
+use crate::probe::{blend, logit_choice};
 use crate::rng::{AgentStreams, SimRng};
 use crate::scenario::spec::PanelSpec;
 use crate::world::{dot, normalize, World};
@@ -257,40 +257,6 @@ impl Panel {
             flagged_share: mean(flagged_share, with_impressions),
             reach: exposed as f64 / self.members.len() as f64,
         }
-    }
-}
-
-/// The outcome of one multinomial-logit choice over a slate.
-pub(crate) struct Choice {
-    /// Index of the engaged item, `None` for no engagement.
-    pub chosen: Option<usize>,
-    /// Probability of engaging with something, `1 - P(no engagement)`.
-    pub engage_prob: f64,
-}
-
-/// A multinomial-logit choice over items with contents `contents` plus a no-engagement option:
-/// weights `exp(beta * cos(latent, content))` and `exp(beta * no_click)`; one uniform draw.
-pub(crate) fn logit_choice<'c>(
-    latent: &[f32],
-    contents: impl Iterator<Item = &'c [f32]>,
-    beta: f64,
-    no_click: f64,
-    rng: &mut SimRng,
-    weights: &mut Vec<f64>,
-) -> Choice {
-    weights.clear();
-    weights.push((beta * no_click).exp());
-    weights.extend(contents.map(|c| (beta * f64::from(dot(latent, c))).exp()));
-    let total: f64 = weights.iter().sum();
-    let mut u = rng.random::<f64>() * total;
-    let chosen = weights.iter().position(|w| {
-        let hit = u < *w;
-        u -= w;
-        hit
-    });
-    Choice {
-        chosen: chosen.filter(|&i| i > 0).map(|i| i - 1),
-        engage_prob: 1.0 - weights[0] / total,
     }
 }
 

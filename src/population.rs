@@ -17,10 +17,9 @@
 use crate::ids::{AccountId, TermId};
 use crate::live_graph::LiveGraph;
 use crate::mitigation::{Mitigation, MitigationCtx, Slate};
-use crate::panel::logit_choice;
 use crate::platform::{PlatformView, Viewer};
 use crate::policy::{serve, Request, Scratch, Surface};
-use crate::probe::{blend, SurfacePlan};
+use crate::probe::{blend, logit_choice, SurfacePlan};
 use crate::rng::AgentStreams;
 use crate::scenario::spec::PopulationSpec;
 use crate::world::{normalize, World};

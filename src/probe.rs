@@ -278,28 +278,18 @@ impl Probe {
         if items.is_empty() {
             return;
         }
-        let beta = spec.choice_sharpness;
-        self.weights.clear();
-        self.weights.push((beta * spec.no_click_affinity).exp());
-        for c in items {
-            let affinity = f64::from(dot(&self.latent, view.content(c.account)));
-            self.weights.push((beta * affinity).exp());
-        }
-        let total: f64 = self.weights.iter().sum();
-        let mut u = self.streams.behaviour.random::<f64>() * total;
-        let mut chosen = None;
-        for (i, w) in self.weights.iter().enumerate() {
-            if u < *w {
-                chosen = Some(i);
-                break;
-            }
-            u -= w;
-        }
-        // Index 0 (or a rounding overflow) is "no engagement".
-        let Some(i) = chosen.filter(|&i| i > 0) else {
+        let choice = logit_choice(
+            &self.latent,
+            items.iter().map(|c| view.content(c.account)),
+            spec.choice_sharpness,
+            spec.no_click_affinity,
+            &mut self.streams.behaviour,
+            &mut self.weights,
+        );
+        let Some(i) = choice.chosen else {
             return;
         };
-        let account = items[i - 1].account;
+        let account = items[i].account;
         let content = view.content(account);
         blend(&mut self.latent, content, spec.interest_drift as f32);
         blend(&mut self.estimate, content, spec.estimate_rate as f32);
@@ -386,6 +376,40 @@ impl Probe {
         }
         record.flagged_follows = self.flagged_follows;
         record.hops = self.min_hops;
+    }
+}
+
+/// The outcome of one multinomial-logit choice over a slate.
+pub(crate) struct Choice {
+    /// Index of the engaged item, `None` for no engagement.
+    pub chosen: Option<usize>,
+    /// Probability of engaging with something, `1 - P(no engagement)`.
+    pub engage_prob: f64,
+}
+
+/// A multinomial-logit choice over items with contents `contents` plus a no-engagement option:
+/// weights `exp(beta * cos(latent, content))` and `exp(beta * no_click)`; one uniform draw.
+pub(crate) fn logit_choice<'c>(
+    latent: &[f32],
+    contents: impl Iterator<Item = &'c [f32]>,
+    beta: f64,
+    no_click: f64,
+    rng: &mut SimRng,
+    weights: &mut Vec<f64>,
+) -> Choice {
+    weights.clear();
+    weights.push((beta * no_click).exp());
+    weights.extend(contents.map(|c| (beta * f64::from(dot(latent, c))).exp()));
+    let total: f64 = weights.iter().sum();
+    let mut u = rng.random::<f64>() * total;
+    let chosen = weights.iter().position(|w| {
+        let hit = u < *w;
+        u -= w;
+        hit
+    });
+    Choice {
+        chosen: chosen.filter(|&i| i > 0).map(|i| i - 1),
+        engage_prob: 1.0 - weights[0] / total,
     }
 }
 
