@@ -17,11 +17,13 @@ fn temp_dir(tag: &str) -> PathBuf {
 }
 
 /// The smoke scenario made long enough to interrupt (about 100 jobs of a fraction of a second).
-const ARGS: [&str; 8] = [
+const ARGS: [&str; 10] = [
     "run",
     "scenarios/smoke.toml",
     "--set",
     "steps=200",
+    "--set",
+    "panel.size=10",
     "--replicates",
     "50",
     "--threads",
