@@ -111,6 +111,10 @@ pub struct Scratch {
     pub order: Vec<u32>,
     /// Nearest clusters (embedding).
     pub clusters: Vec<(f32, u32)>,
+    /// Drawn positions (embedding).
+    pub positions: Vec<u32>,
+    /// Bit set of drawn positions (embedding, small unions).
+    pub seen: Vec<u64>,
 }
 
 /// A recommendation policy. Implement it to plug your own recommender into driftlab.
@@ -176,15 +180,48 @@ pub struct Request<'a> {
     pub slate: usize,
 }
 
+/// Maps a score to a `u32` whose unsigned order is `f32::total_cmp`'s order.
+#[inline]
+fn ordered_bits(score: f32) -> u32 {
+    let b = score.to_bits();
+    if b >> 31 == 1 {
+        !b
+    } else {
+        b | 0x8000_0000
+    }
+}
+
 /// Ranks candidates: score descending, ties by account id ascending (total order, no NaN
-/// surprises).
+/// surprises). Sorted on one integer key per candidate, which is the same order as comparing
+/// `score.total_cmp` then the account.
 pub fn rank(candidates: &mut [Candidate]) {
-    candidates.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.account.cmp(&b.account)));
+    candidates.sort_unstable_by_key(|c| {
+        (u64::from(!ordered_bits(c.score)) << 32) | u64::from(c.account.0)
+    });
+}
+
+/// Ranks candidates like [`rank`] and keeps the first `keep`: selects them first, then sorts
+/// only those (the same result as sorting everything, since the order is total and accounts
+/// are unique after [`dedup_best`]).
+fn rank_top(candidates: &mut Vec<Candidate>, keep: usize) {
+    if keep == 0 {
+        candidates.clear();
+        return;
+    }
+    if candidates.len() > keep {
+        candidates.select_nth_unstable_by_key(keep - 1, |c| {
+            (u64::from(!ordered_bits(c.score)) << 32) | u64::from(c.account.0)
+        });
+        candidates.truncate(keep);
+    }
+    rank(candidates);
 }
 
 /// Merges duplicate accounts, keeping the best score.
 fn dedup_best(candidates: &mut Vec<Candidate>) {
-    candidates.sort_unstable_by(|a, b| a.account.cmp(&b.account).then(b.score.total_cmp(&a.score)));
+    candidates.sort_unstable_by_key(|c| {
+        (u64::from(c.account.0) << 32) | u64::from(!ordered_bits(c.score))
+    });
     candidates.dedup_by_key(|c| c.account);
 }
 
@@ -232,8 +269,7 @@ pub fn serve(
         }
     }
     dedup_best(out);
-    rank(out);
-    out.truncate(request.pool);
+    rank_top(out, request.pool);
     let ctx = MitigationCtx {
         view,
         surface: request.surface,
@@ -242,4 +278,37 @@ pub fn serve(
     };
     mitigation.apply(&ctx, slate, mitigation_rng);
     slate.truncate(request.slate);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn integer_keys_order_like_the_comparators(
+            raw in proptest::collection::vec((0u32..50, -3i32..3, any::<bool>()), 0..200),
+            keep in 0usize..60,
+        ) {
+            let mut c: Vec<Candidate> = raw
+                .iter()
+                .map(|&(a, s, neg_zero)| Candidate {
+                    account: AccountId(a),
+                    score: if s == 0 && neg_zero { -0.0 } else { s as f32 * 0.5 },
+                })
+                .collect();
+            let mut expected = c.clone();
+            expected.sort_by(|a, b| a.account.cmp(&b.account).then(b.score.total_cmp(&a.score)));
+            expected.dedup_by_key(|c| c.account);
+            expected.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.account.cmp(&b.account)));
+            expected.truncate(keep);
+            dedup_best(&mut c);
+            rank_top(&mut c, keep);
+            prop_assert_eq!(
+                c.iter().map(|x| (x.account, x.score.to_bits())).collect::<Vec<_>>(),
+                expected.iter().map(|x| (x.account, x.score.to_bits())).collect::<Vec<_>>()
+            );
+        }
+    }
 }
