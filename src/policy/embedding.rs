@@ -98,6 +98,12 @@ impl Policy for Embedding {
         }
     }
 
+    fn generates_unique_accounts(&self) -> bool {
+        // Positions are de-duplicated before scoring, and distinct positions of the union of
+        // distinct clusters are distinct accounts.
+        true
+    }
+
     fn score(
         &self,
         view: &PlatformView<'_>,

@@ -135,6 +135,13 @@ pub trait Policy: Send + Sync {
         out: &mut Vec<Candidate>,
     );
 
+    /// Whether [`Policy::generate`] never appends the same account twice in one call (nor an
+    /// account already in `out`), so the pipeline can skip its de-duplication sort. Default
+    /// false; a policy that says true must keep to it.
+    fn generates_unique_accounts(&self) -> bool {
+        false
+    }
+
     /// Scores a fixed candidate set in place (search results, the feed).
     fn score(
         &self,
@@ -195,9 +202,28 @@ fn ordered_bits(score: f32) -> u32 {
 /// surprises). Sorted on one integer key per candidate, which is the same order as comparing
 /// `score.total_cmp` then the account.
 pub fn rank(candidates: &mut [Candidate]) {
-    candidates.sort_unstable_by_key(|c| {
-        (u64::from(!ordered_bits(c.score)) << 32) | u64::from(c.account.0)
-    });
+    // Sort the keys themselves (plain integers sort fastest), then decode: the key holds both
+    // the account and the score's bits.
+    let mut keys: Vec<u64> = candidates.iter().map(rank_key).collect();
+    keys.sort_unstable();
+    for (c, k) in candidates.iter_mut().zip(keys) {
+        *c = Candidate {
+            account: AccountId(k as u32),
+            score: from_ordered_bits(!((k >> 32) as u32)),
+        };
+    }
+}
+
+/// The key whose ascending order is the ranking order.
+#[inline]
+fn rank_key(c: &Candidate) -> u64 {
+    (u64::from(!ordered_bits(c.score)) << 32) | u64::from(c.account.0)
+}
+
+/// Inverse of [`ordered_bits`].
+#[inline]
+fn from_ordered_bits(b: u32) -> f32 {
+    f32::from_bits(if b >> 31 == 1 { b & 0x7fff_ffff } else { !b })
 }
 
 /// Ranks candidates like [`rank`] and keeps the first `keep`: selects them first, then sorts
@@ -209,12 +235,17 @@ fn rank_top(candidates: &mut Vec<Candidate>, keep: usize) {
         return;
     }
     if candidates.len() > keep {
-        candidates.select_nth_unstable_by_key(keep - 1, |c| {
-            (u64::from(!ordered_bits(c.score)) << 32) | u64::from(c.account.0)
-        });
+        candidates.select_nth_unstable_by_key(keep - 1, rank_key);
         candidates.truncate(keep);
     }
     rank(candidates);
+}
+
+/// Whether no account appears twice (for debug assertions).
+fn is_unique(candidates: &[Candidate]) -> bool {
+    let mut accounts: Vec<AccountId> = candidates.iter().map(|c| c.account).collect();
+    accounts.sort_unstable();
+    accounts.windows(2).all(|w| w[0] != w[1])
 }
 
 /// Merges duplicate accounts, keeping the best score.
@@ -266,9 +297,13 @@ pub fn serve(
         }
         Surface::SuggestedAccounts | Surface::Explore => {
             policy.generate(view, viewer, request.pool, policy_rng, scratch, out);
+            if !policy.generates_unique_accounts() {
+                dedup_best(out);
+            }
         }
     }
-    dedup_best(out);
+    // Search results (term postings) and the feed (followees) hold distinct accounts.
+    debug_assert!(is_unique(out));
     rank_top(out, request.pool);
     let ctx = MitigationCtx {
         view,
