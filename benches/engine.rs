@@ -2,7 +2,7 @@
 //! policy, the embedding scoring kernel (reported in flops), one probe step, and one replicate
 //! of the quickstart. `cargo bench --bench engine`; figures in `benches/README.md`.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use driftlab::experiment::{self, Surfaces, WorldSource};
 use driftlab::ids::{AccountId, CommunityId};
 use driftlab::mitigation::{MitigationStack, Slate};
@@ -195,24 +195,35 @@ fn probe_step(c: &mut Criterion) {
         .truth()
         .communities_of(driftlab::world::CommunityKind::Adjacent);
     let tree = SeedTree::new(spec.seed);
-    let streams = ProbeStreams {
-        behaviour: tree.agents(0, StreamId::Probe).agent(0),
-        policy: tree.agents(0, StreamId::Policy).agent(0),
-        mitigation: tree.agents(0, StreamId::Mitigation).agent(0),
-    };
     let persona = &spec.probes[0];
-    let mut probe = Probe::new(&world, persona, 0, &starts, 0.5, 5, streams);
     let config = StepConfig {
         drift_threshold: 0.5,
         report_prob: 0.0,
     };
-    let mut step = 0;
-    c.bench_function("probe_step_quickstart_all_surfaces", |b| {
-        b.iter(|| {
-            step += 1;
-            black_box(probe.step(step, persona, &world, &view, &plans, &none, &config))
-        })
+    let steps = spec.steps;
+    let mut group = c.benchmark_group("probe_step");
+    // A fresh probe (setup, not timed) walks the scenario's horizon; throughput = probe-steps.
+    group.throughput(Throughput::Elements(u64::from(steps)));
+    group.bench_function("quickstart_all_surfaces_100_steps", |b| {
+        b.iter_batched(
+            || {
+                let streams = ProbeStreams {
+                    behaviour: tree.agents(0, StreamId::Probe).agent(0),
+                    policy: tree.agents(0, StreamId::Policy).agent(0),
+                    mitigation: tree.agents(0, StreamId::Mitigation).agent(0),
+                };
+                Probe::new(&world, persona, 0, &starts, 0.5, 5, streams)
+            },
+            |mut probe| {
+                for step in 1..=steps {
+                    black_box(probe.step(step, persona, &world, &view, &plans, &none, &config));
+                }
+                probe
+            },
+            BatchSize::SmallInput,
+        )
     });
+    group.finish();
 }
 
 fn one_replicate(c: &mut Criterion) {
@@ -226,8 +237,10 @@ fn one_replicate(c: &mut Criterion) {
 }
 
 criterion_group!(
-    benches,
-    world_generation,
+    name = benches;
+    // No plots: criterion's plotting backend needs system fonts this machine may lack.
+    config = Criterion::default().without_plots();
+    targets = world_generation,
     slate_ranking,
     scoring_kernel,
     probe_step,
