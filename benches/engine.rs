@@ -1,10 +1,22 @@
-//! Criterion benches of the hot paths, all seeded: world generation and one arm of the
-//! quickstart's probes on a generated world.
+//! Criterion benches of the hot paths, all seeded: world generation, slate ranking per built-in
+//! policy, the embedding scoring kernel (reported in flops), one probe step, and one replicate
+//! of the quickstart. `cargo bench --bench engine`; figures in `benches/README.md`.
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use driftlab::experiment::{self, WorldSource};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use driftlab::experiment::{self, Surfaces, WorldSource};
+use driftlab::ids::{AccountId, CommunityId};
+use driftlab::mitigation::{MitigationStack, Slate};
+use driftlab::platform::{Labels, PlatformView, Viewer};
+use driftlab::policy::{serve, Candidate, Request, Scratch, Surface};
+use driftlab::probe::{Probe, ProbeStreams, StepConfig};
+use driftlab::rng::{SeedTree, StreamId};
+use driftlab::scenario::spec::{
+    CoFollowSpec, EmbeddingSpec, EmptySpec, HybridComponentSpec, HybridSpec, PolicySpec,
+};
 use driftlab::scenario::{Overrides, Scenario};
+use driftlab::world::World;
 use std::hint::black_box;
+use std::path::Path;
 
 fn quickstart() -> Scenario {
     Scenario::quickstart(&Overrides {
@@ -14,12 +26,204 @@ fn quickstart() -> Scenario {
     .expect("embedded quickstart is valid")
 }
 
+fn world_of(scenario: &Scenario) -> World {
+    WorldSource::prepare(scenario)
+        .expect("no import")
+        .world(scenario, 0)
+}
+
 fn world_generation(c: &mut Criterion) {
+    let mut group = c.benchmark_group("world_generation");
+    group.sample_size(10);
     let scenario = quickstart();
     let source = WorldSource::prepare(&scenario).expect("no import");
-    c.bench_function("world_generation_quickstart_20k", |b| {
+    group.bench_function("quickstart_20k", |b| {
         b.iter(|| black_box(source.world(&scenario, 0)))
     });
+    let bench = Scenario::load(
+        Path::new("scenarios/bench/100k.toml"),
+        &Overrides::default(),
+    )
+    .expect("bench scenario is valid");
+    let source = WorldSource::prepare(&bench).expect("no import");
+    group.bench_function("bench_100k", |b| {
+        b.iter(|| black_box(source.world(&bench, 0)))
+    });
+    group.finish();
+}
+
+/// The built-in policies, as a scenario would configure them.
+fn policies() -> Vec<(&'static str, PolicySpec)> {
+    vec![
+        ("random", PolicySpec::Random(EmptySpec {})),
+        ("popularity", PolicySpec::Popularity(EmptySpec {})),
+        ("co_follow", PolicySpec::CoFollow(CoFollowSpec::default())),
+        ("embedding", PolicySpec::Embedding(EmbeddingSpec::default())),
+        (
+            "hybrid",
+            PolicySpec::Hybrid(HybridSpec {
+                components: vec![
+                    HybridComponentSpec {
+                        weight: 1.0,
+                        policy: PolicySpec::CoFollow(CoFollowSpec::default()),
+                    },
+                    HybridComponentSpec {
+                        weight: 0.5,
+                        policy: PolicySpec::Embedding(EmbeddingSpec::default()),
+                    },
+                ],
+            }),
+        ),
+        (
+            "uniform_followee",
+            PolicySpec::UniformFollowee(EmptySpec {}),
+        ),
+    ]
+}
+
+/// A viewer who follows the first 10 members of community 0, with their mean content as the
+/// platform's estimate.
+fn viewer_of(world: &World) -> (Vec<AccountId>, Vec<f32>) {
+    let followees: Vec<AccountId> = world.members(CommunityId(0))[..10].to_vec();
+    let estimate = world.cluster_mean(CommunityId(0)).to_vec();
+    (followees, estimate)
+}
+
+fn slate_ranking(c: &mut Criterion) {
+    let scenario = quickstart();
+    let world = world_of(&scenario);
+    let labels = Labels::none(world.accounts(), world.terms());
+    let view = PlatformView::new(&world, &labels);
+    let (followees, estimate) = viewer_of(&world);
+    let none = MitigationStack::default();
+    let mut group = c.benchmark_group("slate_ranking_quickstart_world");
+    for (name, spec) in policies() {
+        let policy = spec.build();
+        let request = Request {
+            surface: Surface::SuggestedAccounts,
+            viewer: Viewer {
+                followees: &followees,
+                last_followed: followees.last().copied(),
+                estimate: &estimate,
+            },
+            query: None,
+            pool: 100,
+            slate: 10,
+        };
+        let tree = SeedTree::new(1);
+        let (mut rng, mut mrng) = (
+            tree.stream(0, StreamId::Policy),
+            tree.stream(0, StreamId::Mitigation),
+        );
+        let (mut scratch, mut slate) = (Scratch::default(), Slate::new());
+        group.bench_function(BenchmarkId::new("pool100_slate10", name), |b| {
+            b.iter(|| {
+                serve(
+                    policy.as_ref(),
+                    &none,
+                    &view,
+                    &request,
+                    &mut rng,
+                    &mut mrng,
+                    &mut scratch,
+                    &mut slate,
+                );
+                black_box(slate.len())
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The embedding scoring kernel: the viewer's estimate dotted with 4,096 candidates' content
+/// vectors, reported as floating-point operations per second (2 x dims per candidate).
+fn scoring_kernel(c: &mut Criterion) {
+    let mut group = c.benchmark_group("embedding_scoring_kernel");
+    for (label, dims, path) in [
+        ("quickstart_dims16", 16u64, None),
+        (
+            "peer_dims20",
+            20,
+            Some("benches/peer/trecs_equivalent.toml"),
+        ),
+    ] {
+        let scenario = match path {
+            None => quickstart(),
+            Some(p) => Scenario::load(Path::new(p), &Overrides::default()).expect("valid"),
+        };
+        let world = world_of(&scenario);
+        let labels = Labels::none(world.accounts(), world.terms());
+        let view = PlatformView::new(&world, &labels);
+        let (followees, estimate) = viewer_of(&world);
+        let viewer = Viewer {
+            followees: &followees,
+            last_followed: None,
+            estimate: &estimate,
+        };
+        let policy = PolicySpec::Embedding(EmbeddingSpec::default()).build();
+        let n = 4096usize;
+        // Random accounts (as sampled candidates are), fixed by the seed.
+        let mut candidates: Vec<Candidate> = (0..n)
+            .map(|i| Candidate {
+                account: AccountId(((i as u64 * 2_654_435_761) % world.accounts() as u64) as u32),
+                score: 0.0,
+            })
+            .collect();
+        let mut rng = SeedTree::new(1).stream(0, StreamId::Policy);
+        let mut scratch = Scratch::default();
+        group.throughput(Throughput::Elements(2 * dims * n as u64));
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                policy.score(&view, &viewer, &mut candidates, &mut rng, &mut scratch);
+                black_box(candidates[0].score)
+            })
+        });
+    }
+    group.finish();
+}
+
+fn probe_step(c: &mut Criterion) {
+    let scenario = quickstart();
+    let spec = scenario.spec();
+    let world = world_of(&scenario);
+    let labels = Labels::none(world.accounts(), world.terms());
+    let view = PlatformView::new(&world, &labels);
+    let surfaces = Surfaces::build(&scenario);
+    let plans = surfaces.plans();
+    let none = MitigationStack::default();
+    let starts = world
+        .truth()
+        .communities_of(driftlab::world::CommunityKind::Adjacent);
+    let tree = SeedTree::new(spec.seed);
+    let persona = &spec.probes[0];
+    let config = StepConfig {
+        drift_threshold: 0.5,
+        report_prob: 0.0,
+    };
+    let steps = spec.steps;
+    let mut group = c.benchmark_group("probe_step");
+    // A fresh probe (setup, not timed) walks the scenario's horizon; throughput = probe-steps.
+    group.throughput(Throughput::Elements(u64::from(steps)));
+    group.bench_function("quickstart_all_surfaces_100_steps", |b| {
+        b.iter_batched(
+            || {
+                let streams = ProbeStreams {
+                    behaviour: tree.agents(0, StreamId::Probe).agent(0),
+                    policy: tree.agents(0, StreamId::Policy).agent(0),
+                    mitigation: tree.agents(0, StreamId::Mitigation).agent(0),
+                };
+                Probe::new(&world, persona, 0, &starts, 0.5, 5, streams)
+            },
+            |mut probe| {
+                for step in 1..=steps {
+                    black_box(probe.step(step, persona, &world, &view, &plans, &none, &config));
+                }
+                probe
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
 }
 
 fn one_replicate(c: &mut Criterion) {
@@ -32,5 +236,14 @@ fn one_replicate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, world_generation, one_replicate);
+criterion_group!(
+    name = benches;
+    // No plots: criterion's plotting backend needs system fonts this machine may lack.
+    config = Criterion::default().without_plots();
+    targets = world_generation,
+    slate_ranking,
+    scoring_kernel,
+    probe_step,
+    one_replicate
+);
 criterion_main!(benches);

@@ -35,6 +35,23 @@ pub fn bytes_per_account(dims: u64, tags: u64) -> u64 {
 /// Bytes per follow edge: one `u32` in the out-CSR and one in the in-CSR.
 pub const BYTES_PER_EDGE: u64 = 8;
 
+/// Expected out-degree per unit of `mean_degree` once the generator clamps degrees at
+/// `max_degree`: degrees are `mean_degree * factor * theta / E[theta]` with
+/// `theta ~ Pareto(1, alpha)`, and `E[min(theta, c)] = (alpha - c^(1 - alpha)) / (alpha - 1)` for
+/// `c >= 1`. (Duplicate draws, which the generator drops, are not subtracted: the edge count
+/// stays an upper estimate, a few percent high.)
+fn clamp_factor(degree_exponent: f64, mean_degree: f64, max_degree: f64) -> f64 {
+    let alpha = degree_exponent - 1.0;
+    let mean_theta = alpha / (alpha - 1.0);
+    let c = max_degree * mean_theta / mean_degree.max(1e-9);
+    let clamped = if c <= 1.0 {
+        c
+    } else {
+        (alpha - c.powf(1.0 - alpha)) / (alpha - 1.0)
+    };
+    (clamped / mean_theta).clamp(0.0, 1.0)
+}
+
 fn samples(policy: &PolicySpec) -> u64 {
     match policy {
         PolicySpec::CoFollow(c) => u64::from(c.samples),
@@ -50,17 +67,27 @@ impl Estimate {
         let w = &spec.world;
         let accounts = w.accounts.unwrap_or(0);
         let flagged = scenario.flagged_size(accounts);
-        let degree = w.graph.mean_degree;
+        let g = &w.graph;
+        let max = f64::from(g.max_degree);
+        let degree = g.mean_degree * clamp_factor(g.degree_exponent, g.mean_degree, max);
+        let flagged_degree = g.mean_degree
+            * g.flagged_degree_factor
+            * clamp_factor(
+                g.degree_exponent,
+                g.mean_degree * g.flagged_degree_factor,
+                max,
+            );
         let edges = ((accounts.saturating_sub(flagged)) as f64 * degree
-            + flagged as f64 * degree * w.graph.flagged_degree_factor) as u64;
+            + flagged as f64 * flagged_degree) as u64;
         let world_bytes = accounts
             * bytes_per_account(u64::from(w.dims), u64::from(w.terms.tags_per_account))
             + edges * BYTES_PER_EDGE;
         let concurrent_worlds = (threads as u64).min(u64::from(spec.replicates)).max(1);
         let probes: u64 = spec.probes.iter().map(|p| u64::from(p.count)).sum();
         let arms = spec.arms.len() as u64;
-        // Generation briefly holds the edge chunks twice and the propensities.
-        let generation_extra = edges * 4 + accounts * 8;
+        // Generation briefly holds the out-edges twice (chunks, then the CSR), the propensities
+        // (8 B per account) and the alias tables (16 B per account).
+        let generation_extra = edges * 4 + accounts * 24;
         let probe_bytes =
             probes * (64 * u64::from(w.dims) + 4 * u64::from(spec.steps) + 4096) * arms;
         let peak_bytes = concurrent_worlds * (world_bytes + generation_extra + probe_bytes);
@@ -124,5 +151,19 @@ impl fmt::Display for Estimate {
             self.probe_steps,
             self.seconds
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clamp_factor;
+
+    #[test]
+    fn clamping_lowers_the_mean_degree_a_little() {
+        // Pareto tail exponent 1.5 (degree_exponent 2.5), mean 57, cap 2000: about 6.5% lower.
+        let f = clamp_factor(2.5, 57.0, 2000.0);
+        assert!((f - 0.935).abs() < 0.005, "{f}");
+        assert!(clamp_factor(2.5, 20.0, 1e9) > 0.999);
+        assert!(clamp_factor(2.5, 20.0, 1.0) < 0.1);
     }
 }

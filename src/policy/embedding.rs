@@ -50,24 +50,58 @@ impl Policy for Embedding {
         if total == 0 {
             return;
         }
-        // Uniform draws over the union of the nearest clusters, scored by the dot product.
-        for _ in 0..2 * limit {
-            let mut i = rng.random_range(0..total);
-            for &(_, c) in near.iter() {
-                let members = view.cluster_members(CommunityId(c));
-                if i < members.len() {
-                    let account = members[i];
-                    if !viewer.follows(account) {
-                        out.push(Candidate {
-                            account,
-                            score: dot(viewer.estimate, view.content(account)),
-                        });
-                    }
-                    break;
+        // Uniform draws over the union of the nearest clusters, scored by the dot product. All
+        // positions are drawn first (the same numbers, in the same order, as drawing and scoring
+        // one at a time), then de-duplicated, so each distinct account is scored once: the
+        // pipeline keeps one copy of an account with its best score, and copies score the same.
+        let positions = &mut scratch.positions;
+        positions.clear();
+        positions.extend((0..2 * limit).map(|_| rng.random_range(0..total) as u32));
+        let words = total.div_ceil(64);
+        if words <= 4 * positions.len() {
+            // Small union: a bit set, read back in order.
+            let seen = &mut scratch.seen;
+            seen.clear();
+            seen.resize(words, 0);
+            for &p in positions.iter() {
+                seen[p as usize / 64] |= 1 << (p % 64);
+            }
+            positions.clear();
+            for (w, &bits) in seen.iter().enumerate() {
+                let mut bits = bits;
+                while bits != 0 {
+                    positions.push((w * 64) as u32 + bits.trailing_zeros());
+                    bits &= bits - 1;
                 }
-                i -= members.len();
+            }
+        } else {
+            positions.sort_unstable();
+            positions.dedup();
+        }
+        // Positions are sorted: walk the clusters once.
+        let mut cluster = 0;
+        let mut base = 0;
+        for &p in positions.iter() {
+            let mut members = view.cluster_members(CommunityId(near[cluster].1));
+            while p as usize >= base + members.len() {
+                base += members.len();
+                cluster += 1;
+                members = view.cluster_members(CommunityId(near[cluster].1));
+            }
+            let account = members[p as usize - base];
+            if !viewer.follows(account) {
+                out.push(Candidate {
+                    account,
+                    score: dot(viewer.estimate, view.content(account)),
+                });
             }
         }
+    }
+
+    fn generates_unique_accounts(&self) -> bool {
+        // Positions are de-duplicated before scoring, and distinct positions of the union of
+        // distinct clusters are distinct accounts.
+        true
     }
 
     fn score(

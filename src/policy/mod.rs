@@ -111,6 +111,10 @@ pub struct Scratch {
     pub order: Vec<u32>,
     /// Nearest clusters (embedding).
     pub clusters: Vec<(f32, u32)>,
+    /// Drawn positions (embedding).
+    pub positions: Vec<u32>,
+    /// Bit set of drawn positions (embedding, small unions).
+    pub seen: Vec<u64>,
 }
 
 /// A recommendation policy. Implement it to plug your own recommender into driftlab.
@@ -130,6 +134,13 @@ pub trait Policy: Send + Sync {
         scratch: &mut Scratch,
         out: &mut Vec<Candidate>,
     );
+
+    /// Whether [`Policy::generate`] never appends the same account twice in one call (nor an
+    /// account already in `out`), so the pipeline can skip its de-duplication sort. Default
+    /// false; a policy that says true must keep to it.
+    fn generates_unique_accounts(&self) -> bool {
+        false
+    }
 
     /// Scores a fixed candidate set in place (search results, the feed).
     fn score(
@@ -176,15 +187,72 @@ pub struct Request<'a> {
     pub slate: usize,
 }
 
+/// Maps a score to a `u32` whose unsigned order is `f32::total_cmp`'s order.
+#[inline]
+fn ordered_bits(score: f32) -> u32 {
+    let b = score.to_bits();
+    if b >> 31 == 1 {
+        !b
+    } else {
+        b | 0x8000_0000
+    }
+}
+
 /// Ranks candidates: score descending, ties by account id ascending (total order, no NaN
-/// surprises).
+/// surprises). Sorted on one integer key per candidate, which is the same order as comparing
+/// `score.total_cmp` then the account.
 pub fn rank(candidates: &mut [Candidate]) {
-    candidates.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.account.cmp(&b.account)));
+    // Sort the keys themselves (plain integers sort fastest), then decode: the key holds both
+    // the account and the score's bits.
+    let mut keys: Vec<u64> = candidates.iter().map(rank_key).collect();
+    keys.sort_unstable();
+    for (c, k) in candidates.iter_mut().zip(keys) {
+        *c = Candidate {
+            account: AccountId(k as u32),
+            score: from_ordered_bits(!((k >> 32) as u32)),
+        };
+    }
+}
+
+/// The key whose ascending order is the ranking order.
+#[inline]
+fn rank_key(c: &Candidate) -> u64 {
+    (u64::from(!ordered_bits(c.score)) << 32) | u64::from(c.account.0)
+}
+
+/// Inverse of [`ordered_bits`].
+#[inline]
+fn from_ordered_bits(b: u32) -> f32 {
+    f32::from_bits(if b >> 31 == 1 { b & 0x7fff_ffff } else { !b })
+}
+
+/// Ranks candidates like [`rank`] and keeps the first `keep`: selects them first, then sorts
+/// only those (the same result as sorting everything, since the order is total and accounts
+/// are unique after [`dedup_best`]).
+fn rank_top(candidates: &mut Vec<Candidate>, keep: usize) {
+    if keep == 0 {
+        candidates.clear();
+        return;
+    }
+    if candidates.len() > keep {
+        candidates.select_nth_unstable_by_key(keep - 1, rank_key);
+        candidates.truncate(keep);
+    }
+    rank(candidates);
+}
+
+/// Whether no account appears twice (for debug assertions).
+fn is_unique(candidates: &[Candidate]) -> bool {
+    let mut accounts: Vec<AccountId> = candidates.iter().map(|c| c.account).collect();
+    accounts.sort_unstable();
+    accounts.windows(2).all(|w| w[0] != w[1])
 }
 
 /// Merges duplicate accounts, keeping the best score.
 fn dedup_best(candidates: &mut Vec<Candidate>) {
-    candidates.sort_unstable_by(|a, b| a.account.cmp(&b.account).then(b.score.total_cmp(&a.score)));
+    candidates.sort_unstable_by_key(|c| {
+        (u64::from(c.account.0) << 32) | u64::from(!ordered_bits(c.score))
+    });
     candidates.dedup_by_key(|c| c.account);
 }
 
@@ -229,11 +297,14 @@ pub fn serve(
         }
         Surface::SuggestedAccounts | Surface::Explore => {
             policy.generate(view, viewer, request.pool, policy_rng, scratch, out);
+            if !policy.generates_unique_accounts() {
+                dedup_best(out);
+            }
         }
     }
-    dedup_best(out);
-    rank(out);
-    out.truncate(request.pool);
+    // Search results (term postings) and the feed (followees) hold distinct accounts.
+    debug_assert!(is_unique(out));
+    rank_top(out, request.pool);
     let ctx = MitigationCtx {
         view,
         surface: request.surface,
@@ -242,4 +313,37 @@ pub fn serve(
     };
     mitigation.apply(&ctx, slate, mitigation_rng);
     slate.truncate(request.slate);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn integer_keys_order_like_the_comparators(
+            raw in proptest::collection::vec((0u32..50, -3i32..3, any::<bool>()), 0..200),
+            keep in 0usize..60,
+        ) {
+            let mut c: Vec<Candidate> = raw
+                .iter()
+                .map(|&(a, s, neg_zero)| Candidate {
+                    account: AccountId(a),
+                    score: if s == 0 && neg_zero { -0.0 } else { s as f32 * 0.5 },
+                })
+                .collect();
+            let mut expected = c.clone();
+            expected.sort_by(|a, b| a.account.cmp(&b.account).then(b.score.total_cmp(&a.score)));
+            expected.dedup_by_key(|c| c.account);
+            expected.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.account.cmp(&b.account)));
+            expected.truncate(keep);
+            dedup_best(&mut c);
+            rank_top(&mut c, keep);
+            prop_assert_eq!(
+                c.iter().map(|x| (x.account, x.score.to_bits())).collect::<Vec<_>>(),
+                expected.iter().map(|x| (x.account, x.score.to_bits())).collect::<Vec<_>>()
+            );
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //! binary search and iteration order is deterministic.
 
 use crate::ids::AccountId;
+use rayon::prelude::*;
 
 /// Rows of ids in compressed sparse row form: row `i` is `targets[offsets[i]..offsets[i + 1]]`.
 /// Used for follow edges (sorted rows), community members, account tags and term postings.
@@ -66,27 +67,59 @@ impl<T: Copy> Csr<T> {
     }
 }
 
-impl<T: Copy + Into<u32>> Csr<T> {
+impl<T: Copy + Into<u32> + Sync> Csr<T> {
     /// The transpose over `columns` columns: row `j` of the result lists every `i` with `j` in
     /// row `i`, sorted by `i` (a counting sort, so no comparison sort).
+    ///
+    /// The scatter runs in parallel: the columns are split into ranges holding about equal
+    /// numbers of entries, and each range is filled by one task scanning the rows in order. The
+    /// result is unique, so it does not depend on the number of threads.
     pub fn transpose(&self, columns: usize) -> Csr<AccountId> {
-        let mut counts = vec![0u64; columns + 1];
+        let mut offsets = vec![0u64; columns + 1];
         for &t in &self.targets {
-            counts[t.into() as usize + 1] += 1;
+            offsets[t.into() as usize + 1] += 1;
         }
         for j in 0..columns {
-            counts[j + 1] += counts[j];
+            offsets[j + 1] += offsets[j];
         }
-        let offsets = counts.clone();
-        let mut cursor = counts;
-        let mut targets = vec![AccountId(0); self.targets.len()];
-        for i in 0..self.rows() {
-            for &t in self.row(i) {
-                let slot = &mut cursor[t.into() as usize];
-                targets[*slot as usize] = AccountId(i as u32);
-                *slot += 1;
+        let total = self.targets.len();
+        let mut targets = vec![AccountId(0); total];
+        // A few ranges per thread, and none for tiny inputs (the scan would dominate).
+        let parts = if total < 1 << 16 {
+            1
+        } else {
+            (2 * rayon::current_num_threads()).clamp(1, columns.max(1))
+        };
+        let mut bounds = vec![0usize];
+        for p in 1..parts {
+            let goal = (total as u64 * p as u64) / parts as u64;
+            let c = offsets.partition_point(|&o| o < goal).min(columns);
+            bounds.push(c.max(*bounds.last().unwrap_or(&0)));
+        }
+        bounds.push(columns);
+        let mut pieces = Vec::with_capacity(parts);
+        let mut rest: &mut [AccountId] = &mut targets;
+        for w in bounds.windows(2) {
+            let len = (offsets[w[1]] - offsets[w[0]]) as usize;
+            let (piece, tail) = rest.split_at_mut(len);
+            pieces.push((w[0], w[1], piece));
+            rest = tail;
+        }
+        let offsets_ref = &offsets;
+        pieces.into_par_iter().for_each(|(lo, hi, out)| {
+            let base = offsets_ref[lo];
+            let mut cursor: Vec<u64> = offsets_ref[lo..hi].iter().map(|o| o - base).collect();
+            for i in 0..self.rows() {
+                for &t in self.row(i) {
+                    let c = t.into() as usize;
+                    if (lo..hi).contains(&c) {
+                        let slot = &mut cursor[c - lo];
+                        out[*slot as usize] = AccountId(i as u32);
+                        *slot += 1;
+                    }
+                }
             }
-        }
+        });
         Csr { offsets, targets }
     }
 }
@@ -199,6 +232,27 @@ mod tests {
             from_in.sort_unstable();
             proptest::prop_assert_eq!(from_in, expected);
         }
+    }
+
+    #[test]
+    fn parallel_transpose_matches_serial_definition() {
+        // Large enough to take the parallel path.
+        let rows: Vec<Vec<AccountId>> = (0..3000u32)
+            .map(|i| {
+                (0..40u32)
+                    .map(|k| AccountId((i * 7919 + k * 104_729) % 2500))
+                    .collect()
+            })
+            .collect();
+        let c = Csr::from_rows(&rows);
+        let t = c.transpose(2500);
+        let mut expected = vec![Vec::new(); 2500];
+        for (i, row) in rows.iter().enumerate() {
+            for a in row {
+                expected[a.index()].push(AccountId(i as u32));
+            }
+        }
+        assert_eq!(t, Csr::from_rows(&expected));
     }
 
     #[test]
