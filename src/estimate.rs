@@ -88,8 +88,18 @@ impl Estimate {
         // Generation briefly holds the out-edges twice (chunks, then the CSR), the propensities
         // (8 B per account) and the alias tables (16 B per account).
         let generation_extra = edges * 4 + accounts * 24;
-        let probe_bytes =
-            probes * (64 * u64::from(w.dims) + 4 * u64::from(spec.steps) + 4096) * arms;
+        // Each probe keeps its serving buffers warm: candidates (8 B) and drawn positions (4 B)
+        // for up to 2 x pool draws on the largest enabled surface.
+        let s = &spec.surfaces;
+        let max_pool = [&s.search, &s.suggested_accounts, &s.feed, &s.explore]
+            .iter()
+            .filter(|x| x.enabled)
+            .map(|x| u64::from(x.pool))
+            .max()
+            .unwrap_or(0);
+        let probe_bytes = probes
+            * (64 * u64::from(w.dims) + 4 * u64::from(spec.steps) + 4096 + 24 * max_pool)
+            * arms;
         let peak_bytes = concurrent_worlds * (world_bytes + generation_extra + probe_bytes);
         let probe_steps = probes * u64::from(spec.steps) * u64::from(spec.replicates) * arms;
         let s = &spec.surfaces;
