@@ -19,7 +19,7 @@ pub struct Estimate {
     pub concurrent_worlds: u64,
     /// Estimated peak heap bytes of the run.
     pub peak_bytes: u64,
-    /// Probe-steps simulated (probes x steps x replicates x arms).
+    /// Agent-steps simulated: (probes + panel + active population) x steps x replicates x arms.
     pub probe_steps: u64,
     /// Estimated wall-clock seconds on the given threads (rough: +-50%).
     pub seconds: f64,
@@ -100,8 +100,22 @@ impl Estimate {
         let probe_bytes = probes
             * (64 * u64::from(w.dims) + 4 * u64::from(spec.steps) + 4096 + 24 * max_pool)
             * arms;
-        let peak_bytes = concurrent_worlds * (world_bytes + generation_extra + probe_bytes);
-        let probe_steps = probes * u64::from(spec.steps) * u64::from(spec.replicates) * arms;
+        // A living population keeps the platform's estimate of every account (4 B per
+        // dimension) and, once follows are indexed, its own copy of the graph, held twice while
+        // the index is rebuilt; a concurrent job runs one arm at a time.
+        let population_bytes = if spec.population.active_share > 0.0 {
+            accounts * 4 * u64::from(w.dims) + 2 * (edges * BYTES_PER_EDGE + accounts * 16)
+        } else {
+            0
+        };
+        let peak_bytes =
+            concurrent_worlds * (world_bytes + generation_extra + probe_bytes + population_bytes);
+        // Every served agent costs about what a probe costs: probes, panel accounts and the
+        // active share of the living population.
+        let agents = probes
+            + u64::from(spec.panel.size)
+            + (accounts as f64 * spec.population.active_share) as u64;
+        let probe_steps = agents * u64::from(spec.steps) * u64::from(spec.replicates) * arms;
         let s = &spec.surfaces;
         let work: u64 = [&s.search, &s.suggested_accounts, &s.feed, &s.explore]
             .iter()
@@ -148,7 +162,7 @@ impl fmt::Display for Estimate {
         write!(
             f,
             "{} accounts and ~{} edges per world ({} each; {} B per account + {} B per edge); \
-             peak memory ~{} ({} world(s) at once); {} probe-steps, ~{:.0} s",
+             peak memory ~{} ({} world(s) at once); {} agent-steps, ~{:.0} s",
             self.accounts,
             self.edges,
             human(self.world_bytes),
