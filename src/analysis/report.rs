@@ -192,8 +192,8 @@ fn draw(
             &dir.join("reduction"),
             &Chart {
                 title: "Drift reduction against collateral cost",
-                x_label: "collateral cost: relevance lost by ordinary accounts (95% CI)",
-                y_label: "reduction of probes drifted (95% CI)",
+                x_label: "collateral cost: share of relevance lost by ordinary accounts (95% CI)",
+                y_label: "share of drift removed (95% CI)",
                 y_range: None,
             },
             &points,
