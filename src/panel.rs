@@ -18,9 +18,9 @@
 use crate::ids::{AccountId, CommunityId, TermId};
 use crate::mitigation::{Mitigation, Slate};
 use crate::platform::{PlatformView, Viewer};
-use crate::policy::{serve, Request, Scratch, Surface};
+use crate::policy::Scratch;
 use crate::probe::SurfacePlan;
-use crate::probe::{blend, logit_choice};
+use crate::probe::{blend, logit_choice, Serving};
 use crate::rng::{AgentStreams, SimRng};
 use crate::scenario::spec::PanelSpec;
 use crate::world::{dot, normalize, World};
@@ -176,30 +176,20 @@ impl Panel {
                     let followees = world.graph().followees(member.account);
                     let latent = truth.latent(member.account);
                     for plan in surfaces {
-                        if plan.surface == Surface::Search && query.is_none() {
-                            continue;
-                        }
-                        let request = Request {
-                            surface: plan.surface,
-                            viewer: Viewer {
-                                followees,
-                                last_followed: followees.last().copied(),
-                                estimate: &member.estimate,
-                            },
-                            query,
-                            pool: plan.pool,
-                            slate: plan.slate,
+                        let viewer = Viewer {
+                            followees,
+                            last_followed: followees.last().copied(),
+                            estimate: &member.estimate,
                         };
-                        serve(
-                            plan.policy,
-                            mitigation,
-                            view,
-                            &request,
-                            &mut member.policy,
-                            &mut member.mitigation,
+                        let serving = Serving {
+                            policy_rng: &mut member.policy,
+                            mitigation_rng: &mut member.mitigation,
                             scratch,
                             slate,
-                        );
+                        };
+                        if !plan.serve(view, mitigation, viewer, query, serving) {
+                            continue;
+                        }
                         let items = slate.items();
                         if items.is_empty() {
                             continue;

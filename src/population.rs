@@ -18,8 +18,8 @@ use crate::ids::{AccountId, TermId};
 use crate::live_graph::LiveGraph;
 use crate::mitigation::{Mitigation, MitigationCtx, Slate};
 use crate::platform::{PlatformView, Viewer};
-use crate::policy::{serve, Request, Scratch, Surface};
-use crate::probe::{blend, logit_choice, SurfacePlan};
+use crate::policy::{Scratch, Surface};
+use crate::probe::{blend, logit_choice, Serving, SurfacePlan};
 use crate::rng::AgentStreams;
 use crate::scenario::spec::PopulationSpec;
 use crate::world::{normalize, World};
@@ -149,30 +149,20 @@ impl Population {
                     let followees = view.followees(a);
                     let latent = truth.latent(a);
                     for plan in surfaces {
-                        if plan.surface == Surface::Search && query.is_none() {
+                        let viewer = Viewer {
+                            followees,
+                            last_followed: followees.last().copied(),
+                            estimate,
+                        };
+                        let serving = Serving {
+                            policy_rng: &mut policy_rng,
+                            mitigation_rng: &mut mitigation_rng,
+                            scratch: &mut scratch,
+                            slate: &mut slate,
+                        };
+                        if !plan.serve(view, mitigation, viewer, query, serving) {
                             continue;
                         }
-                        let request = Request {
-                            surface: plan.surface,
-                            viewer: Viewer {
-                                followees,
-                                last_followed: followees.last().copied(),
-                                estimate,
-                            },
-                            query,
-                            pool: plan.pool,
-                            slate: plan.slate,
-                        };
-                        serve(
-                            plan.policy,
-                            mitigation,
-                            view,
-                            &request,
-                            &mut policy_rng,
-                            &mut mitigation_rng,
-                            &mut scratch,
-                            &mut slate,
-                        );
                         let items = slate.items();
                         if items.is_empty() {
                             continue;

@@ -53,6 +53,53 @@ pub struct SurfacePlan<'a> {
     pub slate: usize,
 }
 
+/// The random streams and buffers of the viewer a request is served for.
+pub struct Serving<'s> {
+    /// Draws made by the policy.
+    pub policy_rng: &'s mut SimRng,
+    /// Draws made by the mitigations.
+    pub mitigation_rng: &'s mut SimRng,
+    /// Policy scratch buffers.
+    pub scratch: &'s mut Scratch,
+    /// Where the served slate is left.
+    pub slate: &'s mut Slate,
+}
+
+impl SurfacePlan<'_> {
+    /// Serves this surface to `viewer` (probe, panel or population account), leaving the slate
+    /// in `serving.slate`. A search without a query serves nothing and returns false.
+    pub fn serve(
+        &self,
+        view: &PlatformView<'_>,
+        mitigation: &dyn Mitigation,
+        viewer: Viewer<'_>,
+        query: Option<TermId>,
+        serving: Serving<'_>,
+    ) -> bool {
+        if self.surface == Surface::Search && query.is_none() {
+            return false;
+        }
+        let request = Request {
+            surface: self.surface,
+            viewer,
+            query,
+            pool: self.pool,
+            slate: self.slate,
+        };
+        serve(
+            self.policy,
+            mitigation,
+            view,
+            &request,
+            serving.policy_rng,
+            serving.mitigation_rng,
+            serving.scratch,
+            serving.slate,
+        );
+        true
+    }
+}
+
 /// Per-run settings a probe step needs.
 #[derive(Clone, Copy, Debug)]
 pub struct StepConfig {
@@ -207,30 +254,20 @@ impl Probe {
         let query = self.choose_query(spec, view);
         let mut record = ProbeStep::default();
         for plan in surfaces {
-            if plan.surface == Surface::Search && query.is_none() {
+            let viewer = Viewer {
+                followees: &self.followees,
+                last_followed: self.last_followed,
+                estimate: &self.estimate,
+            };
+            let serving = Serving {
+                policy_rng: &mut self.streams.policy,
+                mitigation_rng: &mut self.streams.mitigation,
+                scratch: &mut self.scratch,
+                slate: &mut self.slate,
+            };
+            if !plan.serve(view, mitigation, viewer, query, serving) {
                 continue;
             }
-            let request = Request {
-                surface: plan.surface,
-                viewer: Viewer {
-                    followees: &self.followees,
-                    last_followed: self.last_followed,
-                    estimate: &self.estimate,
-                },
-                query,
-                pool: plan.pool,
-                slate: plan.slate,
-            };
-            serve(
-                plan.policy,
-                mitigation,
-                view,
-                &request,
-                &mut self.streams.policy,
-                &mut self.streams.mitigation,
-                &mut self.scratch,
-                &mut self.slate,
-            );
             let s = plan.surface.index();
             let shown = self.slate.items();
             record.impressions[s] = shown.len().min(u16::MAX as usize) as u16;
