@@ -81,10 +81,53 @@ fn peak(c: &mut Criterion) {
     group.finish();
 }
 
+/// The machine's random-read throughput out of memory, the other ceiling a population step
+/// meets: reads of `u32`s at random positions of a 512 MiB array (larger than any cache, like
+/// the 1m world's ~400 MB of CSR), one read per index, the indices independent so the core can
+/// keep as many misses in flight as it has buffers for. Once as plain loads, once with the
+/// software prefetch of a 256-read stage that driftlab's co-follow and embedding stages use.
+fn random_reads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("random_reads_512mib_one_core");
+    let len = 128usize << 20; // 128 Mi u32 = 512 MiB
+    let table: Vec<u32> = (0..len as u32).collect();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let reads = 1usize << 16;
+    let index: Vec<usize> = (0..reads)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % len as u64) as usize
+        })
+        .collect();
+    group.throughput(Throughput::Elements(reads as u64));
+    group.bench_function("loads", |b| {
+        b.iter(|| {
+            index
+                .iter()
+                .map(|&i| table[i])
+                .fold(0u32, u32::wrapping_add)
+        })
+    });
+    group.bench_function("prefetched_stage", |b| {
+        b.iter(|| {
+            // Stages of 256 reads, the size of a co-follow stage (300 paths): prefetch them all,
+            // then read them (a whole 64 Ki stage would be evicted before it is read).
+            index.chunks(256).fold(0u32, |acc, stage| {
+                for &i in stage {
+                    driftlab::world::graph::prefetch(&table[i]);
+                }
+                stage.iter().map(|&i| table[i]).fold(acc, u32::wrapping_add)
+            })
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     // No plots: criterion's plotting backend needs system fonts this machine may lack.
     config = Criterion::default().without_plots();
-    targets = peak
+    targets = peak, random_reads
 }
 criterion_main!(benches);

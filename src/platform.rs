@@ -299,6 +299,14 @@ impl<'a> PlatformView<'a> {
         self.world.content(a)
     }
 
+    /// Hints the CPU to load an account's content vector (see [`crate::world::graph::prefetch`]).
+    #[inline]
+    pub fn prefetch_content(&self, a: AccountId) {
+        if let Some(x) = self.world.content(a).first() {
+            crate::world::graph::prefetch(x);
+        }
+    }
+
     /// Probability that an account posts in a step (observable from its history).
     #[inline]
     pub fn activity(&self, a: AccountId) -> f32 {
@@ -315,6 +323,13 @@ impl<'a> PlatformView<'a> {
     #[inline]
     pub fn followers(&self, a: AccountId) -> &'a [AccountId] {
         self.graph.followers(a)
+    }
+
+    /// The follow graph the platform indexes (out- and in-edge CSRs), for staged traversals
+    /// such as batched co-follow sampling.
+    #[inline]
+    pub fn graph(&self) -> &'a crate::world::graph::FollowGraph {
+        self.graph
     }
 
     /// Number of followers of `a`.

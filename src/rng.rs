@@ -103,6 +103,27 @@ impl AgentStreams {
     }
 }
 
+/// A uniform index in `0..len` (`len > 0`), exact (Lemire's multiply-and-reject on one 32-bit
+/// draw, a second draw with probability below `len / 2^32`). The hot sampling loops (co-follow
+/// paths, embedding draws) use it instead of `random_range`: it is inlined, and it is part of
+/// the stream contract, so changing it changes results. Lengths beyond `u32::MAX` fall back to
+/// `random_range`.
+#[inline(always)]
+pub fn index(rng: &mut SimRng, len: usize) -> usize {
+    let Ok(range) = u32::try_from(len) else {
+        return rand::RngExt::random_range(rng, 0..len);
+    };
+    debug_assert!(range > 0);
+    let mut m = u64::from(rng.next_u32()) * u64::from(range);
+    if (m as u32) < range {
+        let threshold = range.wrapping_neg() % range;
+        while (m as u32) < threshold {
+            m = u64::from(rng.next_u32()) * u64::from(range);
+        }
+    }
+    (m >> 32) as usize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +138,31 @@ mod tests {
         assert_eq!((a, b), PINNED);
     }
     const PINNED: (u64, u64) = (2312521112335620480, 13320674488228258729);
+
+    #[test]
+    fn index_is_uniform_and_in_range() {
+        let mut rng = SeedTree::new(9).stream(0, StreamId::Policy);
+        // A range that does not divide 2^32, small enough to count: chi-square with 6 dof.
+        let (n, draws) = (7usize, 70_000usize);
+        let mut counts = [0usize; 7];
+        for _ in 0..draws {
+            counts[index(&mut rng, n)] += 1;
+        }
+        let expected = (draws / n) as f64;
+        let chi2: f64 = counts
+            .iter()
+            .map(|&c| (c as f64 - expected).powi(2) / expected)
+            .sum();
+        assert!(
+            chi2 < 22.46,
+            "chi2 {chi2} beyond the 0.999 quantile, counts {counts:?}"
+        );
+        // Ranges of one, near 2^32, and beyond u32 stay in range.
+        assert_eq!(index(&mut rng, 1), 0);
+        for len in [u32::MAX as usize, u32::MAX as usize - 1, 1usize << 33] {
+            assert!((0..100).all(|_| index(&mut rng, len) < len));
+        }
+    }
 
     #[test]
     fn streams_are_distinct() {

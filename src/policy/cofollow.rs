@@ -4,9 +4,9 @@
 //! so the cost per request is fixed by `samples` whatever the degrees.
 
 use super::{Candidate, Policy, Scratch};
+use crate::ids::AccountId;
 use crate::platform::{PlatformView, Viewer};
-use crate::rng::SimRng;
-use rand::RngExt;
+use crate::rng::{index, SimRng};
 
 /// The co-follow policy.
 #[derive(Clone, Copy, Debug)]
@@ -20,7 +20,14 @@ impl CoFollow {
         Self { samples }
     }
 
-    /// Fills `scratch.samples` with the sorted endpoints of sampled paths.
+    /// Fills `scratch.samples` with the endpoints of sampled paths and `scratch.tally` with how
+    /// often each was reached.
+    ///
+    /// The paths are drawn stage by stage (every path's followee, then every path's follower,
+    /// then every path's endpoint) rather than one path at a time, and each stage prefetches
+    /// the rows the next stage reads. On a graph far larger than the cache, a path is four
+    /// dependent memory misses; staged, the misses of all paths overlap. The paths have the
+    /// same distribution either way; only the order in which random numbers are drawn differs.
     fn sample(
         &self,
         view: &PlatformView<'_>,
@@ -29,24 +36,49 @@ impl CoFollow {
         scratch: &mut Scratch,
     ) {
         let out = &mut scratch.samples;
+        let slots = &mut scratch.slots;
         out.clear();
-        if viewer.followees.is_empty() {
+        let start = viewer.followees;
+        if start.is_empty() {
+            scratch.tally.count(out);
             return;
         }
-        for _ in 0..self.samples {
-            let f = viewer.followees[rng.random_range(0..viewer.followees.len())];
-            let followers = view.followers(f);
-            if followers.is_empty() {
-                continue;
-            }
-            let u = followers[rng.random_range(0..followers.len())];
-            let next = view.followees(u);
-            if next.is_empty() {
-                continue;
-            }
-            out.push(next[rng.random_range(0..next.len())]);
+        let inn = view.graph().in_edges();
+        let fwd = view.graph().out_edges();
+        // Stage 1: the followee each path goes through.
+        out.extend((0..self.samples).map(|_| start[index(rng, start.len())]));
+        for f in out.iter() {
+            inn.prefetch_row(f.index());
         }
-        out.sort_unstable();
+        // Stage 2: one of its followers (as a position in the in-edge array).
+        slots.clear();
+        for f in out.iter() {
+            let (at, len) = inn.span(f.index());
+            if len > 0 {
+                let p = at + index(rng, len);
+                inn.prefetch_target(p);
+                slots.push(p);
+            }
+        }
+        out.clear();
+        for &p in slots.iter() {
+            let u = inn.target(p);
+            fwd.prefetch_row(u.index());
+            out.push(u);
+        }
+        // Stage 3: one of that follower's followees, the path's endpoint.
+        slots.clear();
+        for u in out.iter() {
+            let (at, len) = fwd.span(u.index());
+            if len > 0 {
+                let p = at + index(rng, len);
+                fwd.prefetch_target(p);
+                slots.push(p);
+            }
+        }
+        out.clear();
+        out.extend(slots.iter().map(|&p| fwd.target(p)));
+        scratch.tally.count(out);
     }
 }
 
@@ -65,14 +97,21 @@ impl Policy for CoFollow {
         out: &mut Vec<Candidate>,
     ) {
         self.sample(view, viewer, rng, scratch);
-        for run in scratch.samples.chunk_by(|a, b| a == b) {
-            if !viewer.follows(run[0]) {
-                out.push(Candidate {
-                    account: run[0],
-                    score: run.len() as f32,
-                });
-            }
-        }
+        // Distinct endpoints in first-reached order, scored by how many paths reached them.
+        let tally = &scratch.tally;
+        out.extend(
+            tally
+                .distinct()
+                .filter(|&(a, _)| !viewer.follows(a))
+                .map(|(account, n)| Candidate {
+                    account,
+                    score: n as f32,
+                }),
+        );
+    }
+
+    fn generates_unique_accounts(&self) -> bool {
+        true
     }
 
     fn score(
@@ -84,12 +123,107 @@ impl Policy for CoFollow {
         scratch: &mut Scratch,
     ) {
         self.sample(view, viewer, rng, scratch);
-        let samples = &scratch.samples;
         for c in candidates {
-            let lo = samples.partition_point(|a| *a < c.account);
-            let hi = samples.partition_point(|a| *a <= c.account);
             // Co-follow count first, popularity as a tie-break within equal counts.
-            c.score = (hi - lo) as f32 + 1e-3 * (view.follower_count(c.account) as f32).ln_1p();
+            c.score = scratch.tally.get(c.account) as f32
+                + 1e-3 * (view.follower_count(c.account) as f32).ln_1p();
         }
+    }
+}
+
+/// Counts of sampled path endpoints: a small open-addressing table (linear probing, a fixed
+/// multiplicative hash, so its layout depends only on its input) that remembers distinct keys
+/// in first-seen order. Counting 300 samples this way is several times cheaper than sorting
+/// them, and the order it reports is deterministic.
+#[derive(Debug, Default)]
+pub struct Tally {
+    keys: Vec<u32>,
+    counts: Vec<u32>,
+    order: Vec<u32>,
+    shift: u32,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+impl Tally {
+    /// Resets the table and counts `items`.
+    pub(crate) fn count(&mut self, items: &[AccountId]) {
+        let want = (2 * items.len()).next_power_of_two().max(16);
+        if self.keys.len() < want {
+            self.keys = vec![EMPTY; want];
+            self.counts = vec![0; want];
+            self.shift = 32 - want.trailing_zeros();
+        } else {
+            for &slot in &self.order {
+                self.keys[slot as usize] = EMPTY;
+                self.counts[slot as usize] = 0;
+            }
+        }
+        self.order.clear();
+        for &a in items {
+            let slot = self.find(a);
+            if self.keys[slot] == EMPTY {
+                self.keys[slot] = a.0;
+                self.order.push(slot as u32);
+            }
+            self.counts[slot] += 1;
+        }
+    }
+
+    /// The slot holding `a`, or the empty slot where it would go.
+    #[inline]
+    fn find(&self, a: AccountId) -> usize {
+        let mask = self.keys.len() - 1;
+        let mut slot = (a.0.wrapping_mul(0x9E37_79B1) >> self.shift) as usize & mask;
+        while self.keys[slot] != EMPTY && self.keys[slot] != a.0 {
+            slot = (slot + 1) & mask;
+        }
+        slot
+    }
+
+    /// How often `a` was counted.
+    pub(crate) fn get(&self, a: AccountId) -> u32 {
+        if self.keys.is_empty() {
+            return 0;
+        }
+        self.counts[self.find(a)]
+    }
+
+    /// Distinct keys with their counts, in first-seen order.
+    pub(crate) fn distinct(&self) -> impl Iterator<Item = (AccountId, u32)> + '_ {
+        self.order
+            .iter()
+            .map(|&s| (AccountId(self.keys[s as usize]), self.counts[s as usize]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tally_counts_like_a_sort() {
+        let items: Vec<AccountId> = [5u32, 3, 5, 9, 3, 5, 1_000_000, 0]
+            .iter()
+            .map(|&a| AccountId(a))
+            .collect();
+        let mut t = Tally::default();
+        t.count(&items);
+        let got: Vec<(u32, u32)> = t.distinct().map(|(a, n)| (a.0, n)).collect();
+        assert_eq!(got, vec![(5, 3), (3, 2), (9, 1), (1_000_000, 1), (0, 1)]);
+        assert_eq!(t.get(AccountId(7)), 0);
+        // Reuse with other keys leaves nothing behind.
+        t.count(&items[..2]);
+        assert_eq!(t.get(AccountId(9)), 0);
+        assert_eq!(t.get(AccountId(5)), 1);
+        // Many keys, all distinct (the table grows).
+        let many: Vec<AccountId> = (0..300).map(|i| AccountId(i * 7919)).collect();
+        t.count(&many);
+        assert_eq!(t.distinct().count(), 300);
+        assert!(many.iter().all(|&a| t.get(a) == 1));
+        // And shrinking input reuses the larger table.
+        t.count(&items);
+        assert_eq!(t.distinct().count(), 5);
+        assert_eq!(t.get(AccountId(7919)), 0);
     }
 }

@@ -4,9 +4,8 @@
 use super::{Candidate, Policy, Scratch};
 use crate::ids::CommunityId;
 use crate::platform::{PlatformView, Viewer};
-use crate::rng::SimRng;
+use crate::rng::{index, SimRng};
 use crate::world::dot;
-use rand::RngExt;
 
 /// The embedding policy.
 #[derive(Clone, Copy, Debug)]
@@ -41,8 +40,16 @@ impl Policy for Embedding {
             (0..view.clusters() as u32)
                 .map(|c| (dot(viewer.estimate, view.cluster_mean(CommunityId(c))), c)),
         );
-        near.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        near.truncate(self.clusters);
+        // The nearest `clusters` in (similarity desc, cluster asc) order: select, then sort only
+        // those (a total order, so the same as sorting all of them).
+        let nearer = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        if self.clusters == 0 {
+            near.clear();
+        } else if near.len() > self.clusters {
+            near.select_nth_unstable_by(self.clusters - 1, nearer);
+            near.truncate(self.clusters);
+        }
+        near.sort_unstable_by(nearer);
         let total: usize = near
             .iter()
             .map(|&(_, c)| view.cluster_members(CommunityId(c)).len())
@@ -56,7 +63,7 @@ impl Policy for Embedding {
         // pipeline keeps one copy of an account with its best score, and copies score the same.
         let positions = &mut scratch.positions;
         positions.clear();
-        positions.extend((0..2 * limit).map(|_| rng.random_range(0..total) as u32));
+        positions.extend((0..2 * limit).map(|_| index(rng, total) as u32));
         let words = total.div_ceil(64);
         if words <= 4 * positions.len() {
             // Small union: a bit set, read back in order.
@@ -78,24 +85,38 @@ impl Policy for Embedding {
             positions.sort_unstable();
             positions.dedup();
         }
-        // Positions are sorted: walk the clusters once.
-        let mut cluster = 0;
-        let mut base = 0;
-        for &p in positions.iter() {
-            let mut members = view.cluster_members(CommunityId(near[cluster].1));
-            while p as usize >= base + members.len() {
-                base += members.len();
-                cluster += 1;
-                members = view.cluster_members(CommunityId(near[cluster].1));
+        // Positions are sorted, so the clusters are walked in order. Two walks: the first only
+        // prefetches the member-list entries, the second reads them, drops followed accounts
+        // and prefetches content; scoring comes last, once that content has arrived. Staged
+        // like this, the cache misses of all positions overlap.
+        let member = |i: usize, cluster: &mut usize, base: &mut usize| {
+            let p = positions[i] as usize;
+            let mut members = view.cluster_members(CommunityId(near[*cluster].1));
+            while p >= *base + members.len() {
+                *base += members.len();
+                *cluster += 1;
+                members = view.cluster_members(CommunityId(near[*cluster].1));
             }
-            let account = members[p as usize - base];
+            &members[p - *base]
+        };
+        let (mut cluster, mut base) = (0, 0);
+        for i in 0..positions.len() {
+            crate::world::graph::prefetch(member(i, &mut cluster, &mut base));
+        }
+        let (mut cluster, mut base) = (0, 0);
+        let accounts = &mut scratch.samples;
+        accounts.clear();
+        for i in 0..positions.len() {
+            let account = *member(i, &mut cluster, &mut base);
             if !viewer.follows(account) {
-                out.push(Candidate {
-                    account,
-                    score: dot(viewer.estimate, view.content(account)),
-                });
+                view.prefetch_content(account);
+                accounts.push(account);
             }
         }
+        out.extend(accounts.iter().map(|&account| Candidate {
+            account,
+            score: dot(viewer.estimate, view.content(account)),
+        }));
     }
 
     fn generates_unique_accounts(&self) -> bool {
@@ -112,6 +133,9 @@ impl Policy for Embedding {
         _rng: &mut SimRng,
         _scratch: &mut Scratch,
     ) {
+        for c in candidates.iter() {
+            view.prefetch_content(c.account);
+        }
         for c in candidates {
             c.score = dot(viewer.estimate, view.content(c.account));
         }

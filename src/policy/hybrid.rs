@@ -63,7 +63,9 @@ impl Policy for Hybrid {
         for (weight, policy) in &self.components {
             component.clear();
             policy.generate(view, viewer, limit, rng, scratch, &mut component);
-            super::dedup_best(&mut component);
+            if !policy.generates_unique_accounts() {
+                super::dedup_best(&mut component);
+            }
             rank(&mut component);
             contributions(*weight, &component, &mut fused);
         }

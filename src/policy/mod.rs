@@ -38,7 +38,7 @@ mod embedding;
 mod hybrid;
 mod simple;
 
-pub use cofollow::CoFollow;
+pub use cofollow::{CoFollow, Tally};
 pub use embedding::Embedding;
 pub use hybrid::Hybrid;
 pub use simple::{Popularity, RandomPolicy, UniformFollowee};
@@ -115,6 +115,10 @@ pub struct Scratch {
     pub positions: Vec<u32>,
     /// Bit set of drawn positions (embedding, small unions).
     pub seen: Vec<u64>,
+    /// Edge positions of sampled paths (co-follow).
+    pub slots: Vec<usize>,
+    /// Counts of sampled path endpoints (co-follow).
+    pub tally: Tally,
 }
 
 /// A recommendation policy. Implement it to plug your own recommender into driftlab.
