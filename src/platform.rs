@@ -302,9 +302,7 @@ impl<'a> PlatformView<'a> {
     /// Hints the CPU to load an account's content vector (see [`crate::world::graph::prefetch`]).
     #[inline]
     pub fn prefetch_content(&self, a: AccountId) {
-        if let Some(x) = self.world.content(a).first() {
-            crate::world::graph::prefetch(x);
-        }
+        self.world.prefetch_content(a);
     }
 
     /// Probability that an account posts in a step (observable from its history).
@@ -358,6 +356,32 @@ impl<'a> PlatformView<'a> {
     /// Accounts of a content cluster, sorted.
     pub fn cluster_members(&self, c: CommunityId) -> &'a [AccountId] {
         self.world.members(c)
+    }
+
+    /// A cluster's range in the platform's cluster-ordered vector index (an inverted file):
+    /// `(start, len)`; its members are at positions `start..start + len`.
+    #[inline]
+    pub fn cluster_span(&self, c: CommunityId) -> (usize, usize) {
+        self.world.member_span(c)
+    }
+
+    /// The account at a position of the cluster-ordered index.
+    #[inline]
+    pub fn indexed_account(&self, p: usize) -> AccountId {
+        self.world.member_at(p)
+    }
+
+    /// The content vector at a position of the cluster-ordered index (the same values as
+    /// [`PlatformView::content`] of [`PlatformView::indexed_account`], stored contiguously).
+    #[inline]
+    pub fn indexed_content(&self, p: usize) -> &'a [f32] {
+        self.world.member_content(p)
+    }
+
+    /// Hints the CPU to load a position of the cluster-ordered index.
+    #[inline]
+    pub fn prefetch_indexed(&self, p: usize) {
+        self.world.prefetch_member(p);
     }
 
     /// Unit-norm mean content of a cluster.

@@ -7,6 +7,7 @@ use super::{Candidate, Policy, Scratch};
 use crate::ids::AccountId;
 use crate::platform::{PlatformView, Viewer};
 use crate::rng::{index, SimRng};
+use crate::world::graph::gather;
 
 /// The co-follow policy.
 #[derive(Clone, Copy, Debug)]
@@ -24,10 +25,11 @@ impl CoFollow {
     /// often each was reached.
     ///
     /// The paths are drawn stage by stage (every path's followee, then every path's follower,
-    /// then every path's endpoint) rather than one path at a time, and each stage prefetches
-    /// the rows the next stage reads. On a graph far larger than the cache, a path is four
-    /// dependent memory misses; staged, the misses of all paths overlap. The paths have the
-    /// same distribution either way; only the order in which random numbers are drawn differs.
+    /// then every path's endpoint) rather than one path at a time, and each stage is a
+    /// software-pipelined [`gather`] that hints the rows a few paths ahead. On a graph far larger
+    /// than the cache, a path is four dependent memory misses; staged, the misses of many paths
+    /// overlap. The paths have the same distribution either way; only the order in which random
+    /// numbers are drawn differs.
     fn sample(
         &self,
         view: &PlatformView<'_>,
@@ -47,37 +49,42 @@ impl CoFollow {
         let fwd = view.graph().out_edges();
         // Stage 1: the followee each path goes through.
         out.extend((0..self.samples).map(|_| start[index(rng, start.len())]));
-        for f in out.iter() {
-            inn.prefetch_row(f.index());
-        }
         // Stage 2: one of its followers (as a position in the in-edge array).
         slots.clear();
-        for f in out.iter() {
-            let (at, len) = inn.span(f.index());
-            if len > 0 {
-                let p = at + index(rng, len);
-                inn.prefetch_target(p);
-                slots.push(p);
-            }
-        }
+        gather(
+            out,
+            |f| inn.prefetch_row(f.index()),
+            |f| {
+                let (at, len) = inn.span(f.index());
+                if len > 0 {
+                    slots.push(at + index(rng, len));
+                }
+            },
+        );
         out.clear();
-        for &p in slots.iter() {
-            let u = inn.target(p);
-            fwd.prefetch_row(u.index());
-            out.push(u);
-        }
+        gather(
+            slots,
+            |p| inn.prefetch_target(p),
+            |p| out.push(inn.target(p)),
+        );
         // Stage 3: one of that follower's followees, the path's endpoint.
         slots.clear();
-        for u in out.iter() {
-            let (at, len) = fwd.span(u.index());
-            if len > 0 {
-                let p = at + index(rng, len);
-                fwd.prefetch_target(p);
-                slots.push(p);
-            }
-        }
+        gather(
+            out,
+            |u| fwd.prefetch_row(u.index()),
+            |u| {
+                let (at, len) = fwd.span(u.index());
+                if len > 0 {
+                    slots.push(at + index(rng, len));
+                }
+            },
+        );
         out.clear();
-        out.extend(slots.iter().map(|&p| fwd.target(p)));
+        gather(
+            slots,
+            |p| fwd.prefetch_target(p),
+            |p| out.push(fwd.target(p)),
+        );
         scratch.tally.count(out);
     }
 }

@@ -6,6 +6,7 @@ use crate::ids::CommunityId;
 use crate::platform::{PlatformView, Viewer};
 use crate::rng::{index, SimRng};
 use crate::world::dot;
+use crate::world::graph::{gather, AHEAD};
 
 /// The embedding policy.
 #[derive(Clone, Copy, Debug)]
@@ -52,7 +53,7 @@ impl Policy for Embedding {
         near.sort_unstable_by(nearer);
         let total: usize = near
             .iter()
-            .map(|&(_, c)| view.cluster_members(CommunityId(c)).len())
+            .map(|&(_, c)| view.cluster_span(CommunityId(c)).1)
             .sum();
         if total == 0 {
             return;
@@ -85,38 +86,35 @@ impl Policy for Embedding {
             positions.sort_unstable();
             positions.dedup();
         }
-        // Positions are sorted, so the clusters are walked in order. Two walks: the first only
-        // prefetches the member-list entries, the second reads them, drops followed accounts
-        // and prefetches content; scoring comes last, once that content has arrived. Staged
-        // like this, the cache misses of all positions overlap.
-        let member = |i: usize, cluster: &mut usize, base: &mut usize| {
-            let p = positions[i] as usize;
-            let mut members = view.cluster_members(CommunityId(near[*cluster].1));
-            while p >= *base + members.len() {
-                *base += members.len();
-                *cluster += 1;
-                members = view.cluster_members(CommunityId(near[*cluster].1));
-            }
-            &members[p - *base]
-        };
+        // Positions in the union are sorted, so the clusters are walked once, turning them into
+        // positions of the platform's cluster-ordered index (ids and vectors side by side, as
+        // an inverted-file index stores them); the scoring pass then gathers those with the
+        // reads of the next few draws in flight.
         let (mut cluster, mut base) = (0, 0);
-        for i in 0..positions.len() {
-            crate::world::graph::prefetch(member(i, &mut cluster, &mut base));
-        }
-        let (mut cluster, mut base) = (0, 0);
-        let accounts = &mut scratch.samples;
-        accounts.clear();
-        for i in 0..positions.len() {
-            let account = *member(i, &mut cluster, &mut base);
-            if !viewer.follows(account) {
-                view.prefetch_content(account);
-                accounts.push(account);
+        let (mut start, mut len) = view.cluster_span(CommunityId(near[0].1));
+        for p in positions.iter_mut() {
+            let local = *p as usize;
+            while local >= base + len {
+                base += len;
+                cluster += 1;
+                (start, len) = view.cluster_span(CommunityId(near[cluster].1));
             }
+            // Index positions are below the number of accounts, which fits in u32.
+            *p = (start + (local - base)) as u32;
         }
-        out.extend(accounts.iter().map(|&account| Candidate {
-            account,
-            score: dot(viewer.estimate, view.content(account)),
-        }));
+        gather(
+            positions,
+            |at| view.prefetch_indexed(at as usize),
+            |at| {
+                let account = view.indexed_account(at as usize);
+                if !viewer.follows(account) {
+                    out.push(Candidate {
+                        account,
+                        score: dot(viewer.estimate, view.indexed_content(at as usize)),
+                    });
+                }
+            },
+        );
     }
 
     fn generates_unique_accounts(&self) -> bool {
@@ -133,10 +131,14 @@ impl Policy for Embedding {
         _rng: &mut SimRng,
         _scratch: &mut Scratch,
     ) {
-        for c in candidates.iter() {
+        for c in candidates.iter().take(AHEAD) {
             view.prefetch_content(c.account);
         }
-        for c in candidates {
+        for i in 0..candidates.len() {
+            if let Some(ahead) = candidates.get(i + AHEAD) {
+                view.prefetch_content(ahead.account);
+            }
+            let c = &mut candidates[i];
             c.score = dot(viewer.estimate, view.content(c.account));
         }
     }

@@ -75,6 +75,11 @@ impl Policy for Hybrid {
         scratch.fused = fused;
     }
 
+    fn generates_unique_accounts(&self) -> bool {
+        // The fused list is summed per account, so each account appears once.
+        true
+    }
+
     fn score(
         &self,
         view: &PlatformView<'_>,

@@ -13,7 +13,7 @@
 //! identical for any thread count.
 
 use super::graph::{Csr, FollowGraph};
-use super::{normalize, CommunityKind, GroundTruth, World, UNREACHABLE};
+use super::{normalize, CommunityKind, GroundTruth, Rows, World, UNREACHABLE};
 use crate::ids::{AccountId, CommunityId, TermId};
 use crate::rng::{SeedTree, SimRng, StreamId};
 use crate::scenario::spec::{GraphSpec, MixingSpec, WorldSpec};
@@ -194,8 +194,8 @@ pub(crate) fn finish(
         .unwrap_or(0);
     let flagged_centroid = centres.row(flagged_c).to_vec();
 
-    let mut content = Array2::<f32>::zeros((n, dims));
-    let mut latent = Array2::<f32>::zeros((n, dims));
+    let mut content = Rows::zeros(n, dims);
+    let mut latent = Rows::zeros(n, dims);
     let mut activity = vec![0f32; n];
     let streams = tree.agents(replicate, StreamId::World);
     let (cn, inn) = (spec.content_noise as f32, spec.interest_noise as f32);
@@ -203,14 +203,8 @@ pub(crate) fn finish(
     let flagged_factor = spec.flagged_activity_factor as f32;
     content
         .as_slice_mut()
-        .unwrap_or(&mut [])
         .par_chunks_mut(CHUNK * dims)
-        .zip(
-            latent
-                .as_slice_mut()
-                .unwrap_or(&mut [])
-                .par_chunks_mut(CHUNK * dims),
-        )
+        .zip(latent.as_slice_mut().par_chunks_mut(CHUNK * dims))
         .zip(activity.par_chunks_mut(CHUNK))
         .enumerate()
         .for_each(|(chunk, ((content, latent), activity))| {
@@ -271,10 +265,12 @@ pub(crate) fn finish(
         .map(|c| layout.kinds[c.index()] == CommunityKind::Flagged)
         .collect();
     let hops_to_flagged = hops_to(&graph, &flagged_account);
+    let member_content = super::member_content(&content, &members);
     World {
         dims,
         community: layout.community,
         content,
+        member_content,
         activity,
         graph,
         members,

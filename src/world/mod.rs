@@ -10,10 +10,12 @@
 pub mod generate;
 pub mod graph;
 pub mod load;
+pub mod rows;
 
 use crate::ids::{AccountId, CommunityId, TermId};
 use graph::{Csr, FollowGraph};
 use ndarray::Array2;
+pub use rows::Rows;
 
 pub use generate::generate;
 pub(crate) use generate::hops_to;
@@ -36,7 +38,7 @@ pub struct GroundTruth {
     kinds: Vec<CommunityKind>,
     flagged_account: Vec<bool>,
     flagged_term: Vec<bool>,
-    latent: Array2<f32>,
+    latent: Rows,
     flagged_centroid: Vec<f32>,
     hops_to_flagged: Vec<u16>,
 }
@@ -64,7 +66,7 @@ impl GroundTruth {
 
     /// Latent interest vector of an account (unit norm).
     pub fn latent(&self, a: AccountId) -> &[f32] {
-        self.latent.row(a.index()).to_slice().unwrap_or(&[])
+        self.latent.row(a.index())
     }
 
     /// Unit-norm centroid of the flagged cluster's content.
@@ -98,7 +100,11 @@ impl GroundTruth {
 pub struct World {
     dims: usize,
     community: Vec<CommunityId>,
-    content: Array2<f32>,
+    content: Rows,
+    /// `content` again, rows in the order of the flat members array (cluster by cluster), as
+    /// an inverted-file (IVF) vector index stores them: a draw from a cluster reads its
+    /// member's id and vector at the same position, without a dependent lookup.
+    member_content: Rows,
     activity: Vec<f32>,
     graph: FollowGraph,
     members: Csr<AccountId>,
@@ -139,7 +145,13 @@ impl World {
     /// Unit-norm content vector of an account.
     #[inline]
     pub fn content(&self, a: AccountId) -> &[f32] {
-        self.content.row(a.index()).to_slice().unwrap_or(&[])
+        self.content.row(a.index())
+    }
+
+    /// Hints the CPU to load every cache line of an account's content vector.
+    #[inline]
+    pub fn prefetch_content(&self, a: AccountId) {
+        self.content.prefetch(a.index());
     }
 
     /// Probability that an account posts in a step.
@@ -151,6 +163,34 @@ impl World {
     /// The follow graph among ordinary accounts.
     pub fn graph(&self) -> &FollowGraph {
         &self.graph
+    }
+
+    /// Where a community's members start in the flat members array, and how many there are:
+    /// member `i` of community `c` is [`World::member_at`]`(start + i)`, and its content is
+    /// [`World::member_content`]`(start + i)`.
+    #[inline]
+    pub fn member_span(&self, c: CommunityId) -> (usize, usize) {
+        self.members.span(c.index())
+    }
+
+    /// The account at a position of the flat members array.
+    #[inline]
+    pub fn member_at(&self, p: usize) -> AccountId {
+        self.members.target(p)
+    }
+
+    /// Content of the account at a position of the flat members array (a contiguous copy in
+    /// cluster order: see the field's doc).
+    #[inline]
+    pub fn member_content(&self, p: usize) -> &[f32] {
+        self.member_content.row(p)
+    }
+
+    /// Hints the CPU to load the id and content at a position of the flat members array.
+    #[inline]
+    pub fn prefetch_member(&self, p: usize) {
+        self.members.prefetch_target(p);
+        self.member_content.prefetch(p);
     }
 
     /// Members of a community, sorted by id.
@@ -198,10 +238,22 @@ impl World {
             + self.members.heap_bytes()
             + self.tags.heap_bytes()
             + self.term_postings.heap_bytes()
-            + 2 * n * self.dims * 4 // content + latent
+            + self.content.heap_bytes() // content
+            + self.member_content.heap_bytes() // its copy in cluster order
+            + self.truth.latent.heap_bytes()
             + n * (4 + 4 + 4 + 1 + 2) // community, activity, popularity, flag, hops
             + self.cluster_means.len() * 4
     }
+}
+
+/// Content rows reordered into the order of the flat members array (see `World::member_content`).
+pub(crate) fn member_content(content: &Rows, members: &Csr<AccountId>) -> Rows {
+    let mut out = Rows::zeros(members.edges(), content.dims());
+    for p in 0..members.edges() {
+        out.row_mut(p)
+            .copy_from_slice(content.row(members.target(p).index()));
+    }
+    out
 }
 
 /// Normalises a vector to unit length in place (leaves a zero vector unchanged).
