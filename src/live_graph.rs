@@ -4,71 +4,55 @@
 //! accounts follow during a run (ordinary accounts of a living population, flagged accounts
 //! building bridges), the new edges are collected here and become visible to the platform when
 //! its graph index is rebuilt, every few steps, as a platform's batch index refresh would make
-//! them visible: the CSR is rebuilt with the new edges merged in (out-edges sorted, no
-//! duplicates, no self-follows), the in-edges follow, and the popularity ranking is recomputed.
-//! Between rebuilds, nothing the platform sees changes, so parallel readers need no locks.
+//! them visible. A rebuild merges the batch into the index it has (out-edges and in-edges row
+//! by row, in place: [`FollowGraph::add_edges`]) and moves the accounts that gained
+//! followers within the popularity ranking, rather than rebuilding and transposing the whole
+//! graph and sorting every account again. Between rebuilds, nothing the platform sees changes,
+//! so parallel readers need no locks.
 //!
-//! Edges are added serially (in account order by the callers), so the rebuilt graph is the same
-//! for any thread count.
+//! Edges are added serially (in account order by the callers) and a rebuild's result does not
+//! depend on the order they came in, so the graph is the same for any thread count.
 
 use crate::ids::AccountId;
-use crate::world::graph::{Csr, FollowGraph};
+use crate::world::graph::FollowGraph;
 use crate::world::World;
+use std::collections::BTreeSet;
 
 /// The world's graph plus the follows made during a run.
+#[derive(Default)]
 pub struct LiveGraph {
-    /// New out-edges per source account since the start, sorted, without edges already in the
-    /// world's graph; only sources that followed someone have an entry.
-    added: std::collections::BTreeMap<AccountId, Vec<AccountId>>,
+    /// Follows made since the last rebuild, not in the graph the platform sees.
+    pending: BTreeSet<(AccountId, AccountId)>,
     added_edges: usize,
-    pending: bool,
     graph: Option<FollowGraph>,
     popularity: Option<Vec<AccountId>>,
-}
-
-impl Default for LiveGraph {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 impl LiveGraph {
     /// No changes yet: the platform sees the world's graph.
     pub fn new() -> Self {
-        Self {
-            added: std::collections::BTreeMap::new(),
-            added_edges: 0,
-            pending: false,
-            graph: None,
-            popularity: None,
-        }
+        Self::default()
+    }
+
+    /// The graph the platform's index holds now (the world's until the first rebuild).
+    fn current<'w>(&'w self, world: &'w World) -> &'w FollowGraph {
+        self.graph.as_ref().unwrap_or(world.graph())
     }
 
     /// Records that `src` follows `dst` (ignored for self-follows and existing edges); returns
     /// whether it is a new edge. Visible after the next [`LiveGraph::rebuild`].
     pub fn follow(&mut self, world: &World, src: AccountId, dst: AccountId) -> bool {
-        if src == dst || world.graph().followees(src).binary_search(&dst).is_ok() {
+        if src == dst || self.current(world).follows(src, dst) {
             return false;
         }
-        let row = self.added.entry(src).or_default();
-        match row.binary_search(&dst) {
-            Ok(_) => false,
-            Err(pos) => {
-                row.insert(pos, dst);
-                self.added_edges += 1;
-                self.pending = true;
-                true
-            }
-        }
+        let new = self.pending.insert((src, dst));
+        self.added_edges += usize::from(new);
+        new
     }
 
     /// Whether `src` follows `dst` now, including follows not yet visible to the platform.
     pub fn follows(&self, world: &World, src: AccountId, dst: AccountId) -> bool {
-        world.graph().followees(src).binary_search(&dst).is_ok()
-            || self
-                .added
-                .get(&src)
-                .is_some_and(|r| r.binary_search(&dst).is_ok())
+        self.current(world).follows(src, dst) || self.pending.contains(&(src, dst))
     }
 
     /// Edges added so far.
@@ -78,41 +62,54 @@ impl LiveGraph {
 
     /// Whether follows are waiting for a rebuild.
     pub fn pending(&self) -> bool {
-        self.pending
+        !self.pending.is_empty()
     }
 
     /// Rebuilds the platform's index (graph and popularity) when follows are waiting.
     pub fn rebuild(&mut self, world: &World) {
-        if !self.pending {
+        if self.pending.is_empty() {
             return;
         }
-        let base = world.graph();
-        let n = world.accounts();
-        let mut offsets = Vec::with_capacity(n + 1);
-        let mut targets = Vec::with_capacity(base.edges() + self.added_edges);
-        offsets.push(0u64);
-        let mut extra = self.added.iter().peekable();
-        for a in (0..n as u32).map(AccountId) {
-            let start = targets.len();
-            targets.extend_from_slice(base.followees(a));
-            if let Some((_, row)) = extra.next_if(|(&s, _)| s == a) {
-                targets.extend_from_slice(row);
-                targets[start..].sort_unstable();
-            }
-            offsets.push(targets.len() as u64);
-        }
-        let graph = FollowGraph::from_out(Csr::from_parts(offsets, targets));
-        let mut popularity: Vec<AccountId> = (0..n as u32).map(AccountId).collect();
-        popularity.sort_by(|a, b| {
+        let edges: Vec<(AccountId, AccountId)> =
+            std::mem::take(&mut self.pending).into_iter().collect();
+        // The first rebuild copies the world's graph (shared by all arms); later ones update
+        // the arm's own copy in place.
+        let mut graph = self.graph.take().unwrap_or_else(|| world.graph().clone());
+        graph.add_edges(&edges);
+        // Only accounts that gained followers move in the ranking (most followed first, ties
+        // by id), and only up: take them out, order them, merge them back in.
+        let mut gained: Vec<AccountId> = edges.iter().map(|&(_, b)| b).collect();
+        gained.sort_unstable();
+        gained.dedup();
+        let first = |a: &AccountId, b: &AccountId| {
             graph
                 .followers(*b)
                 .len()
                 .cmp(&graph.followers(*a).len())
                 .then(a.cmp(b))
-        });
+        };
+        gained.sort_by(first);
+        let previous = self.popularity.as_deref().unwrap_or(world.by_popularity());
+        let mut moved = vec![false; world.accounts()];
+        for a in &gained {
+            moved[a.index()] = true;
+        }
+        let mut popularity = Vec::with_capacity(previous.len());
+        let mut up = gained.iter().peekable();
+        for &a in previous.iter().filter(|a| !moved[a.index()]) {
+            while let Some(&&g) = up.peek() {
+                if first(&g, &a).is_lt() {
+                    popularity.push(g);
+                    up.next();
+                } else {
+                    break;
+                }
+            }
+            popularity.push(a);
+        }
+        popularity.extend(up);
         self.graph = Some(graph);
         self.popularity = Some(popularity);
-        self.pending = false;
     }
 
     /// The graph the platform sees, when it differs from the world's.
@@ -162,5 +159,50 @@ mod tests {
         assert!(pop
             .windows(2)
             .all(|p| g.followers(p[0]).len() >= g.followers(p[1]).len()));
+    }
+
+    #[test]
+    fn rebuilds_merge_batches_like_building_from_scratch() {
+        let spec = WorldSpec {
+            accounts: Some(800),
+            benign_communities: 4,
+            ..WorldSpec::default()
+        };
+        let w = crate::world::generate(&spec, 30, &SeedTree::new(3), 0);
+        let mut live = LiveGraph::new();
+        let mut all: Vec<(AccountId, AccountId)> = (0..800u32)
+            .flat_map(|a| {
+                w.graph()
+                    .followees(AccountId(a))
+                    .iter()
+                    .map(move |&b| (AccountId(a), b))
+            })
+            .collect();
+        // Three batches, the later ones following accounts the earlier ones made popular.
+        for batch in 0..3u32 {
+            for i in 0..200u32 {
+                let (a, b) = (
+                    AccountId((i * 37 + batch) % 800),
+                    AccountId((i % 7) * 3 + batch),
+                );
+                if live.follow(&w, a, b) {
+                    all.push((a, b));
+                }
+            }
+            live.rebuild(&w);
+            assert!(!live.pending());
+            let expected = FollowGraph::from_edges(800, &all);
+            let g = live.graph().expect("rebuilt");
+            assert_eq!(g, &expected, "batch {batch}");
+            let mut order: Vec<AccountId> = (0..800u32).map(AccountId).collect();
+            order.sort_by(|a, b| {
+                g.followers(*b)
+                    .len()
+                    .cmp(&g.followers(*a).len())
+                    .then(a.cmp(b))
+            });
+            assert_eq!(live.popularity().unwrap(), &order[..], "batch {batch}");
+        }
+        assert_eq!(live.added_edges(), all.len() - w.graph().edges());
     }
 }

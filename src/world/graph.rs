@@ -136,6 +136,96 @@ pub fn prefetch<T>(x: &T) {
     let _ = x;
 }
 
+impl<T: Copy + Ord> Csr<T> {
+    /// Merges `additions` into this CSR in place: `(row, value)` pairs sorted by row then
+    /// value, none already present; rows stay sorted if they were. This is how a platform's
+    /// index takes in a batch of new follows: one backward pass moves every row to its new
+    /// place (whole runs of unchanged rows with one `memmove`) and merges the new entries into
+    /// the rows that gained some. Nothing is allocated but the growth of the entry array, so a
+    /// large index is not page-faulted in again at every refresh.
+    pub fn add_in_place(&mut self, additions: &[(u32, T)]) {
+        let Some(&(_, fill)) = additions.first() else {
+            return;
+        };
+        debug_assert!(additions.windows(2).all(|w| w[0] < w[1]));
+        debug_assert!(additions.iter().all(|a| (a.0 as usize) < self.rows()));
+        let old_total = self.targets.len();
+        self.targets.resize(old_total + additions.len(), fill);
+        // Rows after the last changed one move by `k` (additions before them), and `k` drops
+        // as the pass meets each changed row, going backward.
+        let mut k = additions.len();
+        let mut row = self.rows(); // rows >= `row` are done
+        while k > 0 {
+            let changed = additions[k - 1].0 as usize;
+            // Rows changed+1 .. row are unchanged: one block moves right by k.
+            let (from, to) = (
+                self.offsets[changed + 1] as usize,
+                self.offsets[row] as usize,
+            );
+            self.targets.copy_within(from..to, from + k);
+            for o in &mut self.offsets[changed + 1..=row] {
+                *o += k as u64;
+            }
+            // The changed row: merge its old entries and its additions from the back.
+            let first = additions[..k].partition_point(|a| (a.0 as usize) < changed);
+            let (start, end) = (
+                self.offsets[changed] as usize,
+                self.offsets[changed + 1] as usize - k,
+            );
+            let mut write = end + k; // one past the row's new end
+            let (mut old, mut new) = (end, k);
+            while new > first {
+                write -= 1;
+                if old > start && self.targets[old - 1] > additions[new - 1].1 {
+                    old -= 1;
+                    self.targets[write] = self.targets[old];
+                } else {
+                    new -= 1;
+                    self.targets[write] = additions[new].1;
+                }
+            }
+            // What is left of the old row moves by the additions before it.
+            if first > 0 {
+                self.targets.copy_within(start..old, start + first);
+            }
+            k = first;
+            row = changed;
+        }
+    }
+}
+
+/// Splits `targets` into about `parts` pieces at row boundaries, each holding about the same
+/// number of entries: `(first row, end row, the entries of those rows)`.
+fn split_rows<'t, T>(
+    offsets: &[u64],
+    targets: &'t mut [T],
+    parts: usize,
+) -> Vec<(usize, usize, &'t mut [T])> {
+    let rows = offsets.len() - 1;
+    let total = targets.len();
+    let parts = if total < 1 << 16 {
+        1
+    } else {
+        parts.clamp(1, rows.max(1))
+    };
+    let mut bounds = vec![0usize];
+    for p in 1..parts {
+        let goal = (total as u64 * p as u64) / parts as u64;
+        let c = offsets.partition_point(|&o| o < goal).min(rows);
+        bounds.push(c.max(*bounds.last().unwrap_or(&0)));
+    }
+    bounds.push(rows);
+    let mut pieces = Vec::with_capacity(parts);
+    let mut rest = targets;
+    for w in bounds.windows(2) {
+        let len = (offsets[w[1]] - offsets[w[0]]) as usize;
+        let (piece, tail) = rest.split_at_mut(len);
+        pieces.push((w[0], w[1], piece));
+        rest = tail;
+    }
+    pieces
+}
+
 impl<T: Copy + Into<u32> + Sync> Csr<T> {
     /// The transpose over `columns` columns: row `j` of the result lists every `i` with `j` in
     /// row `i`, sorted by `i` (a counting sort, so no comparison sort).
@@ -154,26 +244,7 @@ impl<T: Copy + Into<u32> + Sync> Csr<T> {
         let total = self.targets.len();
         let mut targets = vec![AccountId(0); total];
         // A few ranges per thread, and none for tiny inputs (the scan would dominate).
-        let parts = if total < 1 << 16 {
-            1
-        } else {
-            (2 * rayon::current_num_threads()).clamp(1, columns.max(1))
-        };
-        let mut bounds = vec![0usize];
-        for p in 1..parts {
-            let goal = (total as u64 * p as u64) / parts as u64;
-            let c = offsets.partition_point(|&o| o < goal).min(columns);
-            bounds.push(c.max(*bounds.last().unwrap_or(&0)));
-        }
-        bounds.push(columns);
-        let mut pieces = Vec::with_capacity(parts);
-        let mut rest: &mut [AccountId] = &mut targets;
-        for w in bounds.windows(2) {
-            let len = (offsets[w[1]] - offsets[w[0]]) as usize;
-            let (piece, tail) = rest.split_at_mut(len);
-            pieces.push((w[0], w[1], piece));
-            rest = tail;
-        }
+        let pieces = split_rows(&offsets, &mut targets, 2 * rayon::current_num_threads());
         let offsets_ref = &offsets;
         pieces.into_par_iter().for_each(|(lo, hi, out)| {
             let base = offsets_ref[lo];
@@ -223,6 +294,21 @@ impl FollowGraph {
         }
         let targets = sorted.into_iter().map(|(_, b)| b).collect();
         Self::from_out(Csr::from_parts(offsets, targets))
+    }
+
+    /// Adds `edges` in place: `(source, target)` pairs sorted and new (not in the graph, no
+    /// self-follows). Both directions are merged row by row ([`Csr::add_in_place`]), at the
+    /// cost of moving the entries once, not of rebuilding and transposing the graph.
+    pub fn add_edges(&mut self, edges: &[(AccountId, AccountId)]) {
+        debug_assert!(edges.windows(2).all(|w| w[0] < w[1]));
+        let by_source: Vec<(u32, AccountId)> = edges.iter().map(|&(a, b)| (a.0, b)).collect();
+        let mut by_target: Vec<(u32, AccountId)> = edges.iter().map(|&(a, b)| (b.0, a)).collect();
+        by_target.sort_unstable();
+        let (out, inn) = (&mut self.out, &mut self.inn);
+        rayon::join(
+            || out.add_in_place(&by_source),
+            || inn.add_in_place(&by_target),
+        );
     }
 
     /// Number of accounts.
@@ -334,6 +420,48 @@ mod tests {
             }
         }
         assert_eq!(t, Csr::from_rows(&expected));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn adding_edges_equals_building_with_them(
+            edges in proptest::collection::vec((0u32..40, 0u32..40), 0..300),
+            extra in proptest::collection::vec((0u32..40, 0u32..40), 0..60),
+        ) {
+            let e: Vec<_> = edges.iter().map(|&(a, b)| (AccountId(a), AccountId(b))).collect();
+            let g = FollowGraph::from_edges(40, &e);
+            let mut new: Vec<_> = extra
+                .iter()
+                .map(|&(a, b)| (AccountId(a), AccountId(b)))
+                .filter(|&(a, b)| a != b && !g.follows(a, b))
+                .collect();
+            new.sort_unstable();
+            new.dedup();
+            let mut merged = g.clone();
+            merged.add_edges(&new);
+            let all: Vec<_> = e.iter().chain(&new).copied().collect();
+            proptest::prop_assert_eq!(merged, FollowGraph::from_edges(40, &all));
+        }
+    }
+
+    #[test]
+    fn adding_edges_to_a_large_graph_matches_a_rebuild() {
+        let edges: Vec<(AccountId, AccountId)> = (0..3000u32)
+            .flat_map(|i| (0..40u32).map(move |k| (i, (i * 7919 + k * 104_729) % 3000)))
+            .filter(|&(a, b)| a != b)
+            .map(|(a, b)| (AccountId(a), AccountId(b)))
+            .collect();
+        let g = FollowGraph::from_edges(3000, &edges);
+        let mut new: Vec<_> = (0..500u32)
+            .map(|i| (AccountId(i * 5 % 3000), AccountId((i * 13 + 1) % 3000)))
+            .filter(|&(a, b)| a != b && !g.follows(a, b))
+            .collect();
+        new.sort_unstable();
+        new.dedup();
+        let all: Vec<_> = edges.iter().chain(&new).copied().collect();
+        let mut merged = g.clone();
+        merged.add_edges(&new);
+        assert_eq!(merged, FollowGraph::from_edges(3000, &all));
     }
 
     #[test]
