@@ -3,6 +3,7 @@
 //! viewer -> followee <- follower -> candidate (a random-walk estimator, as large platforms do),
 //! so the cost per request is fixed by `samples` whatever the degrees.
 
+use super::table::IdTable;
 use super::{Candidate, Policy, Scratch};
 use crate::ids::AccountId;
 use crate::platform::{PlatformView, Viewer};
@@ -136,103 +137,58 @@ impl Policy for CoFollow {
     }
 }
 
-/// Counts of sampled path endpoints: a small open-addressing table (linear probing, a fixed
-/// multiplicative hash, so its layout depends only on its input) that remembers distinct keys
-/// in first-seen order. Counting 300 samples this way is several times cheaper than sorting
-/// them, and the order it reports is deterministic.
+/// Counts of sampled path endpoints, by account, in first-seen order (an [`IdTable`] with a
+/// count per id), so the order it reports is deterministic. Accounts can be marked to leave
+/// them out of [`Tally::distinct`] (the viewer's followees).
 #[derive(Debug, Default)]
 pub struct Tally {
-    keys: Vec<u32>,
+    table: IdTable,
+    /// Count per dense index, with [`MARK`] set for marked accounts.
     counts: Vec<u32>,
-    order: Vec<u32>,
-    /// Slots filled by [`Tally::mark`] alone, cleared with the counted ones.
-    marked: Vec<u32>,
-    shift: u32,
 }
 
-const EMPTY: u32 = u32::MAX;
-/// Flag bit of a marked slot's count (counts never reach it: at most one per sample).
+/// Flag bit of a marked account's count (counts never reach it: at most one per sample).
 const MARK: u32 = 1 << 31;
 
 impl Tally {
     /// Resets the table and counts `items`.
     pub(crate) fn count(&mut self, items: &[AccountId]) {
-        let want = (2 * items.len()).next_power_of_two().max(16);
-        if self.keys.len() < want {
-            self.keys = vec![EMPTY; want];
-            self.counts = vec![0; want];
-            self.shift = 32 - want.trailing_zeros();
-        } else {
-            for &slot in self.order.iter().chain(&self.marked) {
-                self.keys[slot as usize] = EMPTY;
-                self.counts[slot as usize] = 0;
-            }
-        }
-        self.order.clear();
-        self.marked.clear();
+        self.table.reset(items.len());
+        self.counts.clear();
         for &a in items {
-            let slot = self.find(a);
-            if self.keys[slot] == EMPTY {
-                self.keys[slot] = a.0;
-                self.order.push(slot as u32);
+            let (i, new) = self.table.insert(a.0);
+            if new {
+                self.counts.push(1);
+            } else {
+                self.counts[i] += 1;
             }
-            self.counts[slot] += 1;
         }
     }
 
     /// Marks `accounts` so that [`Tally::distinct`] leaves them out (until the next count).
-    /// Marked accounts that were not counted are added to the table but not reported.
     pub(crate) fn mark(&mut self, accounts: &[AccountId]) {
-        if self.keys.len() < 2 * (self.order.len() + accounts.len()) {
-            // Rare (a viewer following more accounts than paths were sampled): grow first.
-            let counted: Vec<(AccountId, u32)> = self.distinct().collect();
-            let want = (2 * (counted.len() + accounts.len())).next_power_of_two();
-            self.keys = vec![EMPTY; want];
-            self.counts = vec![0; want];
-            self.shift = 32 - want.trailing_zeros();
-            self.order.clear();
-            for (a, n) in counted {
-                let slot = self.find(a);
-                self.keys[slot] = a.0;
-                self.counts[slot] = n;
-                self.order.push(slot as u32);
-            }
-        }
         for &a in accounts {
-            let slot = self.find(a);
-            if self.keys[slot] == EMPTY {
-                self.keys[slot] = a.0;
-                self.marked.push(slot as u32);
+            let (i, new) = self.table.insert(a.0);
+            if new {
+                self.counts.push(MARK);
+            } else {
+                self.counts[i] |= MARK;
             }
-            self.counts[slot] |= MARK;
         }
-    }
-
-    /// The slot holding `a`, or the empty slot where it would go.
-    #[inline]
-    fn find(&self, a: AccountId) -> usize {
-        let mask = self.keys.len() - 1;
-        let mut slot = (a.0.wrapping_mul(0x9E37_79B1) >> self.shift) as usize & mask;
-        while self.keys[slot] != EMPTY && self.keys[slot] != a.0 {
-            slot = (slot + 1) & mask;
-        }
-        slot
     }
 
     /// How often `a` was counted.
     pub(crate) fn get(&self, a: AccountId) -> u32 {
-        if self.keys.is_empty() {
-            return 0;
-        }
-        self.counts[self.find(a)] & !MARK
+        self.table.get(a.0).map_or(0, |i| self.counts[i] & !MARK)
     }
 
-    /// Distinct unmarked keys with their counts, in first-seen order.
+    /// Distinct unmarked accounts with their counts, in first-seen order.
     pub(crate) fn distinct(&self) -> impl Iterator<Item = (AccountId, u32)> + '_ {
-        self.order.iter().filter_map(|&s| {
-            let n = self.counts[s as usize];
-            (n & MARK == 0).then(|| (AccountId(self.keys[s as usize]), n))
-        })
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, &n)| n & MARK == 0)
+            .map(|(i, &n)| (AccountId(self.table.id(i)), n))
     }
 }
 

@@ -51,10 +51,14 @@ impl Policy for Embedding {
             near.truncate(self.clusters);
         }
         near.sort_unstable_by(nearer);
-        let total: usize = near
-            .iter()
-            .map(|&(_, c)| view.cluster_span(CommunityId(c)).1)
-            .sum();
+        // Where each cluster starts in the union of the nearest clusters.
+        let starts = &mut scratch.starts;
+        starts.clear();
+        let mut total = 0usize;
+        for &(_, c) in near.iter() {
+            starts.push(total as u32);
+            total += view.cluster_span(CommunityId(c)).1;
+        }
         if total == 0 {
             return;
         }
@@ -62,12 +66,16 @@ impl Policy for Embedding {
         // positions are drawn first (the same numbers, in the same order, as drawing and scoring
         // one at a time), then de-duplicated, so each distinct account is scored once: the
         // pipeline keeps one copy of an account with its best score, and copies score the same.
+        // Each distinct position is then turned into its place in the platform's
+        // cluster-ordered index (ids and vectors side by side, as an inverted-file index stores
+        // them), and the scoring pass gathers those with the reads of the next draws in flight.
         let positions = &mut scratch.positions;
         positions.clear();
         positions.extend((0..2 * limit).map(|_| index(rng, total) as u32));
+        let span = |k: usize| view.cluster_span(CommunityId(near[k].1)).0;
         let words = total.div_ceil(64);
         if words <= 4 * positions.len() {
-            // Small union: a bit set, read back in order.
+            // Small union: a bit set, read back in order, so the clusters are walked once.
             let seen = &mut scratch.seen;
             seen.clear();
             seen.resize(words, 0);
@@ -75,32 +83,33 @@ impl Policy for Embedding {
                 seen[p as usize / 64] |= 1 << (p % 64);
             }
             positions.clear();
+            let mut k = 0;
             for (w, &bits) in seen.iter().enumerate() {
                 let mut bits = bits;
                 while bits != 0 {
-                    positions.push((w * 64) as u32 + bits.trailing_zeros());
+                    let p = (w * 64) as u32 + bits.trailing_zeros();
+                    while k + 1 < starts.len() && p >= starts[k + 1] {
+                        k += 1;
+                    }
+                    // Index positions are below the number of accounts, which fits in u32.
+                    positions.push((span(k) + (p - starts[k]) as usize) as u32);
                     bits &= bits - 1;
                 }
             }
         } else {
-            positions.sort_unstable();
-            positions.dedup();
-        }
-        // Positions in the union are sorted, so the clusters are walked once, turning them into
-        // positions of the platform's cluster-ordered index (ids and vectors side by side, as
-        // an inverted-file index stores them); the scoring pass then gathers those with the
-        // reads of the next few draws in flight.
-        let (mut cluster, mut base) = (0, 0);
-        let (mut start, mut len) = view.cluster_span(CommunityId(near[0].1));
-        for p in positions.iter_mut() {
-            let local = *p as usize;
-            while local >= base + len {
-                base += len;
-                cluster += 1;
-                (start, len) = view.cluster_span(CommunityId(near[cluster].1));
+            // Large union: a hash table keeps the first copy of each draw, in draw order.
+            let seen = &mut scratch.table;
+            seen.reset(positions.len());
+            let mut w = 0;
+            for r in 0..positions.len() {
+                let p = positions[r];
+                if seen.insert(p).1 {
+                    let k = starts.partition_point(|&s| s <= p) - 1;
+                    positions[w] = (span(k) + (p - starts[k]) as usize) as u32;
+                    w += 1;
+                }
             }
-            // Index positions are below the number of accounts, which fits in u32.
-            *p = (start + (local - base)) as u32;
+            positions.truncate(w);
         }
         gather(
             positions,

@@ -1,9 +1,9 @@
 //! Hybrid: a weighted blend of component policies by rank fusion. Each component ranks its own
 //! candidates; a candidate at rank `r` of `n` earns `weight * (1 - r / n)` from that component,
-//! and the contributions add up. Rank fusion makes components with incomparable score scales
+//! and the contributions add up, in component order. Rank fusion makes components with incomparable score scales
 //! (counts, dot products, log-popularity) blend sensibly.
 
-use super::{rank, Candidate, Policy, Scratch};
+use super::{rank, Candidate, IdTable, Policy, Scratch};
 use crate::platform::{PlatformView, Viewer};
 use crate::rng::SimRng;
 
@@ -28,16 +28,20 @@ fn contributions(weight: f32, ranked: &[Candidate], out: &mut Vec<Candidate>) {
     }));
 }
 
-/// Sums contributions per account (input order irrelevant; output sorted by account).
-fn sum_by_account(fused: &mut Vec<Candidate>) {
-    fused.sort_unstable_by(|a, b| a.account.cmp(&b.account).then(b.score.total_cmp(&a.score)));
+/// Sums contributions per account in place, in the order given (component order), keeping each
+/// account once, at its first appearance; `table` maps accounts to their place.
+fn sum_by_account(fused: &mut Vec<Candidate>, table: &mut IdTable) {
+    table.reset(fused.len());
     let mut w = 0;
     for r in 0..fused.len() {
-        if w > 0 && fused[w - 1].account == fused[r].account {
-            fused[w - 1].score += fused[r].score;
-        } else {
-            fused[w] = fused[r];
+        let c = fused[r];
+        let (i, new) = table.insert(c.account.0);
+        if new {
+            // Dense indices count distinct accounts so far, so `i == w <= r`.
+            fused[i] = c;
             w += 1;
+        } else {
+            fused[i].score += c.score;
         }
     }
     fused.truncate(w);
@@ -66,10 +70,10 @@ impl Policy for Hybrid {
             if !policy.generates_unique_accounts() {
                 super::dedup_best(&mut component);
             }
-            rank(&mut component);
+            rank(&mut component, &mut scratch.keys);
             contributions(*weight, &component, &mut fused);
         }
-        sum_by_account(&mut fused);
+        sum_by_account(&mut fused, &mut scratch.table);
         out.extend_from_slice(&fused);
         scratch.component = component;
         scratch.fused = fused;
@@ -95,16 +99,15 @@ impl Policy for Hybrid {
             component.clear();
             component.extend_from_slice(candidates);
             policy.score(view, viewer, &mut component, rng, scratch);
-            rank(&mut component);
+            rank(&mut component, &mut scratch.keys);
             contributions(*weight, &component, &mut fused);
         }
-        sum_by_account(&mut fused);
+        sum_by_account(&mut fused, &mut scratch.table);
         for c in candidates.iter_mut() {
-            let i = fused.partition_point(|f| f.account < c.account);
-            c.score = fused
-                .get(i)
-                .filter(|f| f.account == c.account)
-                .map_or(0.0, |f| f.score);
+            c.score = scratch
+                .table
+                .get(c.account.0)
+                .map_or(0.0, |i| fused[i].score);
         }
         scratch.component = component;
         scratch.fused = fused;
@@ -132,8 +135,9 @@ mod tests {
                 score: 0.25,
             },
         ];
-        sum_by_account(&mut f);
+        sum_by_account(&mut f, &mut IdTable::default());
         assert_eq!(f.len(), 2);
-        assert_eq!(f[1].score, 1.25);
+        assert_eq!((f[0].account, f[0].score), (AccountId(2), 1.25));
+        assert_eq!((f[1].account, f[1].score), (AccountId(1), 0.5));
     }
 }

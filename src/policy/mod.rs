@@ -37,11 +37,13 @@ mod cofollow;
 mod embedding;
 mod hybrid;
 mod simple;
+mod table;
 
 pub use cofollow::{CoFollow, Tally};
 pub use embedding::Embedding;
 pub use hybrid::Hybrid;
 pub use simple::{Popularity, RandomPolicy, UniformFollowee};
+pub use table::IdTable;
 
 use crate::ids::{AccountId, TermId};
 use crate::mitigation::{Mitigation, MitigationCtx, Slate};
@@ -107,12 +109,16 @@ pub struct Scratch {
     pub component: Vec<Candidate>,
     /// Fused candidates (hybrid).
     pub fused: Vec<Candidate>,
-    /// Ranking indices.
-    pub order: Vec<u32>,
+    /// Ranking keys ([`rank`]).
+    pub keys: Vec<u64>,
+    /// Ids seen in a request (hybrid fusion, de-duplication of embedding draws).
+    pub table: IdTable,
     /// Nearest clusters (embedding).
     pub clusters: Vec<(f32, u32)>,
     /// Drawn positions (embedding).
     pub positions: Vec<u32>,
+    /// Where each nearest cluster starts in their union (embedding).
+    pub starts: Vec<u32>,
     /// Bit set of drawn positions (embedding, small unions).
     pub seen: Vec<u64>,
     /// Edge positions of sampled paths (co-follow).
@@ -205,12 +211,14 @@ fn ordered_bits(score: f32) -> u32 {
 /// Ranks candidates: score descending, ties by account id ascending (total order, no NaN
 /// surprises). Sorted on one integer key per candidate, which is the same order as comparing
 /// `score.total_cmp` then the account.
-pub fn rank(candidates: &mut [Candidate]) {
+/// `keys` is a reusable buffer.
+pub fn rank(candidates: &mut [Candidate], keys: &mut Vec<u64>) {
     // Sort the keys themselves (plain integers sort fastest), then decode: the key holds both
     // the account and the score's bits.
-    let mut keys: Vec<u64> = candidates.iter().map(rank_key).collect();
+    keys.clear();
+    keys.extend(candidates.iter().map(rank_key));
     keys.sort_unstable();
-    for (c, k) in candidates.iter_mut().zip(keys) {
+    for (c, &k) in candidates.iter_mut().zip(keys.iter()) {
         *c = Candidate {
             account: AccountId(k as u32),
             score: from_ordered_bits(!((k >> 32) as u32)),
@@ -233,7 +241,7 @@ fn from_ordered_bits(b: u32) -> f32 {
 /// Ranks candidates like [`rank`] and keeps the first `keep`: selects them first, then sorts
 /// only those (the same result as sorting everything, since the order is total and accounts
 /// are unique after [`dedup_best`]).
-fn rank_top(candidates: &mut Vec<Candidate>, keep: usize) {
+fn rank_top(candidates: &mut Vec<Candidate>, keep: usize, keys: &mut Vec<u64>) {
     if keep == 0 {
         candidates.clear();
         return;
@@ -242,7 +250,7 @@ fn rank_top(candidates: &mut Vec<Candidate>, keep: usize) {
         candidates.select_nth_unstable_by_key(keep - 1, rank_key);
         candidates.truncate(keep);
     }
-    rank(candidates);
+    rank(candidates, keys);
 }
 
 /// Whether no account appears twice (for debug assertions).
@@ -308,7 +316,7 @@ pub fn serve(
     }
     // Search results (term postings) and the feed (followees) hold distinct accounts.
     debug_assert!(is_unique(out));
-    rank_top(out, request.pool);
+    rank_top(out, request.pool, &mut scratch.keys);
     let ctx = MitigationCtx {
         view,
         surface: request.surface,
@@ -343,7 +351,7 @@ mod tests {
             expected.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.account.cmp(&b.account)));
             expected.truncate(keep);
             dedup_best(&mut c);
-            rank_top(&mut c, keep);
+            rank_top(&mut c, keep, &mut Vec::new());
             prop_assert_eq!(
                 c.iter().map(|x| (x.account, x.score.to_bits())).collect::<Vec<_>>(),
                 expected.iter().map(|x| (x.account, x.score.to_bits())).collect::<Vec<_>>()
