@@ -1,13 +1,15 @@
 //! Criterion benches of the hot paths, all seeded: world generation, slate ranking per built-in
-//! policy, the embedding scoring kernel (reported in flops), one probe step, and one replicate
-//! of the quickstart. `cargo bench --bench engine`; figures in `benches/README.md`.
+//! policy, the embedding scoring kernel (reported in flops), one probe step, one step of a
+//! living population, and one replicate of the quickstart. `cargo bench --bench engine`; figures in `benches/README.md`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use driftlab::experiment::{self, Surfaces, WorldSource};
 use driftlab::ids::{AccountId, CommunityId};
+use driftlab::live_graph::LiveGraph;
 use driftlab::mitigation::{MitigationStack, Slate};
 use driftlab::platform::{Labels, PlatformView, Viewer};
 use driftlab::policy::{serve, Candidate, Request, Scratch, Surface};
+use driftlab::population::Population;
 use driftlab::probe::{Probe, ProbeStreams, StepConfig};
 use driftlab::rng::{SeedTree, StreamId};
 use driftlab::scenario::spec::{
@@ -226,6 +228,69 @@ fn probe_step(c: &mut Criterion) {
     group.finish();
 }
 
+/// One step of a living population: the population-1m benchmark scenario (10% of ordinary
+/// accounts active, suggestions from a co-follow + embedding hybrid) scaled down to 100,000
+/// accounts so that the bench stays quick; throughput = active accounts served.
+fn population_step(c: &mut Criterion) {
+    let scenario = Scenario::load(
+        Path::new("scenarios/bench/population-1m.toml"),
+        &Overrides {
+            sets: vec![
+                "world.accounts=100000".into(),
+                "world.flagged_fraction=0.01".into(),
+            ],
+            ..Overrides::default()
+        },
+    )
+    .expect("bench scenario is valid");
+    let spec = scenario.spec();
+    let world = world_of(&scenario);
+    let labels = Labels::none(world.accounts(), world.terms());
+    let surfaces = Surfaces::build(&scenario);
+    let plans = surfaces.plans();
+    let none = MitigationStack::default();
+    let tree = SeedTree::new(spec.seed);
+    let mut population = Population::new(&world, tree.agents(0, StreamId::Population));
+    let mut live = LiveGraph::new();
+    let active = (world.accounts() as f64 * spec.population.active_share) as u64;
+    let mut group = c.benchmark_group("population_step");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(active));
+    let mut step = 0;
+    group.bench_function("bench_100k_10pct_active_hybrid", |b| {
+        b.iter(|| {
+            step += 1;
+            let view = PlatformView::new(&world, &labels).with_live_graph(&live);
+            population.step(step, &spec.population, &world, &view, &plans, &none);
+            black_box(population.commit(&world, &mut live))
+        })
+    });
+    // A rebuild in steady state: the arm already has its own copy of the graph (the first
+    // rebuild's copy is not timed), and one step of follows is waiting.
+    group.bench_function("index_rebuild_one_step_of_follows", |b| {
+        b.iter_batched(
+            || {
+                let mut live = LiveGraph::new();
+                for s in 1..=2 {
+                    let view = PlatformView::new(&world, &labels).with_live_graph(&live);
+                    population.step(s, &spec.population, &world, &view, &plans, &none);
+                    population.commit(&world, &mut live);
+                    if s == 1 {
+                        live.rebuild(&world);
+                    }
+                }
+                live
+            },
+            |mut live| {
+                live.rebuild(&world);
+                live
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
 fn one_replicate(c: &mut Criterion) {
     let scenario = quickstart();
     let mut group = c.benchmark_group("experiment");
@@ -244,6 +309,7 @@ criterion_group!(
     slate_ranking,
     scoring_kernel,
     probe_step,
+    population_step,
     one_replicate
 );
 criterion_main!(benches);

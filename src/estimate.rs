@@ -25,11 +25,12 @@ pub struct Estimate {
     pub seconds: f64,
 }
 
-/// Bytes per account of a world apart from edges: two `dims`-vectors of f32 (content, latent
-/// interests), community, activity, popularity rank, hop count, flag, label, CSR offsets
-/// (out, in, tags, members) and tag entries.
+/// Bytes per account of a world apart from edges: three `dims`-vectors of f32 (content, its
+/// copy in cluster order for the platform's index, latent interests), community, activity,
+/// popularity rank, hop count, flag, label, CSR offsets (out, in, tags, members), the member
+/// entry and tag entries.
 pub fn bytes_per_account(dims: u64, tags: u64) -> u64 {
-    2 * dims * 4 + 4 + 4 + 4 + 2 + 1 + 1 + 4 * 8 + tags * 4 * 2
+    3 * dims * 4 + 4 + 4 + 4 + 2 + 1 + 1 + 4 * 8 + 4 + tags * 4 * 2
 }
 
 /// Bytes per follow edge: one `u32` in the out-CSR and one in the in-CSR.
@@ -101,10 +102,11 @@ impl Estimate {
             * (64 * u64::from(w.dims) + 4 * u64::from(spec.steps) + 4096 + 24 * max_pool)
             * arms;
         // A living population keeps the platform's estimate of every account (4 B per
-        // dimension) and, once follows are indexed, its own copy of the graph, held twice while
-        // the index is rebuilt; a concurrent job runs one arm at a time.
+        // dimension, plus its row number) and, once follows are indexed, the arm's own copy of
+        // the graph, which each rebuild updates in place; a concurrent job runs one arm at a
+        // time.
         let population_bytes = if spec.population.active_share > 0.0 {
-            accounts * 4 * u64::from(w.dims) + 2 * (edges * BYTES_PER_EDGE + accounts * 16)
+            accounts * (4 * u64::from(w.dims) + 4) + edges * BYTES_PER_EDGE + accounts * 16
         } else {
             0
         };
