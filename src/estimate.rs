@@ -89,8 +89,8 @@ impl Estimate {
         // Generation briefly holds the out-edges twice (chunks, then the CSR), the propensities
         // (8 B per account) and the alias tables (16 B per account).
         let generation_extra = edges * 4 + accounts * 24;
-        // Each probe keeps its serving buffers warm: candidates (8 B) and drawn positions (4 B)
-        // for up to 2 x pool draws on the largest enabled surface.
+        // Each probe keeps its serving buffers warm: candidates (8 B), drawn positions (4 B) and
+        // ranking keys (8 B) for up to 2 x pool draws on the largest enabled surface.
         let s = &spec.surfaces;
         let max_pool = [&s.search, &s.suggested_accounts, &s.feed, &s.explore]
             .iter()
@@ -99,7 +99,7 @@ impl Estimate {
             .max()
             .unwrap_or(0);
         let probe_bytes = probes
-            * (64 * u64::from(w.dims) + 4 * u64::from(spec.steps) + 4096 + 24 * max_pool)
+            * (64 * u64::from(w.dims) + 4 * u64::from(spec.steps) + 4096 + 40 * max_pool)
             * arms;
         // A living population keeps the platform's estimate of every account (4 B per
         // dimension, plus its row number) and, once follows are indexed, the arm's own copy of
