@@ -148,6 +148,9 @@ fn scoring_kernel(c: &mut Criterion) {
             20,
             Some("benches/peer/trecs_equivalent.toml"),
         ),
+        // Content rows gathered from a million-account world (64 MB of content): the case of
+        // the living population at scale, bound by memory latency rather than arithmetic.
+        ("bench_1m_dims16", 16, Some("scenarios/bench/1m.toml")),
     ] {
         let scenario = match path {
             None => quickstart(),
@@ -180,6 +183,24 @@ fn scoring_kernel(c: &mut Criterion) {
                 black_box(candidates[0].score)
             })
         });
+        if label == "bench_1m_dims16" {
+            // The other half of embedding retrieval: the estimate against every cluster's mean
+            // (211 x 16, in L1), compute-bound, as the embedding policy does per request.
+            let clusters = view.clusters();
+            group.throughput(Throughput::Elements(2 * dims * clusters as u64));
+            group.bench_function("cluster_similarity_211_dims16", |b| {
+                b.iter(|| {
+                    let mut best = f32::MIN;
+                    for c in 0..clusters as u32 {
+                        best = best.max(driftlab::world::dot(
+                            black_box(&estimate),
+                            view.cluster_mean(CommunityId(c)),
+                        ));
+                    }
+                    black_box(best)
+                })
+            });
+        }
     }
     group.finish();
 }

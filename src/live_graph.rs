@@ -10,7 +10,7 @@
 //! graph and sorting every account again. Between rebuilds, nothing the platform sees changes,
 //! so parallel readers need no locks.
 //!
-//! Edges are added serially (in account order by the callers) and a rebuild's result does not
+//! Edges are added serially (in the callers' order) and a rebuild's result does not
 //! depend on the order they came in, so the graph is the same for any thread count.
 
 use crate::ids::AccountId;

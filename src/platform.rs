@@ -439,6 +439,11 @@ impl Viewer<'_> {
     /// Whether the viewer already follows `a`.
     #[inline]
     pub fn follows(&self, a: AccountId) -> bool {
-        self.followees.binary_search(&a).is_ok()
+        // A short list is scanned (no dependent loads, vectorised); a long one is searched.
+        if self.followees.len() <= 16 {
+            self.followees.contains(&a)
+        } else {
+            self.followees.binary_search(&a).is_ok()
+        }
     }
 }

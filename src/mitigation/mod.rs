@@ -139,6 +139,14 @@ pub trait Mitigation: Send + Sync {
     fn needs_label_hops(&self) -> bool {
         false
     }
+
+    /// Whether [`Mitigation::apply`] may change which candidates end up in the first
+    /// `slate_size` places, and so needs the whole pool ranked (true by default). When it
+    /// cannot (the empty stack of a baseline arm), the pipeline ranks only the candidates that
+    /// will be shown, which gives the same slate.
+    fn needs_ranked_pool(&self) -> bool {
+        true
+    }
 }
 
 /// Mitigations applied in the order given; itself a mitigation, and the empty stack is the
@@ -193,6 +201,10 @@ impl Mitigation for MitigationStack {
 
     fn bans_after(&self) -> Option<u32> {
         self.stack.iter().filter_map(|m| m.bans_after()).min()
+    }
+
+    fn needs_ranked_pool(&self) -> bool {
+        self.stack.iter().any(|m| m.needs_ranked_pool())
     }
 }
 

@@ -83,16 +83,18 @@ impl Policy for Embedding {
                 seen[p as usize / 64] |= 1 << (p % 64);
             }
             positions.clear();
-            let mut k = 0;
+            // `shift` turns a union position of cluster `k` into an index position.
+            let (mut k, mut shift) = (0, span(0) as i64 - i64::from(starts[0]));
             for (w, &bits) in seen.iter().enumerate() {
                 let mut bits = bits;
                 while bits != 0 {
                     let p = (w * 64) as u32 + bits.trailing_zeros();
                     while k + 1 < starts.len() && p >= starts[k + 1] {
                         k += 1;
+                        shift = span(k) as i64 - i64::from(starts[k]);
                     }
                     // Index positions are below the number of accounts, which fits in u32.
-                    positions.push((span(k) + (p - starts[k]) as usize) as u32);
+                    positions.push((i64::from(p) + shift) as u32);
                     bits &= bits - 1;
                 }
             }

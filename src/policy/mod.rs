@@ -316,7 +316,14 @@ pub fn serve(
     }
     // Search results (term postings) and the feed (followees) hold distinct accounts.
     debug_assert!(is_unique(out));
-    rank_top(out, request.pool, &mut scratch.keys);
+    // Without mitigations that could reach past the slate, ranking the pool beyond the slate
+    // would change nothing that is shown.
+    let keep = if mitigation.needs_ranked_pool() {
+        request.pool
+    } else {
+        request.pool.min(request.slate)
+    };
+    rank_top(out, keep, &mut scratch.keys);
     let ctx = MitigationCtx {
         view,
         surface: request.surface,

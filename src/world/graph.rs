@@ -68,17 +68,25 @@ impl<T: Copy> Csr<T> {
         self.targets[p]
     }
 
-    /// Hints the CPU to fetch row `i`'s offsets into cache (a no-op off x86-64).
+    /// Hints the CPU to fetch row `i`'s offsets into cache (a no-op off x86-64, and for a CSR
+    /// small enough to stay in cache).
     #[inline]
     pub fn prefetch_row(&self, i: usize) {
+        if self.offsets.len() * 8 <= super::rows::CACHED_BYTES {
+            return;
+        }
         if let Some(o) = self.offsets.get(i) {
             prefetch(o);
         }
     }
 
-    /// Hints the CPU to fetch flat entry `p` into cache (a no-op off x86-64).
+    /// Hints the CPU to fetch flat entry `p` into cache (a no-op off x86-64, and for a CSR
+    /// small enough to stay in cache).
     #[inline]
     pub fn prefetch_target(&self, p: usize) {
+        if self.targets.len() * std::mem::size_of::<T>() <= super::rows::CACHED_BYTES {
+            return;
+        }
         if let Some(t) = self.targets.get(p) {
             prefetch(t);
         }

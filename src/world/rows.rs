@@ -19,7 +19,13 @@ pub struct Rows {
     start: usize,
     rows: usize,
     dims: usize,
+    /// Whether the table is larger than a core's cache, so that hints pay (a table in cache
+    /// only pays for issuing them).
+    hint: bool,
 }
+
+/// Tables up to this size are assumed to stay in cache (a core's L2 on the project's machine).
+pub(crate) const CACHED_BYTES: usize = 1 << 20;
 
 impl Rows {
     /// A matrix of zeros.
@@ -33,6 +39,7 @@ impl Rows {
             start,
             rows,
             dims,
+            hint: rows * dims * std::mem::size_of::<f32>() > CACHED_BYTES,
         }
     }
 
@@ -79,7 +86,7 @@ impl Rows {
     /// Hints the CPU to load every cache line of row `i` (nothing for a row out of range).
     #[inline]
     pub fn prefetch(&self, i: usize) {
-        if i >= self.rows || self.dims == 0 {
+        if !self.hint || i >= self.rows || self.dims == 0 {
             return;
         }
         let at = self.start + i * self.dims;
@@ -143,6 +150,9 @@ mod tests {
             assert_eq!(m.view()[[5, dims - 1]], (500 + dims - 1) as f32);
             m.prefetch(36);
             m.prefetch(37);
+            let big = Rows::zeros(CACHED_BYTES / 4 / dims + 1, dims);
+            assert!(big.hint && !m.hint);
+            big.prefetch(big.rows() - 1);
         }
         // 16 floats a row: every row is exactly one line.
         let m = Rows::zeros(8, 16);
