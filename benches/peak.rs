@@ -84,8 +84,9 @@ fn peak(c: &mut Criterion) {
 /// The machine's random-read throughput out of memory, the other ceiling a population step
 /// meets: reads of `u32`s at random positions of a 512 MiB array (larger than any cache, like
 /// the 1m world's ~400 MB of CSR), one read per index, the indices independent so the core can
-/// keep as many misses in flight as it has buffers for. Once as plain loads, once with the
-/// software prefetch of a 256-read stage that driftlab's co-follow and embedding stages use.
+/// keep as many misses in flight as it has buffers for. Once as plain loads, once through
+/// `driftlab::world::graph::gather`, the software pipeline (hints 16 reads ahead) that
+/// driftlab's co-follow and embedding stages use.
 fn random_reads(c: &mut Criterion) {
     let mut group = c.benchmark_group("random_reads_512mib_one_core");
     let len = 128usize << 20; // 128 Mi u32 = 512 MiB
@@ -109,16 +110,15 @@ fn random_reads(c: &mut Criterion) {
                 .fold(0u32, u32::wrapping_add)
         })
     });
-    group.bench_function("prefetched_stage", |b| {
+    group.bench_function("gather_pipelined", |b| {
         b.iter(|| {
-            // Stages of 256 reads, the size of a co-follow stage (300 paths): prefetch them all,
-            // then read them (a whole 64 Ki stage would be evicted before it is read).
-            index.chunks(256).fold(0u32, |acc, stage| {
-                for &i in stage {
-                    driftlab::world::graph::prefetch(&table[i]);
-                }
-                stage.iter().map(|&i| table[i]).fold(acc, u32::wrapping_add)
-            })
+            let mut acc = 0u32;
+            driftlab::world::graph::gather(
+                &index,
+                |i| driftlab::world::graph::prefetch(&table[i]),
+                |i| acc = acc.wrapping_add(table[i]),
+            );
+            acc
         })
     });
     group.finish();
