@@ -35,13 +35,14 @@ fn sum_by_account(fused: &mut Vec<Candidate>, table: &mut IdTable) {
     let mut w = 0;
     for r in 0..fused.len() {
         let c = fused[r];
-        let (i, new) = table.insert(c.account.0);
+        let (slot, new) = table.insert(c.account.0);
         if new {
-            // Dense indices count distinct accounts so far, so `i == w <= r`.
-            fused[i] = c;
+            // `w <= r`: the kept candidates are written over ones already read.
+            *table.value_mut(slot) = w as u32;
+            fused[w] = c;
             w += 1;
         } else {
-            fused[i].score += c.score;
+            fused[table.value(slot) as usize].score += c.score;
         }
     }
     fused.truncate(w);
