@@ -3,7 +3,7 @@
 //! viewer -> followee <- follower -> candidate (a random-walk estimator, as large platforms do),
 //! so the cost per request is fixed by `samples` whatever the degrees.
 
-use super::table::{find_slot, EMPTY};
+use super::table::{clear_slots, find_slot, EMPTY};
 use super::{Candidate, Policy, Scratch};
 use crate::ids::AccountId;
 use crate::platform::{PlatformView, Viewer};
@@ -156,20 +156,20 @@ impl Tally {
             self.counts = vec![0; want];
             self.shift = 32 - want.trailing_zeros();
         } else {
-            for &slot in self.order.iter().chain(&self.marked) {
-                self.keys[slot as usize] = EMPTY;
-                self.counts[slot as usize] = 0;
-            }
+            clear_slots(&mut self.keys, self.order.iter().chain(&self.marked));
         }
         self.order.clear();
         self.marked.clear();
+        // Counts of free slots are stale: a key's count starts when the key is placed.
         for &a in items {
             let slot = self.find(a);
             if self.keys[slot] == EMPTY {
                 self.keys[slot] = a.0;
+                self.counts[slot] = 1;
                 self.order.push(slot as u32);
+            } else {
+                self.counts[slot] += 1;
             }
-            self.counts[slot] += 1;
         }
     }
 
@@ -195,9 +195,11 @@ impl Tally {
             let slot = self.find(a);
             if self.keys[slot] == EMPTY {
                 self.keys[slot] = a.0;
+                self.counts[slot] = MARK;
                 self.marked.push(slot as u32);
+            } else {
+                self.counts[slot] |= MARK;
             }
-            self.counts[slot] |= MARK;
         }
     }
 
@@ -212,7 +214,12 @@ impl Tally {
         if self.keys.is_empty() {
             return 0;
         }
-        self.counts[self.find(a)] & !MARK
+        let slot = self.find(a);
+        if self.keys[slot] == a.0 {
+            self.counts[slot] & !MARK
+        } else {
+            0
+        }
     }
 
     /// Distinct unmarked keys with their counts, in first-seen order.

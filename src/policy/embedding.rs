@@ -2,7 +2,7 @@
 //! candidates drawn from the content clusters nearest to that estimate.
 
 use super::{Candidate, Policy, Scratch};
-use crate::ids::CommunityId;
+use crate::ids::{AccountId, CommunityId};
 use crate::platform::{PlatformView, Viewer};
 use crate::rng::{index, SimRng};
 use crate::world::dot;
@@ -113,12 +113,29 @@ impl Policy for Embedding {
             }
             positions.truncate(w);
         }
+        // Followed accounts are left out: a long followee list goes into a hash table first
+        // (one probe per draw instead of a binary search).
+        let followed = &mut scratch.followed;
+        let long = viewer.followees.len() > 16;
+        if long {
+            followed.reset(viewer.followees.len());
+            for f in viewer.followees {
+                followed.insert(f.0);
+            }
+        }
+        let follows = |a: AccountId| {
+            if long {
+                followed.get(a.0).is_some()
+            } else {
+                viewer.follows(a)
+            }
+        };
         gather(
             positions,
             |at| view.prefetch_indexed(at as usize),
             |at| {
                 let account = view.indexed_account(at as usize);
-                if !viewer.follows(account) {
+                if !follows(account) {
                     out.push(Candidate {
                         account,
                         score: dot(viewer.estimate, view.indexed_content(at as usize)),

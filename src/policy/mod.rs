@@ -113,6 +113,8 @@ pub struct Scratch {
     pub keys: Vec<u64>,
     /// Ids seen in a request (hybrid fusion, de-duplication of embedding draws).
     pub table: IdTable,
+    /// The viewer's followees, when there are many (embedding).
+    pub followed: IdTable,
     /// Nearest clusters (embedding).
     pub clusters: Vec<(f32, u32)>,
     /// Drawn positions (embedding).

@@ -90,11 +90,13 @@ impl Rows {
             return;
         }
         let at = self.start + i * self.dims;
-        let mut k = at;
+        super::graph::prefetch(&self.buf[at]);
+        // The first float of each further line the row reaches (rows start on lines relative to
+        // `start`, which is itself on a line).
+        let mut k = self.start + ((at - self.start) / PER_LINE + 1) * PER_LINE;
         while k < at + self.dims {
             super::graph::prefetch(&self.buf[k]);
-            // Next line: the first float past the line that holds `k`.
-            k = (k - self.start) / PER_LINE * PER_LINE + PER_LINE + self.start;
+            k += PER_LINE;
         }
     }
 
