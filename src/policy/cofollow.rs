@@ -3,7 +3,7 @@
 //! viewer -> followee <- follower -> candidate (a random-walk estimator, as large platforms do),
 //! so the cost per request is fixed by `samples` whatever the degrees.
 
-use super::table::{clear_slots, find_slot, EMPTY};
+use super::table::{clear_slots, find_slot, rehash, EMPTY};
 use super::{Candidate, Policy, Scratch};
 use crate::ids::AccountId;
 use crate::platform::{PlatformView, Viewer};
@@ -178,18 +178,17 @@ impl Tally {
     pub(crate) fn mark(&mut self, accounts: &[AccountId]) {
         if self.keys.len() < 2 * (self.order.len() + accounts.len()) {
             // Rare (a viewer following more accounts than paths were sampled): grow first.
-            let counted: Vec<(AccountId, u32)> = self.distinct().collect();
+            let counted: Vec<(u32, u32)> = self.distinct().map(|(a, n)| (a.0, n)).collect();
             let want = (2 * (counted.len() + accounts.len())).next_power_of_two();
-            self.keys = vec![EMPTY; want];
-            self.counts = vec![0; want];
-            self.shift = 32 - want.trailing_zeros();
-            self.order.clear();
-            for (a, n) in counted {
-                let slot = self.find(a);
-                self.keys[slot] = a.0;
-                self.counts[slot] = n;
-                self.order.push(slot as u32);
-            }
+            let (keys, counts, order, shift) = (
+                &mut self.keys,
+                &mut self.counts,
+                &mut self.order,
+                &mut self.shift,
+            );
+            rehash(keys, counts, order, shift, want, counted);
+            // Accounts marked before are gone with the old table: their slots are stale.
+            self.marked.clear();
         }
         for &a in accounts {
             let slot = self.find(a);

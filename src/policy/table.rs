@@ -107,16 +107,13 @@ impl IdTable {
     fn grow(&mut self) {
         let entries: Vec<(u32, u32)> = self.entries().collect();
         let want = (2 * self.keys.len()).max(16);
-        self.keys = vec![EMPTY; want];
-        self.values = vec![0; want];
-        self.shift = 32 - want.trailing_zeros();
-        self.order.clear();
-        for (id, value) in entries {
-            let slot = self.find(id);
-            self.keys[slot] = id;
-            self.values[slot] = value;
-            self.order.push(slot as u32);
-        }
+        let (keys, values, order, shift) = (
+            &mut self.keys,
+            &mut self.values,
+            &mut self.order,
+            &mut self.shift,
+        );
+        rehash(keys, values, order, shift, want, entries);
     }
 }
 
@@ -130,6 +127,29 @@ pub(crate) fn find_slot(keys: &[u32], shift: u32, id: u32) -> usize {
         slot = (slot + 1) & mask;
     }
     slot
+}
+
+/// Refills a table of `want` slots (a power of two) with `entries`, in their order: keys and
+/// values per slot, the filled slots in `order`, and the hash `shift` for that size.
+pub(crate) fn rehash(
+    keys: &mut Vec<u32>,
+    values: &mut Vec<u32>,
+    order: &mut Vec<u32>,
+    shift: &mut u32,
+    want: usize,
+    entries: impl IntoIterator<Item = (u32, u32)>,
+) {
+    *keys = vec![EMPTY; want];
+    *values = vec![0; want];
+    *shift = 32 - want.trailing_zeros();
+    order.clear();
+    for (id, value) in entries {
+        let slot = find_slot(keys, *shift, id);
+        keys[slot] = id;
+        values[slot] = value;
+        // Slots are below the table size, which fits in u32.
+        order.push(slot as u32);
+    }
 }
 
 /// Frees the `filled` slots of `keys`: one by one when they are few, else the whole table in
