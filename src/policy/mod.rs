@@ -367,4 +367,73 @@ mod tests {
             );
         }
     }
+
+    /// A mitigation that changes nothing but, like any user mitigation, does not promise to
+    /// stay within the slate: the pipeline ranks its whole pool.
+    struct PassThrough;
+
+    impl Mitigation for PassThrough {
+        fn name(&self) -> &str {
+            "pass_through"
+        }
+        fn apply(&self, _: &MitigationCtx<'_>, _: &mut Slate, _: &mut SimRng) {}
+    }
+
+    #[test]
+    fn ranking_only_the_slate_without_mitigations_gives_the_same_slates() {
+        use crate::mitigation::MitigationStack;
+        use crate::platform::{Labels, PlatformView, Viewer};
+        use crate::scenario::spec::{CoFollowSpec, EmbeddingSpec, WorldSpec};
+        let spec = WorldSpec {
+            accounts: Some(2000),
+            benign_communities: 4,
+            ..WorldSpec::default()
+        };
+        let world = crate::world::generate(&spec, 40, &crate::rng::SeedTree::new(5), 0);
+        let labels = Labels::none(world.accounts(), world.terms());
+        let view = PlatformView::new(&world, &labels);
+        let (none, pass) = (MitigationStack::default(), PassThrough);
+        assert!(!none.needs_ranked_pool() && pass.needs_ranked_pool());
+        for policy in [
+            PolicySpec::CoFollow(CoFollowSpec::default()).build(),
+            PolicySpec::Embedding(EmbeddingSpec::default()).build(),
+        ] {
+            for a in (0..2000u32).step_by(97).map(AccountId) {
+                let estimate = world.content(a).to_vec();
+                let request = Request {
+                    surface: Surface::SuggestedAccounts,
+                    viewer: Viewer {
+                        followees: world.graph().followees(a),
+                        last_followed: None,
+                        estimate: &estimate,
+                    },
+                    query: None,
+                    pool: 50,
+                    slate: 5,
+                };
+                let served = |m: &dyn Mitigation| {
+                    let tree = crate::rng::SeedTree::new(9);
+                    let (mut p, mut q) = (
+                        tree.stream(0, crate::rng::StreamId::Policy),
+                        tree.stream(0, crate::rng::StreamId::Mitigation),
+                    );
+                    let (mut scratch, mut slate) = (Scratch::default(), Slate::new());
+                    serve(
+                        &*policy,
+                        m,
+                        &view,
+                        &request,
+                        &mut p,
+                        &mut q,
+                        &mut scratch,
+                        &mut slate,
+                    );
+                    slate.items().to_vec()
+                };
+                let shown = served(&none);
+                assert_eq!(shown.len(), 5);
+                assert_eq!(shown, served(&pass), "account {a:?}, {}", policy.name());
+            }
+        }
+    }
 }
