@@ -86,7 +86,7 @@ fn peak(c: &mut Criterion) {
 /// the 1m world's ~400 MB of CSR), one read per index, the indices independent so the core can
 /// keep as many misses in flight as it has buffers for. Once as plain loads, once through
 /// `driftlab::world::graph::gather`, the software pipeline (hints 16 reads ahead) that
-/// driftlab's co-follow and embedding stages use.
+/// driftlab's embedding retrieval uses.
 fn random_reads(c: &mut Criterion) {
     let mut group = c.benchmark_group("random_reads_512mib_one_core");
     let len = 128usize << 20; // 128 Mi u32 = 512 MiB

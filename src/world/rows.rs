@@ -77,10 +77,10 @@ impl Rows {
         &mut self.buf[self.start..self.start + self.rows * self.dims]
     }
 
-    /// The matrix as an ndarray view, for linear algebra on the whole table.
-    pub fn view(&self) -> ArrayView2<'_, f32> {
-        ArrayView2::from_shape((self.rows, self.dims), self.as_slice())
-            .unwrap_or_else(|_| ArrayView2::from_shape((0, 0), &[]).expect("empty shape"))
+    /// The matrix as an ndarray view, for linear algebra on the whole table (`None` only if
+    /// `rows x dims` overflowed, which `zeros` would not have allocated).
+    pub fn view(&self) -> Option<ArrayView2<'_, f32>> {
+        ArrayView2::from_shape((self.rows, self.dims), self.as_slice()).ok()
     }
 
     /// Hints the CPU to load every cache line of row `i` (nothing for a row out of range).
@@ -149,7 +149,10 @@ mod tests {
             let c = m.clone();
             assert_eq!(c, m);
             assert_eq!(c.row(0).as_ptr() as usize % LINE, 0);
-            assert_eq!(m.view()[[5, dims - 1]], (500 + dims - 1) as f32);
+            assert_eq!(
+                m.view().expect("shape")[[5, dims - 1]],
+                (500 + dims - 1) as f32
+            );
             m.prefetch(36);
             m.prefetch(37);
             let big = Rows::zeros(CACHED_BYTES / 4 / dims + 1, dims);
@@ -160,6 +163,6 @@ mod tests {
         let m = Rows::zeros(8, 16);
         assert!((0..8).all(|i| m.row(i).as_ptr() as usize % LINE == 0));
         let empty = Rows::zeros(0, 16);
-        assert_eq!(empty.view().nrows(), 0);
+        assert_eq!(empty.view().map(|v| v.nrows()), Some(0));
     }
 }
