@@ -9,6 +9,10 @@ use driftlab::scenario::{Overrides, Scenario};
 use std::path::Path;
 use std::time::Instant;
 
+/// Huge pages for large worlds, as the `driftlab` binary uses.
+#[global_allocator]
+static ALLOC: driftlab::alloc::HugePages = driftlab::alloc::HugePages;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)

@@ -26,6 +26,10 @@ use driftlab::world::World;
 use std::path::Path;
 use std::time::Instant;
 
+/// Huge pages for large worlds, as the `driftlab` binary uses.
+#[global_allocator]
+static ALLOC: driftlab::alloc::HugePages = driftlab::alloc::HugePages;
+
 fn main() -> std::process::ExitCode {
     match run() {
         Ok(()) => std::process::ExitCode::SUCCESS,

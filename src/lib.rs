@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod adversary;
+pub mod alloc;
 pub mod analysis;
 pub mod catalog;
 pub mod engine;
