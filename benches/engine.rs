@@ -272,7 +272,8 @@ fn population_step(c: &mut Criterion) {
     let none = MitigationStack::default();
     let tree = SeedTree::new(spec.seed);
     let mut population = Population::new(&world, tree.agents(0, StreamId::Population));
-    let mut live = LiveGraph::new();
+    let walks = spec.surfaces.co_follow_segments() as usize;
+    let mut live = LiveGraph::new().with_walks(&world, walks, tree.agents(0, StreamId::Walks));
     let active = (world.accounts() as f64 * spec.population.active_share) as u64;
     let mut group = c.benchmark_group("population_step");
     group.sample_size(10);
@@ -291,7 +292,8 @@ fn population_step(c: &mut Criterion) {
     group.bench_function("index_rebuild_one_step_of_follows", |b| {
         b.iter_batched(
             || {
-                let mut live = LiveGraph::new();
+                let mut live =
+                    LiveGraph::new().with_walks(&world, walks, tree.agents(0, StreamId::Walks));
                 for s in 1..=2 {
                     let view = PlatformView::new(&world, &labels).with_live_graph(&live);
                     population.step(s, &spec.population, &world, &view, &plans, &none);

@@ -83,8 +83,19 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let tree = SeedTree::new(spec.seed);
     let population = Population::new(&world, tree.agents(0, StreamId::Population));
 
+    // The platform's index: the world's graph, plus precomputed co-follow walk segments when
+    // the scenario asks for them.
+    let t = Instant::now();
+    let segments = spec.surfaces.co_follow_segments() as usize;
+    let mut live = LiveGraph::new().with_walks(&world, segments, tree.agents(0, StreamId::Walks));
+    if segments > 0 {
+        println!(
+            "  co-follow walk segments: {segments} per account drawn in {:.3} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
     // Each surface alone, one thread, the first ordinary accounts (what the population serves).
-    let view = PlatformView::new(&world, &labels);
+    let view = PlatformView::new(&world, &labels).with_live_graph(&live);
     // Every 10th ordinary account in the order the population serves them (cluster by cluster),
     // as a 10% active share would pick them.
     let viewers: Vec<u32> = (0..world.accounts())
@@ -108,7 +119,6 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let mut population = population;
-    let mut live = LiveGraph::new();
     let refresh = spec.population.graph_refresh.max(1);
     let mut step_seconds = Vec::new();
     for step in 1..=spec.steps {

@@ -143,7 +143,11 @@ pub fn run_arm(
         tree.agents(replicate, StreamId::Adversary),
     );
     // Follows made during the run (population, bridges), visible after each index rebuild.
-    let mut live = LiveGraph::new();
+    let mut live = LiveGraph::new().with_walks(
+        world,
+        spec.surfaces.co_follow_segments() as usize,
+        tree.agents(replicate, StreamId::Walks),
+    );
     let mut population = (spec.population.active_share > 0.0)
         .then(|| Population::new(world, tree.agents(replicate, StreamId::Population)));
     let refresh = if population.is_some() {

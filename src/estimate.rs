@@ -110,8 +110,13 @@ impl Estimate {
         } else {
             0
         };
-        let peak_bytes =
-            concurrent_worlds * (world_bytes + generation_extra + probe_bytes + population_bytes);
+        // Precomputed co-follow walk segments: one table per arm being run.
+        let walk_bytes = accounts
+            * crate::policy::walks::CoFollowWalks::bytes_per_account(
+                spec.surfaces.co_follow_segments() as usize,
+            ) as u64;
+        let peak_bytes = concurrent_worlds
+            * (world_bytes + generation_extra + probe_bytes + population_bytes + walk_bytes);
         // Every served agent costs about what a probe costs: probes, panel accounts and the
         // active share of the living population.
         let agents = probes

@@ -14,6 +14,8 @@
 //! depend on the order they came in, so the graph is the same for any thread count.
 
 use crate::ids::AccountId;
+use crate::policy::walks::CoFollowWalks;
+use crate::rng::AgentStreams;
 use crate::world::graph::FollowGraph;
 use crate::world::World;
 use std::collections::BTreeSet;
@@ -26,12 +28,25 @@ pub struct LiveGraph {
     added_edges: usize,
     graph: Option<FollowGraph>,
     popularity: Option<Vec<AccountId>>,
+    /// Co-follow walk segments of the current index, with their streams and the rebuild count.
+    walks: Option<(CoFollowWalks, AgentStreams, u32)>,
 }
 
 impl LiveGraph {
     /// No changes yet: the platform sees the world's graph.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The same, with `per_account` co-follow walk segments per account precomputed from the
+    /// world's graph now and redrawn at every rebuild (none when `per_account` is 0), from
+    /// `streams` (one per (rebuild, chunk of accounts)).
+    pub fn with_walks(mut self, world: &World, per_account: usize, streams: AgentStreams) -> Self {
+        self.walks = (per_account > 0).then(|| {
+            let walks = CoFollowWalks::build(self.current(world), per_account, &streams, 0);
+            (walks, streams, 0)
+        });
+        self
     }
 
     /// The graph the platform's index holds now (the world's until the first rebuild).
@@ -108,8 +123,17 @@ impl LiveGraph {
             popularity.push(a);
         }
         popularity.extend(up);
+        if let Some((walks, streams, epoch)) = self.walks.as_mut() {
+            *epoch += 1;
+            walks.rebuild(&graph, streams, *epoch);
+        }
         self.graph = Some(graph);
         self.popularity = Some(popularity);
+    }
+
+    /// The co-follow walk segments of the current index, when asked for.
+    pub fn walks(&self) -> Option<&CoFollowWalks> {
+        self.walks.as_ref().map(|(w, _, _)| w)
     }
 
     /// The graph the platform sees, when it differs from the world's.

@@ -252,6 +252,7 @@ pub struct PlatformView<'a> {
     graph: &'a crate::world::graph::FollowGraph,
     popularity: &'a [AccountId],
     adversary: Option<&'a crate::adversary::Adversary>,
+    walks: Option<&'a crate::policy::walks::CoFollowWalks>,
 }
 
 impl<'a> PlatformView<'a> {
@@ -263,6 +264,7 @@ impl<'a> PlatformView<'a> {
             graph: world.graph(),
             popularity: world.by_popularity(),
             adversary: None,
+            walks: None,
         }
     }
 
@@ -273,7 +275,15 @@ impl<'a> PlatformView<'a> {
             self.graph = g;
             self.popularity = p;
         }
+        self.walks = live.walks();
         self
+    }
+
+    /// The co-follow walk segments precomputed at the platform's last index rebuild, when the
+    /// scenario asks for them.
+    #[inline]
+    pub fn co_follow_walks(&self) -> Option<&'a crate::policy::walks::CoFollowWalks> {
+        self.walks
     }
 
     /// The same view after the adversary's lexical adaptations: the tags and term postings it

@@ -41,6 +41,8 @@ pub enum StreamId {
     Adversary = 8,
     /// The living population (streams per (step, chunk of accounts)).
     Population = 9,
+    /// The platform's precomputed co-follow walk segments (streams per (rebuild, chunk)).
+    Walks = 10,
 }
 
 /// Derives independent, reproducible [`SimRng`] streams from one master seed.

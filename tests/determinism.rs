@@ -100,3 +100,34 @@ fn binary_output_is_byte_identical_for_1_and_2_threads() {
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+#[test]
+fn walk_segments_with_a_living_population_agree_for_1_and_4_threads() {
+    // Precomputed co-follow walk segments, redrawn at every index rebuild, while a living
+    // population follows: the same results for any thread count, and not those of walking.
+    let load = |segments: u32| {
+        Scenario::load(
+            Path::new("scenarios/smoke.toml"),
+            &Overrides {
+                sets: vec![
+                    format!(
+                        "surfaces.suggested_accounts.policy.components[0].policy.segments={segments}"
+                    ),
+                    "population.active_share=0.1".into(),
+                    "population.graph_refresh=3".into(),
+                    "replicates=2".into(),
+                    "steps=12".into(),
+                ],
+                ..Overrides::default()
+            },
+        )
+        .unwrap()
+    };
+    let with = load(8);
+    let one = run_with_threads(&with, 1);
+    let four = run_with_threads(&with, 4);
+    assert_eq!(format!("{one:?}"), format!("{four:?}"));
+    assert_eq!(output::steps_csv(&one), output::steps_csv(&four));
+    let walked = run_with_threads(&load(0), 2);
+    assert_ne!(output::steps_csv(&one), output::steps_csv(&walked));
+}

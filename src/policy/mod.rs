@@ -38,6 +38,7 @@ mod embedding;
 mod hybrid;
 mod simple;
 mod table;
+pub mod walks;
 
 pub use cofollow::{CoFollow, Tally};
 pub use embedding::Embedding;
@@ -171,7 +172,9 @@ impl PolicySpec {
         match self {
             PolicySpec::Random(_) => Box::new(RandomPolicy),
             PolicySpec::Popularity(_) => Box::new(Popularity),
-            PolicySpec::CoFollow(s) => Box::new(CoFollow::new(s.samples as usize)),
+            PolicySpec::CoFollow(s) => {
+                Box::new(CoFollow::new(s.samples as usize, s.segments as usize))
+            }
             PolicySpec::Embedding(s) => Box::new(Embedding::new(s.clusters as usize)),
             PolicySpec::UniformFollowee(_) => Box::new(UniformFollowee),
             PolicySpec::Hybrid(h) => Box::new(Hybrid::new(

@@ -316,6 +316,24 @@ impl Default for SurfacesSpec {
     }
 }
 
+impl SurfacesSpec {
+    /// The co-follow walk segments per account the platform must precompute: the most any
+    /// enabled surface's policy (or hybrid component) asks for, 0 for none.
+    pub fn co_follow_segments(&self) -> u32 {
+        [
+            &self.search,
+            &self.suggested_accounts,
+            &self.feed,
+            &self.explore,
+        ]
+        .iter()
+        .filter(|x| x.enabled)
+        .map(|x| x.policy.co_follow_segments())
+        .max()
+        .unwrap_or(0)
+    }
+}
+
 /// One surface: its policy, candidate pool and slate sizes.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -376,11 +394,20 @@ pub struct CoFollowSpec {
     /// Sampled two-hop paths viewer -> followee <- follower -> candidate (1 ..= 100,000;
     /// default 300). Counts of candidates estimate co-follow scores.
     pub samples: u32,
+    /// Precomputed walk segments per account (0 ..= 256; default 0: every path is walked at
+    /// request time). With `segments = P`, the platform stores `P` sampled endpoints of
+    /// `followee <- follower -> candidate` per account at every index rebuild, and a path ends
+    /// at one of them: the same endpoint distribution, one memory miss per path instead of
+    /// three, at `4 P` bytes per account and a redraw at each rebuild.
+    pub segments: u32,
 }
 
 impl Default for CoFollowSpec {
     fn default() -> Self {
-        Self { samples: 300 }
+        Self {
+            samples: 300,
+            segments: 0,
+        }
     }
 }
 
@@ -806,6 +833,20 @@ impl MitigationSpec {
 }
 
 impl PolicySpec {
+    /// The co-follow walk segments per account this policy reads (0 when it walks paths).
+    pub fn co_follow_segments(&self) -> u32 {
+        match self {
+            Self::CoFollow(c) => c.segments,
+            Self::Hybrid(h) => h
+                .components
+                .iter()
+                .map(|c| c.policy.co_follow_segments())
+                .max()
+                .unwrap_or(0),
+            _ => 0,
+        }
+    }
+
     /// The `kind` name as written in a scenario.
     pub fn kind(&self) -> &'static str {
         match self {

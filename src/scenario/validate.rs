@@ -81,7 +81,10 @@ impl Checker {
 
 fn check_policy(c: &mut Checker, path: &str, policy: &PolicySpec, nested: bool) {
     match policy {
-        PolicySpec::CoFollow(s) => c.range(format!("{path}.samples"), s.samples, 1, 100_000),
+        PolicySpec::CoFollow(s) => {
+            c.range(format!("{path}.samples"), s.samples, 1, 100_000);
+            c.range(format!("{path}.segments"), s.segments, 0, 256);
+        }
         PolicySpec::Embedding(s) => c.range(format!("{path}.clusters"), s.clusters, 1, 1000),
         PolicySpec::Hybrid(h) => {
             c.ensure(format!("{path}.kind"), !nested, || {
