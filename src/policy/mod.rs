@@ -224,10 +224,16 @@ pub fn rank(candidates: &mut [Candidate], keys: &mut Vec<u64>) {
     keys.extend(candidates.iter().map(rank_key));
     keys.sort_unstable();
     for (c, &k) in candidates.iter_mut().zip(keys.iter()) {
-        *c = Candidate {
-            account: AccountId(k as u32),
-            score: from_ordered_bits(!((k >> 32) as u32)),
-        };
+        *c = decode(k);
+    }
+}
+
+/// The candidate a [`rank_key`] encodes.
+#[inline]
+fn decode(k: u64) -> Candidate {
+    Candidate {
+        account: AccountId(k as u32),
+        score: from_ordered_bits(!((k >> 32) as u32)),
     }
 }
 
@@ -251,11 +257,21 @@ fn rank_top(candidates: &mut Vec<Candidate>, keep: usize, keys: &mut Vec<u64>) {
         candidates.clear();
         return;
     }
-    if candidates.len() > keep {
-        candidates.select_nth_unstable_by_key(keep - 1, rank_key);
-        candidates.truncate(keep);
+    if candidates.len() <= keep {
+        rank(candidates, keys);
+        return;
     }
-    rank(candidates, keys);
+    // Select on the integer keys (computed once, compared as plain integers), then sort only
+    // the kept ones and decode them.
+    keys.clear();
+    keys.extend(candidates.iter().map(rank_key));
+    keys.select_nth_unstable(keep - 1);
+    keys.truncate(keep);
+    keys.sort_unstable();
+    candidates.truncate(keep);
+    for (c, &k) in candidates.iter_mut().zip(keys.iter()) {
+        *c = decode(k);
+    }
 }
 
 /// Whether no account appears twice (for debug assertions).
