@@ -80,9 +80,16 @@ impl LiveGraph {
         !self.pending.is_empty()
     }
 
-    /// Rebuilds the platform's index (graph and popularity) when follows are waiting.
+    /// Rebuilds the platform's index: the graph and popularity when follows are waiting, and
+    /// the co-follow walk segments (when asked for) in any case, as a platform's batch job
+    /// redraws its walks on schedule.
     pub fn rebuild(&mut self, world: &World) {
         if self.pending.is_empty() {
+            let graph = self.graph.as_ref().unwrap_or(world.graph());
+            if let Some((walks, streams, epoch)) = self.walks.as_mut() {
+                *epoch += 1;
+                walks.rebuild(graph, streams, *epoch);
+            }
             return;
         }
         let edges: Vec<(AccountId, AccountId)> =

@@ -26,37 +26,58 @@ impl CoFollow {
         Self { samples, segments }
     }
 
-    /// Paths through precomputed segments: a uniform followee, then one of its first
-    /// `segments` stored endpoints, each read with the next paths' reads in flight.
+    /// Paths through precomputed segments, with the distribution of walked paths within a
+    /// request: a uniform followee `f`, then the next of `f`'s first `segments` stored
+    /// endpoints, starting from a uniform one (each stored endpoint is an independent draw of
+    /// `f <- u -> g`, so the `k` paths of a request through `f` are `k` independent draws as
+    /// long as `k <= segments`). Paths beyond `segments` through one followee are walked. Only
+    /// requests between two redraws share draws. Each endpoint is read with the next paths'
+    /// reads in flight.
     fn sample_segments(
         &self,
+        view: &PlatformView<'_>,
         walks: &super::walks::CoFollowWalks,
         viewer: &Viewer<'_>,
         rng: &mut SimRng,
         scratch: &mut Scratch,
     ) {
         let start = viewer.followees;
-        let slots = &mut scratch.slots;
+        let per = self.segments as u32;
+        let (slots, uses, overflow) =
+            (&mut scratch.slots, &mut scratch.uses, &mut scratch.overflow);
         slots.clear();
-        slots.extend((0..self.samples).map(|_| {
-            let f = start[index(rng, start.len())];
-            let p = walks.position(f, index(rng, self.segments));
-            walks.prefetch(p);
-            p
-        }));
+        uses.clear();
+        uses.resize(start.len(), (0, 0));
+        overflow.clear();
+        for _ in 0..self.samples {
+            let i = index(rng, start.len());
+            let f = start[i];
+            let (n, first) = &mut uses[i];
+            if *n == 0 {
+                *first = index(rng, self.segments) as u32;
+            }
+            if *n < per {
+                let p = walks.position(f, ((*first + *n) % per) as usize);
+                walks.prefetch(p);
+                slots.push(p);
+            } else {
+                overflow.push(f);
+            }
+            *n += 1;
+        }
         let out = &mut scratch.samples;
         out.extend(slots.iter().filter_map(|&p| walks.end_at(p)));
+        // Paths beyond the stored segments of their followee are walked (a viewer with few
+        // followees and many samples).
+        if !overflow.is_empty() {
+            walk_from(view, overflow, rng, slots);
+            out.extend_from_slice(overflow);
+        }
         scratch.tally.count(out);
     }
 
     /// Fills `scratch.samples` with the endpoints of sampled paths and `scratch.tally` with how
     /// often each was reached.
-    ///
-    /// The paths are drawn stage by stage (every path's followee, then every path's follower,
-    /// then every path's endpoint) rather than one path at a time, and each stage prefetches
-    /// the rows the next stage reads. On a graph far larger than the cache, a path is four
-    /// dependent memory misses; staged, the misses of all paths overlap. The paths have the
-    /// same distribution either way; only the order in which random numbers are drawn differs.
     fn sample(
         &self,
         view: &PlatformView<'_>,
@@ -65,7 +86,6 @@ impl CoFollow {
         scratch: &mut Scratch,
     ) {
         let out = &mut scratch.samples;
-        let slots = &mut scratch.slots;
         out.clear();
         let start = viewer.followees;
         if start.is_empty() {
@@ -77,46 +97,63 @@ impl CoFollow {
                 .co_follow_walks()
                 .filter(|w| w.per_account() >= self.segments)
             {
-                return self.sample_segments(walks, viewer, rng, scratch);
+                return self.sample_segments(view, walks, viewer, rng, scratch);
             }
         }
-        let inn = view.graph().in_edges();
-        let fwd = view.graph().out_edges();
-        // Stage 1: the followee each path goes through.
+        // Each path's followee, then the rest of the walk.
         out.extend((0..self.samples).map(|_| start[index(rng, start.len())]));
-        for f in out.iter() {
-            inn.prefetch_row(f.index());
-        }
-        // Stage 2: one of its followers (as a position in the in-edge array).
-        slots.clear();
-        for f in out.iter() {
-            let (at, len) = inn.span(f.index());
-            if len > 0 {
-                let p = at + index(rng, len);
-                inn.prefetch_target(p);
-                slots.push(p);
-            }
-        }
-        out.clear();
-        for &p in slots.iter() {
-            let u = inn.target(p);
-            fwd.prefetch_row(u.index());
-            out.push(u);
-        }
-        // Stage 3: one of that follower's followees, the path's endpoint.
-        slots.clear();
-        for u in out.iter() {
-            let (at, len) = fwd.span(u.index());
-            if len > 0 {
-                let p = at + index(rng, len);
-                fwd.prefetch_target(p);
-                slots.push(p);
-            }
-        }
-        out.clear();
-        out.extend(slots.iter().map(|&p| fwd.target(p)));
+        walk_from(view, out, rng, &mut scratch.slots);
         scratch.tally.count(out);
     }
+}
+
+/// Replaces each followee `f` in `paths` with the endpoint of a walk `f <- u -> g` (a uniform
+/// follower, then a uniform followee of it); walks from an account nobody follows are dropped.
+///
+/// The walks are drawn stage by stage (every walk's follower, then every walk's endpoint)
+/// rather than one at a time, and each stage prefetches the rows the next stage reads. On a
+/// graph far larger than the cache, a walk is three dependent memory misses; staged, the misses
+/// of all walks overlap. The walks have the same distribution either way; only the order in
+/// which random numbers are drawn differs.
+fn walk_from(
+    view: &PlatformView<'_>,
+    paths: &mut Vec<AccountId>,
+    rng: &mut SimRng,
+    slots: &mut Vec<usize>,
+) {
+    let inn = view.graph().in_edges();
+    let fwd = view.graph().out_edges();
+    for f in paths.iter() {
+        inn.prefetch_row(f.index());
+    }
+    // One of the followee's followers (as a position in the in-edge array).
+    slots.clear();
+    for f in paths.iter() {
+        let (at, len) = inn.span(f.index());
+        if len > 0 {
+            let p = at + index(rng, len);
+            inn.prefetch_target(p);
+            slots.push(p);
+        }
+    }
+    paths.clear();
+    for &p in slots.iter() {
+        let u = inn.target(p);
+        fwd.prefetch_row(u.index());
+        paths.push(u);
+    }
+    // One of that follower's followees, the walk's endpoint.
+    slots.clear();
+    for u in paths.iter() {
+        let (at, len) = fwd.span(u.index());
+        if len > 0 {
+            let p = at + index(rng, len);
+            fwd.prefetch_target(p);
+            slots.push(p);
+        }
+    }
+    paths.clear();
+    paths.extend(slots.iter().map(|&p| fwd.target(p)));
 }
 
 impl Policy for CoFollow {
@@ -270,9 +307,10 @@ impl Tally {
 mod tests {
     use super::*;
 
-    /// With segments, every path ends at a stored segment of one of the viewer's followees;
-    /// without a walk index (or one with too few segments), paths are walked as with
-    /// `segments = 0`, drawing the same numbers.
+    /// With segments, paths end at stored segments of the viewer's followees, each stored
+    /// draw used at most once per request (the paths beyond them are walked); without a walk
+    /// index (or one with too few segments), paths are walked as with `segments = 0`, drawing
+    /// the same numbers.
     #[test]
     fn segments_read_the_walk_index_and_fall_back_to_walking() {
         use crate::live_graph::LiveGraph;
@@ -291,11 +329,11 @@ mod tests {
         let plain = PlatformView::new(&w, &labels);
         let indexed = plain.with_live_graph(&live);
         let walks = indexed.co_follow_walks().expect("walks were asked for");
-        let tally = |policy: CoFollow, view: &PlatformView<'_>, a: u32| {
+        let tally_of = |policy: CoFollow, view: &PlatformView<'_>, followees: &[AccountId]| {
             let viewer = Viewer {
-                followees: w.graph().followees(AccountId(a)),
+                followees,
                 last_followed: None,
-                estimate: w.content(AccountId(a)),
+                estimate: w.content(AccountId(0)),
             };
             let mut rng = SeedTree::new(1).stream(0, StreamId::Policy);
             let mut scratch = Scratch::default();
@@ -305,6 +343,26 @@ mod tests {
             got.sort_unstable();
             got
         };
+        let tally = |policy: CoFollow, view: &PlatformView<'_>, a: u32| {
+            tally_of(policy, view, w.graph().followees(AccountId(a)))
+        };
+        let stored_of = |f: AccountId, per: usize| {
+            let mut m = std::collections::BTreeMap::<u32, u32>::new();
+            for j in 0..per {
+                if let Some(e) = walks.end_at(walks.position(f, j)) {
+                    *m.entry(e.0).or_default() += 1;
+                }
+            }
+            m
+        };
+        // A viewer following one account: as many paths as segments use each stored draw
+        // exactly once.
+        let f = (0..600u32)
+            .map(AccountId)
+            .find(|&f| !w.graph().followers(f).is_empty())
+            .expect("someone is followed");
+        let once: Vec<(u32, u32)> = stored_of(f, 8).into_iter().collect();
+        assert_eq!(tally_of(CoFollow::new(8, 8), &indexed, &[f]), once);
         for a in (0..600).step_by(37) {
             let stored: std::collections::BTreeSet<u32> = w
                 .graph()
@@ -315,6 +373,9 @@ mod tests {
                 .collect();
             let got = tally(CoFollow::new(300, 8), &indexed, a);
             assert_eq!(got.iter().map(|&(_, n)| n).sum::<u32>(), 300, "viewer {a}");
+            // Few paths per followee: every one is a stored draw.
+            let got = tally(CoFollow::new(8, 8), &indexed, a);
+            assert_eq!(got.iter().map(|&(_, n)| n).sum::<u32>(), 8, "viewer {a}");
             assert!(got.iter().all(|(e, _)| stored.contains(e)), "viewer {a}");
             let walked = tally(CoFollow::new(300, 0), &plain, a);
             assert_eq!(tally(CoFollow::new(300, 8), &plain, a), walked);

@@ -128,6 +128,11 @@ pub struct Scratch {
     pub slots: Vec<usize>,
     /// Counts of sampled path endpoints (co-follow).
     pub tally: Tally,
+    /// Per followee of the viewer: paths through it so far and the stored segment they start
+    /// at (co-follow with walk segments).
+    pub uses: Vec<(u32, u32)>,
+    /// Followees of paths walked beyond the stored segments (co-follow with walk segments).
+    pub overflow: Vec<AccountId>,
 }
 
 /// A recommendation policy. Implement it to plug your own recommender into driftlab.
