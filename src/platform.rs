@@ -399,6 +399,13 @@ impl<'a> PlatformView<'a> {
         self.world.cluster_mean(c)
     }
 
+    /// Appends `(similarity of x to cluster c, c)` for every cluster in id order: the dot
+    /// products with [`PlatformView::cluster_mean`], all at once (bit-identical to one
+    /// [`crate::world::dot`] per cluster).
+    pub fn cluster_similarities(&self, x: &[f32], out: &mut Vec<(f32, u32)>) {
+        self.world.centroids().similarities(x, out);
+    }
+
     /// Terms an account tags its content with.
     #[inline]
     pub fn tags(&self, a: AccountId) -> &'a [TermId] {

@@ -37,10 +37,7 @@ impl Policy for Embedding {
     ) {
         let near = &mut scratch.clusters;
         near.clear();
-        near.extend(
-            (0..view.clusters() as u32)
-                .map(|c| (dot(viewer.estimate, view.cluster_mean(CommunityId(c))), c)),
-        );
+        view.cluster_similarities(viewer.estimate, near);
         // The nearest `clusters` in (similarity desc, cluster asc) order: select, then sort only
         // those (a total order, so the same as sorting all of them).
         let nearer = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));

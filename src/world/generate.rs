@@ -266,6 +266,11 @@ pub(crate) fn finish(
         .collect();
     let hops_to_flagged = hops_to(&graph, &flagged_account);
     let member_content = super::member_content(&content, &members);
+    let centroids = super::Centroids::new(
+        cluster_means.as_slice().unwrap_or(&[]),
+        layout.kinds.len(),
+        dims,
+    );
     World {
         dims,
         community: layout.community,
@@ -275,6 +280,7 @@ pub(crate) fn finish(
         graph,
         members,
         cluster_means,
+        centroids,
         tags,
         term_postings,
         by_popularity,

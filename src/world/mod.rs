@@ -7,12 +7,14 @@
 //! - the ground truth ([`GroundTruth`]: latent interests, which cluster is flagged, which terms
 //!   are flagged): used only to generate behaviour and to measure, never shown to a policy.
 
+pub mod centroids;
 pub mod generate;
 pub mod graph;
 pub mod load;
 pub mod rows;
 
 use crate::ids::{AccountId, CommunityId, TermId};
+pub use centroids::Centroids;
 use graph::{Csr, FollowGraph};
 use ndarray::Array2;
 pub use rows::Rows;
@@ -109,6 +111,8 @@ pub struct World {
     graph: FollowGraph,
     members: Csr<AccountId>,
     cluster_means: Array2<f32>,
+    /// `cluster_means` again, transposed for scoring a vector against every cluster at once.
+    centroids: Centroids,
     tags: Csr<TermId>,
     term_postings: Csr<AccountId>,
     by_popularity: Vec<AccountId>,
@@ -203,6 +207,12 @@ impl World {
         self.cluster_means.row(c.index()).to_slice().unwrap_or(&[])
     }
 
+    /// The cluster means laid out for scoring one vector against all of them
+    /// ([`Centroids::similarities`]).
+    pub fn centroids(&self) -> &Centroids {
+        &self.centroids
+    }
+
     /// Terms an account tags its content with.
     #[inline]
     pub fn tags(&self, a: AccountId) -> &[TermId] {
@@ -243,6 +253,7 @@ impl World {
             + self.truth.latent.heap_bytes()
             + n * (4 + 4 + 4 + 1 + 2) // community, activity, popularity, flag, hops
             + self.cluster_means.len() * 4
+            + self.centroids.heap_bytes()
     }
 }
 
