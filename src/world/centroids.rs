@@ -4,16 +4,19 @@
 //! the mean content of every cluster (a few hundred of them). Done as one [`dot`](super::dot) per cluster,
 //! each call reduces its eight running sums horizontally and the next one starts over; with 16
 //! dims that is more bookkeeping than arithmetic. [`Centroids`] stores the means transposed
-//! (dimension-major, clusters padded to a multiple of eight), so one pass keeps eight clusters
-//! in the lanes of a register and every multiply-add works on eight of them.
+//! (dimension-major, clusters padded to a multiple of four), so one pass keeps four clusters
+//! in the lanes of a register and every multiply-add works on four of them.
 //!
 //! The result is bit-identical to [`dot`](super::dot) for every cluster: for each cluster the same eight
 //! running sums over the dims `i mod 8` are formed in the same order, combined with the same
 //! pairing, and the tail is summed from the same neutral element as `f32::sum`. Only the
 //! loop nest differs (clusters are the inner, vectorised, dimension).
 
-/// Clusters scored side by side (the lanes of one accumulator).
-const LANES: usize = 8;
+/// Clusters scored side by side (the lanes of one accumulator: one 128-bit register).
+const LANES: usize = 4;
+
+/// Running sums per cluster, as in [`dot`](super::dot) (dims `i mod 8`).
+const DOT_LANES: usize = 8;
 
 /// Unit-norm cluster means, transposed: `t[d * padded + c]` is dim `d` of cluster `c`.
 #[derive(Clone, Debug)]
@@ -65,17 +68,22 @@ impl Centroids {
     /// [`super::dot`] truncates to the shorter slice).
     pub fn similarities(&self, x: &[f32], out: &mut Vec<(f32, u32)>) {
         let n = x.len().min(self.dims);
-        let body = n / LANES * LANES;
+        let body = n / DOT_LANES * DOT_LANES;
         // The neutral element `f32::sum` starts from (its sign matters for an all-zero tail).
         let zero: f32 = std::iter::empty::<f32>().sum();
+        out.reserve(self.clusters);
         for block in (0..self.padded).step_by(LANES) {
-            // acc[k][l]: running sum over dims d = k (mod 8) for cluster block + l.
-            let mut acc = [[0f32; LANES]; LANES];
-            for chunk in (0..body).step_by(LANES) {
+            // acc[k][l]: running sum over dims d = k (mod 8) for cluster block + l. Eight
+            // accumulators of one 128-bit register each: the baseline x86-64 target keeps them
+            // all in registers.
+            let mut acc = [[0f32; LANES]; DOT_LANES];
+            for chunk in (0..body).step_by(DOT_LANES) {
                 for (k, acc) in acc.iter_mut().enumerate() {
                     let d = chunk + k;
                     let xv = x[d];
-                    let row = &self.t[d * self.padded + block..][..LANES];
+                    let row: &[f32; LANES] = self.t[d * self.padded + block..][..LANES]
+                        .try_into()
+                        .unwrap_or(&[0.0; LANES]);
                     for l in 0..LANES {
                         acc[l] += xv * row[l];
                     }
@@ -88,13 +96,20 @@ impl Centroids {
                     tail[l] += xv * row[l];
                 }
             }
-            let end = (block + LANES).min(self.clusters);
-            for l in 0..end.saturating_sub(block) {
-                let s = ((acc[0][l] + acc[4][l]) + (acc[2][l] + acc[6][l]))
+            // The same pairing as `dot`, lane by lane.
+            let mut s = [0f32; LANES];
+            for l in 0..LANES {
+                s[l] = ((acc[0][l] + acc[4][l]) + (acc[2][l] + acc[6][l]))
                     + ((acc[1][l] + acc[5][l]) + (acc[3][l] + acc[7][l]))
                     + tail[l];
-                out.push((s, (block + l) as u32));
             }
+            let end = (block + LANES).min(self.clusters);
+            out.extend(
+                s.iter()
+                    .take(end.saturating_sub(block))
+                    .enumerate()
+                    .map(|(l, &v)| (v, (block + l) as u32)),
+            );
         }
     }
 }
