@@ -21,6 +21,38 @@ impl Embedding {
     }
 }
 
+/// Up to this many nearest clusters are kept by insertion instead of selecting and sorting.
+const SMALL_K: usize = 8;
+
+/// Keeps the first `k` of `items` in the total order `before` (sorted), in one pass that
+/// inserts each item into a sorted prefix of `k`: cheaper than a select and a sort when `k` is
+/// a handful and `items` a few hundred. The result is the same as sorting and truncating,
+/// because the order is total.
+fn top_k_in_place<T: Copy>(
+    items: &mut Vec<T>,
+    k: usize,
+    before: impl Fn(&T, &T) -> std::cmp::Ordering,
+) {
+    let k = k.min(items.len());
+    if k == 0 {
+        items.clear();
+        return;
+    }
+    items[..k].sort_unstable_by(&before);
+    for i in k..items.len() {
+        let x = items[i];
+        if before(&x, &items[k - 1]).is_lt() {
+            let mut j = k - 1;
+            while j > 0 && before(&x, &items[j - 1]).is_lt() {
+                items[j] = items[j - 1];
+                j -= 1;
+            }
+            items[j] = x;
+        }
+    }
+    items.truncate(k);
+}
+
 impl Policy for Embedding {
     fn name(&self) -> &str {
         "embedding"
@@ -43,11 +75,16 @@ impl Policy for Embedding {
         let nearer = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         if self.clusters == 0 {
             near.clear();
-        } else if near.len() > self.clusters {
-            near.select_nth_unstable_by(self.clusters - 1, nearer);
-            near.truncate(self.clusters);
+        } else if self.clusters <= SMALL_K && near.len() > self.clusters {
+            // A few nearest of a few hundred: one pass keeping them sorted at the front.
+            top_k_in_place(near, self.clusters, nearer);
+        } else {
+            if near.len() > self.clusters {
+                near.select_nth_unstable_by(self.clusters - 1, nearer);
+                near.truncate(self.clusters);
+            }
+            near.sort_unstable_by(nearer);
         }
-        near.sort_unstable_by(nearer);
         // Where each cluster starts in the union of the nearest clusters.
         let starts = &mut scratch.starts;
         starts.clear();
@@ -165,6 +202,37 @@ impl Policy for Embedding {
             }
             let c = &mut candidates[i];
             c.score = dot(viewer.estimate, view.content(c.account));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_k_in_place;
+    use crate::rng::SimRng;
+    use rand::{RngExt, SeedableRng};
+
+    #[test]
+    fn top_k_in_place_equals_sort_and_truncate() {
+        let mut rng = SimRng::seed_from_u64(7);
+        let nearer = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        for round in 0..500 {
+            let n = rng.random_range(0..300usize);
+            // Few distinct scores so that ties (broken by id) are common.
+            let items: Vec<(f32, u32)> = (0..n)
+                .map(|i| (rng.random_range(0..8u32) as f32 * 0.25, i as u32))
+                .collect();
+            let mut shuffled = items.clone();
+            for i in (1..shuffled.len()).rev() {
+                shuffled.swap(i, rng.random_range(0..=i));
+            }
+            let k = round % 10;
+            let mut expected = shuffled.clone();
+            expected.sort_unstable_by(nearer);
+            expected.truncate(k);
+            let mut got = shuffled;
+            top_k_in_place(&mut got, k, nearer);
+            assert_eq!(got, expected, "n={n} k={k}");
         }
     }
 }
