@@ -105,8 +105,16 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .take(requests)
         .map(|a| a.0)
         .collect();
+    // REPEAT=k serves each surface k times over (a long, clean window for a profiler).
+    let repeat: usize = std::env::var("REPEAT")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1);
     for plan in plans.iter().filter(|_| !viewers.is_empty()) {
-        let micros = per_request(&world, &view, &population, plan, &none, &viewers);
+        let mut micros = 0.0;
+        for _ in 0..repeat.max(1) {
+            micros = per_request(&world, &view, &population, plan, &none, &viewers);
+        }
         println!(
             "  {:<20} {:<10} pool {:>4}: {micros:>7.2} µs per request (1 thread)",
             plan.surface.name(),
