@@ -3,6 +3,7 @@
 //! and the contributions add up, in component order. Rank fusion makes components with incomparable score scales
 //! (counts, dot products, log-popularity) blend sensibly.
 
+use super::fusion::{fuse_all, fuse_top, keys_of};
 use super::{rank, Candidate, IdTable, Policy, Scratch};
 use crate::platform::{PlatformView, Viewer};
 use crate::rng::SimRng;
@@ -10,12 +11,48 @@ use crate::rng::SimRng;
 /// The hybrid policy.
 pub struct Hybrid {
     components: Vec<(f32, Box<dyn Policy>)>,
+    /// The components' weights, in order.
+    weights: Vec<f32>,
 }
 
 impl Hybrid {
     /// A blend of `(weight, policy)` components.
     pub fn new(components: Vec<(f32, Box<dyn Policy>)>) -> Self {
-        Self { components }
+        let weights = components.iter().map(|(w, _)| *w).collect();
+        Self {
+            components,
+            weights,
+        }
+    }
+
+    /// Runs every component's source in order and returns the ranking keys of their
+    /// candidates (each component's accounts merged to their best score), one component
+    /// after the other, and where each component's keys end. The buffers are the scratch's,
+    /// to be given back.
+    fn component_keys(
+        &self,
+        view: &PlatformView<'_>,
+        viewer: &Viewer<'_>,
+        limit: usize,
+        rng: &mut SimRng,
+        scratch: &mut Scratch,
+    ) -> (Vec<u64>, Vec<usize>) {
+        let mut component = std::mem::take(&mut scratch.component);
+        let mut keys = std::mem::take(&mut scratch.hybrid_keys);
+        let mut ends = std::mem::take(&mut scratch.hybrid_ends);
+        keys.clear();
+        ends.clear();
+        for (_, policy) in &self.components {
+            component.clear();
+            policy.generate(view, viewer, limit, rng, scratch, &mut component);
+            if !policy.generates_unique_accounts() {
+                super::dedup_best(&mut component);
+            }
+            keys_of(&component, &mut keys);
+            ends.push(keys.len());
+        }
+        scratch.component = component;
+        (keys, ends)
     }
 }
 
@@ -62,22 +99,37 @@ impl Policy for Hybrid {
         scratch: &mut Scratch,
         out: &mut Vec<Candidate>,
     ) {
-        let mut component = std::mem::take(&mut scratch.component);
-        let mut fused = std::mem::take(&mut scratch.fused);
-        fused.clear();
-        for (weight, policy) in &self.components {
-            component.clear();
-            policy.generate(view, viewer, limit, rng, scratch, &mut component);
-            if !policy.generates_unique_accounts() {
-                super::dedup_best(&mut component);
-            }
-            rank(&mut component, &mut scratch.keys);
-            contributions(*weight, &component, &mut fused);
-        }
-        sum_by_account(&mut fused, &mut scratch.table);
-        out.extend_from_slice(&fused);
-        scratch.component = component;
-        scratch.fused = fused;
+        let (mut keys, mut ends) = self.component_keys(view, viewer, limit, rng, scratch);
+        fuse_all(&self.weights, &mut keys, &ends, &mut scratch.fusion, out);
+        keys.clear();
+        ends.clear();
+        (scratch.hybrid_keys, scratch.hybrid_ends) = (keys, ends);
+    }
+
+    fn generate_top(
+        &self,
+        view: &PlatformView<'_>,
+        viewer: &Viewer<'_>,
+        limit: usize,
+        keep: usize,
+        rng: &mut SimRng,
+        scratch: &mut Scratch,
+        out: &mut Vec<Candidate>,
+    ) {
+        // Only the best `keep` of the fusion: the threshold algorithm ranks as little of each
+        // component as it needs (`fusion`), with the same result as ranking everything.
+        let (mut keys, mut ends) = self.component_keys(view, viewer, limit, rng, scratch);
+        fuse_top(
+            &self.weights,
+            &mut keys,
+            &ends,
+            keep,
+            &mut scratch.fusion,
+            out,
+        );
+        keys.clear();
+        ends.clear();
+        (scratch.hybrid_keys, scratch.hybrid_ends) = (keys, ends);
     }
 
     fn generates_unique_accounts(&self) -> bool {
@@ -119,6 +171,59 @@ impl Policy for Hybrid {
 mod tests {
     use super::*;
     use crate::ids::AccountId;
+
+    #[test]
+    fn top_of_the_fusion_is_the_top_of_everything_generated() {
+        use crate::platform::Labels;
+        use crate::rng::{SeedTree, StreamId};
+        use crate::scenario::spec::{
+            CoFollowSpec, EmbeddingSpec, HybridComponentSpec, HybridSpec, PolicySpec, WorldSpec,
+        };
+        use rand::RngExt;
+        let spec = WorldSpec {
+            accounts: Some(3000),
+            benign_communities: 6,
+            ..WorldSpec::default()
+        };
+        let world = crate::world::generate(&spec, 40, &SeedTree::new(3), 0);
+        let labels = Labels::none(world.accounts(), world.terms());
+        let view = PlatformView::new(&world, &labels);
+        let component = |weight: f64, policy: PolicySpec| HybridComponentSpec { weight, policy };
+        let hybrid = PolicySpec::Hybrid(HybridSpec {
+            components: vec![
+                component(1.0, PolicySpec::CoFollow(CoFollowSpec::default())),
+                component(0.5, PolicySpec::Embedding(EmbeddingSpec::default())),
+                component(0.0, PolicySpec::Embedding(EmbeddingSpec { clusters: 1 })),
+            ],
+        })
+        .build();
+        let mut scratch = Scratch::default();
+        for (i, a) in (0..3000u32).step_by(37).map(AccountId).enumerate() {
+            let estimate = world.content(a).to_vec();
+            let viewer = Viewer {
+                followees: world.graph().followees(a),
+                last_followed: None,
+                estimate: &estimate,
+            };
+            for keep in [1, 5, 10, 50, 400] {
+                let tree = SeedTree::new(i as u64);
+                let (mut r1, mut r2) = (
+                    tree.stream(0, StreamId::Policy),
+                    tree.stream(0, StreamId::Policy),
+                );
+                let mut all = Vec::new();
+                hybrid.generate(&view, &viewer, 50, &mut r1, &mut scratch, &mut all);
+                super::super::rank_top(&mut all, keep, &mut Vec::new());
+                let mut top = Vec::new();
+                hybrid.generate_top(&view, &viewer, 50, keep, &mut r2, &mut scratch, &mut top);
+                let bits = |c: &[Candidate]| -> Vec<(u32, u32)> {
+                    c.iter().map(|c| (c.account.0, c.score.to_bits())).collect()
+                };
+                assert_eq!(bits(&top), bits(&all), "account {a:?}, keep {keep}");
+                assert_eq!(r1.random::<u64>(), r2.random::<u64>(), "same draws");
+            }
+        }
+    }
 
     #[test]
     fn sums_contributions() {

@@ -35,6 +35,7 @@
 
 mod cofollow;
 mod embedding;
+mod fusion;
 mod hybrid;
 mod simple;
 mod table;
@@ -133,6 +134,12 @@ pub struct Scratch {
     pub uses: Vec<(u32, u32)>,
     /// Followees of paths walked beyond the stored segments (co-follow with walk segments).
     pub overflow: Vec<AccountId>,
+    /// Ranking keys of every component's candidates, one component after the other (hybrid).
+    pub hybrid_keys: Vec<u64>,
+    /// Where each component's keys end (hybrid).
+    pub hybrid_ends: Vec<usize>,
+    /// Buffers of the rank fusion (hybrid).
+    pub fusion: fusion::FusionScratch,
 }
 
 /// A recommendation policy. Implement it to plug your own recommender into driftlab.
@@ -158,6 +165,30 @@ pub trait Policy: Send + Sync {
     /// false; a policy that says true must keep to it.
     fn generates_unique_accounts(&self) -> bool {
         false
+    }
+
+    /// Appends to the empty `out` the best `keep` of the candidates [`Policy::generate`] would
+    /// append (duplicates merged to their best score), ranked: score descending, ties by lower
+    /// account. This is what [`serve`] keeps of the open surfaces' sources. The default
+    /// generates everything and ranks it; a policy that can find its best candidates without
+    /// ranking all of them (the hybrid's rank fusion) overrides it, and must append exactly
+    /// what the default would, drawing the same random numbers.
+    #[allow(clippy::too_many_arguments)]
+    fn generate_top(
+        &self,
+        view: &PlatformView<'_>,
+        viewer: &Viewer<'_>,
+        limit: usize,
+        keep: usize,
+        rng: &mut SimRng,
+        scratch: &mut Scratch,
+        out: &mut Vec<Candidate>,
+    ) {
+        self.generate(view, viewer, limit, rng, scratch, out);
+        if !self.generates_unique_accounts() {
+            dedup_best(out);
+        }
+        rank_top(out, keep, &mut scratch.keys);
     }
 
     /// Scores a fixed candidate set in place (search results, the feed).
@@ -310,6 +341,13 @@ pub fn serve(
     let out = slate.buffer();
     out.clear();
     let viewer = &request.viewer;
+    // Without mitigations that could reach past the slate, ranking the pool beyond the slate
+    // would change nothing that is shown.
+    let keep = if mitigation.needs_ranked_pool() {
+        request.pool
+    } else {
+        request.pool.min(request.slate)
+    };
     match request.surface {
         Surface::Search => {
             if let Some(term) = request.query {
@@ -320,6 +358,7 @@ pub fn serve(
                     score: 0.0,
                 }));
                 policy.score(view, viewer, out, policy_rng, scratch);
+                rank_top(out, keep, &mut scratch.keys);
             }
         }
         Surface::Feed => {
@@ -332,24 +371,14 @@ pub fn serve(
                 }
             }
             policy.score(view, viewer, out, policy_rng, scratch);
+            rank_top(out, keep, &mut scratch.keys);
         }
         Surface::SuggestedAccounts | Surface::Explore => {
-            policy.generate(view, viewer, request.pool, policy_rng, scratch, out);
-            if !policy.generates_unique_accounts() {
-                dedup_best(out);
-            }
+            policy.generate_top(view, viewer, request.pool, keep, policy_rng, scratch, out);
         }
     }
     // Search results (term postings) and the feed (followees) hold distinct accounts.
     debug_assert!(is_unique(out));
-    // Without mitigations that could reach past the slate, ranking the pool beyond the slate
-    // would change nothing that is shown.
-    let keep = if mitigation.needs_ranked_pool() {
-        request.pool
-    } else {
-        request.pool.min(request.slate)
-    };
-    rank_top(out, keep, &mut scratch.keys);
     let ctx = MitigationCtx {
         view,
         surface: request.surface,
