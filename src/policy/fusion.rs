@@ -63,7 +63,7 @@ fn contribution(weight: f32, rank: usize, n: usize) -> f32 {
 /// Bit of `account` in the filter.
 #[inline]
 fn filter_bit(account: u32) -> usize {
-    (account.wrapping_mul(0x9E37_79B1) >> 20) as usize % FILTER_BITS
+    (account.wrapping_mul(0x9E37_79B1) >> (32 - FILTER_BITS.trailing_zeros())) as usize
 }
 
 /// Where component `j` lies in the flat key array: `ends[j - 1]..ends[j]`.
