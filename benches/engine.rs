@@ -200,6 +200,16 @@ fn scoring_kernel(c: &mut Criterion) {
                     black_box(best)
                 })
             });
+            // The same similarities as the policy computes them: the transposed centroid
+            // table, in the widest registers the CPU has.
+            let mut sims = Vec::with_capacity(clusters);
+            group.bench_function("cluster_similarity_table_211_dims16", |b| {
+                b.iter(|| {
+                    sims.clear();
+                    view.cluster_similarities(black_box(&estimate), &mut sims);
+                    black_box(sims[0].0)
+                })
+            });
         }
     }
     group.finish();
