@@ -133,13 +133,13 @@ impl Policy for Embedding {
                 }
             }
         } else {
-            // Large union: a hash table keeps the first copy of each draw, in draw order.
-            let seen = &mut scratch.table;
+            // Large union: a hash set keeps the first copy of each draw, in draw order.
+            let seen = &mut scratch.drawn;
             seen.reset(positions.len());
             let mut w = 0;
             for r in 0..positions.len() {
                 let p = positions[r];
-                if seen.insert(p).1 {
+                if seen.insert(p) {
                     let k = starts.partition_point(|&s| s <= p) - 1;
                     positions[w] = (span(k) + (p - starts[k]) as usize) as u32;
                     w += 1;
@@ -147,7 +147,7 @@ impl Policy for Embedding {
             }
             positions.truncate(w);
         }
-        // Followed accounts are left out: a long followee list goes into a hash table first
+        // Followed accounts are left out: a long followee list goes into a hash set first
         // (one probe per draw instead of a binary search).
         let followed = &mut scratch.followed;
         let long = viewer.followees.len() > 16;
@@ -159,7 +159,7 @@ impl Policy for Embedding {
         }
         let follows = |a: AccountId| {
             if long {
-                followed.get(a.0).is_some()
+                followed.contains(a.0)
             } else {
                 viewer.follows(a)
             }

@@ -45,7 +45,7 @@ pub use cofollow::{CoFollow, Tally};
 pub use embedding::Embedding;
 pub use hybrid::Hybrid;
 pub use simple::{Popularity, RandomPolicy, UniformFollowee};
-pub use table::IdTable;
+pub use table::{IdSet, IdTable};
 
 use crate::ids::{AccountId, TermId};
 use crate::mitigation::{Mitigation, MitigationCtx, Slate};
@@ -116,7 +116,9 @@ pub struct Scratch {
     /// Ids seen in a request (hybrid fusion, de-duplication of embedding draws).
     pub table: IdTable,
     /// The viewer's followees, when there are many (embedding).
-    pub followed: IdTable,
+    pub followed: IdSet,
+    /// Distinct draws (embedding, large unions).
+    pub drawn: IdSet,
     /// Nearest clusters (embedding).
     pub clusters: Vec<(f32, u32)>,
     /// Drawn positions (embedding).

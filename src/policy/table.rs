@@ -117,6 +117,65 @@ impl IdTable {
     }
 }
 
+/// A set of ids for one request, with no order and no values: open addressing in a table
+/// kept at most a quarter full and cleared whole (a memset of a few KiB costs less than
+/// remembering the filled slots of a few hundred ids). Cheaper than an [`IdTable`] where only
+/// membership matters (the followees an embedding request leaves out, de-duplicating draws).
+#[derive(Debug, Default)]
+pub struct IdSet {
+    keys: Vec<u32>,
+    len: usize,
+    shift: u32,
+}
+
+impl IdSet {
+    /// Empties the set and makes room for `expected` ids without growing.
+    pub fn reset(&mut self, expected: usize) {
+        let want = (4 * expected).next_power_of_two().max(64);
+        if self.keys.len() < want {
+            self.keys = vec![EMPTY; want];
+            self.shift = 32 - want.trailing_zeros();
+        } else {
+            self.keys.fill(EMPTY);
+        }
+        self.len = 0;
+    }
+
+    /// Inserts `id`; whether it was new.
+    #[inline]
+    pub fn insert(&mut self, id: u32) -> bool {
+        debug_assert_ne!(id, EMPTY, "u32::MAX marks free slots");
+        if 2 * (self.len + 1) > self.keys.len() {
+            self.grow();
+        }
+        let slot = find_slot(&self.keys, self.shift, id);
+        if self.keys[slot] == id {
+            return false;
+        }
+        self.keys[slot] = id;
+        self.len += 1;
+        true
+    }
+
+    /// Whether `id` is in the set.
+    #[inline]
+    pub fn contains(&self, id: u32) -> bool {
+        !self.keys.is_empty() && self.keys[find_slot(&self.keys, self.shift, id)] == id
+    }
+
+    /// Doubles the table (rare: only when `reset` was told too few).
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.keys);
+        let want = (2 * old.len()).max(64);
+        self.keys = vec![EMPTY; want];
+        self.shift = 32 - want.trailing_zeros();
+        for id in old.into_iter().filter(|&k| k != EMPTY) {
+            let slot = find_slot(&self.keys, self.shift, id);
+            self.keys[slot] = id;
+        }
+    }
+}
+
 /// The slot of `keys` (a power-of-two table, `shift = 32 - log2(len)`) holding `id`, or the free
 /// slot where it would go: a fixed multiplicative hash, then linear probing.
 #[inline(always)]
@@ -197,5 +256,21 @@ mod tests {
         assert_eq!(t.get(7), None);
         assert!(t.insert(u32::MAX - 1).1);
         assert_eq!(IdTable::default().get(1), None);
+    }
+
+    #[test]
+    fn set_membership_across_resets_and_growth() {
+        let mut s = IdSet::default();
+        assert!(!s.contains(3));
+        s.reset(2);
+        assert!(s.insert(3) && !s.insert(3) && s.contains(3) && !s.contains(4));
+        // Far more ids than announced: the set grows and keeps them.
+        for k in 1..1000u32 {
+            assert!(s.insert(k * 7919));
+        }
+        assert!((1..1000u32).all(|k| s.contains(k * 7919)) && s.contains(3));
+        s.reset(2);
+        assert!(!s.contains(3) && !s.contains(7919));
+        assert!(s.insert(u32::MAX - 1));
     }
 }
