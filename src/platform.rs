@@ -315,6 +315,12 @@ impl<'a> PlatformView<'a> {
         self.world.prefetch_content(a);
     }
 
+    /// Hints the CPU to load an account's activity.
+    #[inline]
+    pub fn prefetch_activity(&self, a: AccountId) {
+        self.world.prefetch_activity(a);
+    }
+
     /// Probability that an account posts in a step (observable from its history).
     #[inline]
     pub fn activity(&self, a: AccountId) -> f32 {

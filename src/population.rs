@@ -181,6 +181,11 @@ impl Population {
                         if items.is_empty() {
                             continue;
                         }
+                        // The choice reads every shown account's content: start those loads
+                        // together rather than one by one.
+                        for c in items {
+                            world.prefetch_content(c.account);
+                        }
                         out.stats.impressions += items.len() as u64;
                         out.stats.flagged +=
                             items.iter().filter(|c| truth.is_flagged(c.account)).count() as u64;

@@ -364,6 +364,10 @@ pub fn serve(
             }
         }
         Surface::Feed => {
+            // Each followee's activity is read once, behind a random draw: start the loads first.
+            for &account in viewer.followees {
+                view.prefetch_activity(account);
+            }
             for &account in viewer.followees {
                 if policy_rng.random::<f32>() < view.activity(account) {
                     out.push(Candidate {

@@ -158,6 +158,16 @@ impl World {
         self.content.prefetch(a.index());
     }
 
+    /// Hints the CPU to load an account's activity (a no-op when the table fits in cache).
+    #[inline]
+    pub fn prefetch_activity(&self, a: AccountId) {
+        if self.activity.len() > 1 << 16 {
+            if let Some(x) = self.activity.get(a.index()) {
+                graph::prefetch(x);
+            }
+        }
+    }
+
     /// Probability that an account posts in a step.
     #[inline]
     pub fn activity(&self, a: AccountId) -> f32 {
