@@ -44,6 +44,8 @@ pub struct FusionScratch {
     shared: Vec<u32>,
     /// Their key in each component (`ABSENT` if not in it), row-major.
     shared_keys: Vec<u64>,
+    /// The shared accounts, sorted.
+    sorted: Vec<u32>,
     /// How far each component was ranked.
     depth: Vec<usize>,
     /// Contributions (full fusion) or fused candidates (shortcut).
@@ -141,6 +143,7 @@ pub(crate) fn fuse_top(
         depth,
         fused,
         keys,
+        sorted,
         ..
     } = scratch;
     // 1. A bit filter of each component's accounts.
@@ -155,10 +158,14 @@ pub(crate) fn fuse_top(
     }
     let in_filter = |j: usize, bit: usize| filters[j * WORDS + bit / 64] >> (bit % 64) & 1 == 1;
     // 2. The accounts in more than one component, each once (from the first component holding
-    // it), with their key in every component (`ABSENT` where they are not).
+    // it), with their key in every component (`ABSENT` where they are not). An account in two
+    // components is in at least one besides the largest, so the largest is not scanned.
+    let largest = (0..parts)
+        .max_by_key(|&j| (span(ends, j).len(), std::cmp::Reverse(j)))
+        .unwrap_or(0);
     shared.clear();
     shared_keys.clear();
-    for j in 0..parts {
+    for j in (0..parts).filter(|&j| j != largest) {
         for &k in &all[span(ends, j)] {
             let account = k as u32;
             let bit = filter_bit(account);
@@ -170,7 +177,7 @@ pub(crate) fn fuse_top(
             let (mut earlier, mut other) = (false, false);
             for i in (0..parts).filter(|&i| i != j && in_filter(i, bit)) {
                 if let Some(&ki) = all[span(ends, i)].iter().find(|&&x| x as u32 == account) {
-                    if i < j {
+                    if i < j && i != largest {
                         earlier = true;
                         break;
                     }
@@ -186,9 +193,10 @@ pub(crate) fn fuse_top(
             shared.push(account);
         }
     }
-    let is_shared = |account: u32| {
-        (0..parts).any(|i| in_filter(i, filter_bit(account))) && shared.contains(&account)
-    };
+    sorted.clear();
+    sorted.extend_from_slice(shared);
+    sorted.sort_unstable();
+    let is_shared = |account: u32| sorted.binary_search(&account).is_ok();
     // 3. The best `keep` accounts of each component found in no other, and any that tie with
     // the last of them: only these can make the cut among the single-component accounts,
     // whose fused score is their one contribution.
