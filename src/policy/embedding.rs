@@ -108,28 +108,39 @@ impl Policy for Embedding {
         positions.extend((0..2 * limit).map(|_| index(rng, total) as u32));
         let span = |k: usize| view.cluster_span(CommunityId(near[k].1)).0;
         let words = total.div_ceil(64);
-        if words <= 4 * positions.len() {
-            // Small union: a bit set, read back in order, so the clusters are walked once.
-            let seen = &mut scratch.seen;
-            seen.clear();
-            seen.resize(words, 0);
+        if words <= 16 * positions.len() {
+            // Small union: a bit set, read back in order, so the clusters are walked once. A
+            // summary bit per word lets the read skip empty words, and the read clears what it
+            // reads, so both stay zero between requests.
+            let (seen, summary) = (&mut scratch.seen, &mut scratch.seen_summary);
+            if seen.len() < words {
+                seen.resize(words, 0);
+                summary.resize(words.div_ceil(64), 0);
+            }
             for &p in positions.iter() {
-                seen[p as usize / 64] |= 1 << (p % 64);
+                let w = p as usize / 64;
+                seen[w] |= 1 << (p % 64);
+                summary[w / 64] |= 1 << (w % 64);
             }
             positions.clear();
             // `shift` turns a union position of cluster `k` into an index position.
             let (mut k, mut shift) = (0, span(0) as i64 - i64::from(starts[0]));
-            for (w, &bits) in seen.iter().enumerate() {
-                let mut bits = bits;
-                while bits != 0 {
-                    let p = (w * 64) as u32 + bits.trailing_zeros();
-                    while k + 1 < starts.len() && p >= starts[k + 1] {
-                        k += 1;
-                        shift = span(k) as i64 - i64::from(starts[k]);
+            for (s, marks) in summary[..words.div_ceil(64)].iter_mut().enumerate() {
+                let mut marks = std::mem::take(marks);
+                while marks != 0 {
+                    let w = s * 64 + marks.trailing_zeros() as usize;
+                    let mut bits = std::mem::take(&mut seen[w]);
+                    while bits != 0 {
+                        let p = (w * 64) as u32 + bits.trailing_zeros();
+                        while k + 1 < starts.len() && p >= starts[k + 1] {
+                            k += 1;
+                            shift = span(k) as i64 - i64::from(starts[k]);
+                        }
+                        // Index positions are below the number of accounts, which fits in u32.
+                        positions.push((i64::from(p) + shift) as u32);
+                        bits &= bits - 1;
                     }
-                    // Index positions are below the number of accounts, which fits in u32.
-                    positions.push((i64::from(p) + shift) as u32);
-                    bits &= bits - 1;
+                    marks &= marks - 1;
                 }
             }
         } else {

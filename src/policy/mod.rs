@@ -125,8 +125,10 @@ pub struct Scratch {
     pub positions: Vec<u32>,
     /// Where each nearest cluster starts in their union (embedding).
     pub starts: Vec<u32>,
-    /// Bit set of drawn positions (embedding, small unions).
+    /// Bit set of drawn positions (embedding, small unions); all zero between requests.
     pub seen: Vec<u64>,
+    /// One bit per word of `seen` that has a bit set; all zero between requests.
+    pub seen_summary: Vec<u64>,
     /// Edge positions of sampled paths (co-follow).
     pub slots: Vec<usize>,
     /// Counts of sampled path endpoints (co-follow).
