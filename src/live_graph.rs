@@ -96,7 +96,10 @@ impl LiveGraph {
             std::mem::take(&mut self.pending).into_iter().collect();
         // The first rebuild copies the world's graph (shared by all arms); later ones update
         // the arm's own copy in place.
-        let mut graph = self.graph.take().unwrap_or_else(|| world.graph().clone());
+        let mut graph = self
+            .graph
+            .take()
+            .unwrap_or_else(|| world.graph().clone_with_headroom());
         graph.add_edges(&edges);
         // Only accounts that gained followers move in the ranking (most followed first, ties
         // by id), and only up: take them out, order them, merge them back in.

@@ -6,6 +6,10 @@
 use crate::ids::AccountId;
 use rayon::prelude::*;
 
+/// A copy made to receive additions keeps room for `1 / HEADROOM` more entries
+/// ([`Csr::clone_with_headroom`]), and a merge that runs out of room grows by that share.
+pub const HEADROOM: usize = 16;
+
 /// Rows of ids in compressed sparse row form: row `i` is `targets[offsets[i]..offsets[i + 1]]`.
 /// Used for follow edges (sorted rows), community members, account tags and term postings.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -145,6 +149,17 @@ pub fn prefetch<T>(x: &T) {
 }
 
 impl<T: Copy + Ord> Csr<T> {
+    /// A copy with room for `1 / HEADROOM` more entries, so that merging additions into it
+    /// ([`Csr::add_in_place`]) does not reallocate, which would briefly hold the entries twice.
+    pub fn clone_with_headroom(&self) -> Self {
+        let mut targets = Vec::with_capacity(self.targets.len() + self.targets.len() / HEADROOM);
+        targets.extend_from_slice(&self.targets);
+        Self {
+            offsets: self.offsets.clone(),
+            targets,
+        }
+    }
+
     /// Merges `additions` into this CSR in place: `(row, value)` pairs sorted by row then
     /// value, none already present; rows stay sorted if they were. This is how a platform's
     /// index takes in a batch of new follows: one backward pass moves every row to its new
@@ -158,6 +173,12 @@ impl<T: Copy + Ord> Csr<T> {
         debug_assert!(additions.windows(2).all(|w| w[0] < w[1]));
         debug_assert!(additions.iter().all(|a| (a.0 as usize) < self.rows()));
         let old_total = self.targets.len();
+        // Grow by a margin rather than doubling (a growing block may be copied, briefly holding
+        // both), so that later merges usually find room.
+        if self.targets.capacity() < old_total + additions.len() {
+            self.targets
+                .reserve_exact(additions.len().max(old_total / HEADROOM));
+        }
         self.targets.resize(old_total + additions.len(), fill);
         // Rows after the last changed one move by `k` (additions before them), and `k` drops
         // as the pass meets each changed row, going backward.
@@ -319,6 +340,15 @@ impl FollowGraph {
         );
     }
 
+    /// A copy that can take `1 / HEADROOM` more follows in place (see
+    /// [`Csr::clone_with_headroom`]): how an arm starts its own index from the world's graph.
+    pub fn clone_with_headroom(&self) -> Self {
+        Self {
+            out: self.out.clone_with_headroom(),
+            inn: self.inn.clone_with_headroom(),
+        }
+    }
+
     /// Number of accounts.
     pub fn accounts(&self) -> usize {
         self.out.rows()
@@ -370,6 +400,27 @@ mod tests {
 
     fn ids(v: &[u32]) -> Vec<AccountId> {
         v.iter().map(|&x| AccountId(x)).collect()
+    }
+
+    #[test]
+    fn a_copy_with_headroom_takes_additions_without_moving() {
+        let e: Vec<(AccountId, AccountId)> = (0..64u32)
+            .flat_map(|a| (1..5).map(move |d| (AccountId(a), AccountId((a + d) % 64))))
+            .collect();
+        let g = FollowGraph::from_edges(64, &e);
+        let mut copy = g.clone_with_headroom();
+        assert_eq!(copy, g);
+        let before = copy.out_edges().targets.as_ptr();
+        // 256 edges, room for 16 more: a batch of 10 fits without reallocating.
+        let added: Vec<(AccountId, AccountId)> = (0..10u32)
+            .map(|a| (AccountId(a), AccountId(a + 32)))
+            .collect();
+        copy.add_edges(&added);
+        assert_eq!(copy.out_edges().targets.as_ptr(), before);
+        assert_eq!(copy.edges(), g.edges() + 10);
+        let mut all = e.clone();
+        all.extend(&added);
+        assert_eq!(copy, FollowGraph::from_edges(64, &all));
     }
 
     #[test]
