@@ -151,9 +151,13 @@ pub fn prefetch<T>(x: &T) {
 impl<T: Copy + Ord> Csr<T> {
     /// A copy with room for `1 / HEADROOM` more entries, so that merging additions into it
     /// ([`Csr::add_in_place`]) does not reallocate, which would briefly hold the entries twice.
-    pub fn clone_with_headroom(&self) -> Self {
+    pub fn clone_with_headroom(&self) -> Self
+    where
+        T: Send + Sync,
+    {
         let mut targets = Vec::with_capacity(self.targets.len() + self.targets.len() / HEADROOM);
-        targets.extend_from_slice(&self.targets);
+        // Copied by all threads: the first touch of fresh memory is most of the cost.
+        targets.par_extend(self.targets.par_iter().copied());
         Self {
             offsets: self.offsets.clone(),
             targets,
