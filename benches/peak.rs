@@ -1,6 +1,6 @@
 //! The machine's peak single-precision throughput, to put the scoring kernel's figure in
 //! proportion: a register-resident fused multiply-add loop (8 independent AVX accumulators, the
-//! most a core can retire) and an L1-resident dot product, both with AVX2 + FMA when the CPU has
+//! most a core can retire; again with AVX-512 registers where the CPU has them) and an L1-resident dot product, both with AVX2 + FMA when the CPU has
 //! them (detected at run time), plus the same dot product as portable code (what driftlab's
 //! `world::dot` compiles to for the default x86-64 target). Per core; `cargo bench --bench peak`.
 //! Throughput is reported as elements/s = flops/s (2 flops per multiply-add).
@@ -32,6 +32,24 @@ mod avx {
         out.iter().sum()
     }
 
+    /// `iters` rounds of 8 independent FMAs on 16-lane registers: 256 flops a round.
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn fma_registers_512(iters: u64, x: f32) -> f32 {
+        let a = _mm512_set1_ps(x);
+        let b = _mm512_set1_ps(0.999_999);
+        let mut acc = [_mm512_setzero_ps(); 8];
+        for _ in 0..iters {
+            for r in acc.iter_mut() {
+                *r = _mm512_fmadd_ps(*r, b, a);
+            }
+        }
+        let mut s = _mm512_setzero_ps();
+        for r in acc {
+            s = _mm512_add_ps(s, r);
+        }
+        _mm512_reduce_add_ps(s)
+    }
+
     /// Dot product with 4 AVX accumulators (32 lanes); lengths a multiple of 32.
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -60,6 +78,14 @@ fn peak(c: &mut Criterion) {
             // SAFETY: the CPU supports AVX2 and FMA (checked above).
             b.iter(|| unsafe { avx::fma_registers(black_box(iters), black_box(1e-3)) })
         });
+        if is_x86_feature_detected!("avx512f") {
+            group.throughput(Throughput::Elements(iters * 8 * 16 * 2));
+            group.bench_function("fma_registers_avx512", |b| {
+                // SAFETY: the CPU supports AVX-512F (checked just above).
+                b.iter(|| unsafe { avx::fma_registers_512(black_box(iters), black_box(1e-3)) })
+            });
+            group.throughput(Throughput::Elements(iters * 8 * 8 * 2));
+        }
         let n = 2048usize; // two 8 KiB arrays: L1-resident
         let (x, y): (Vec<f32>, Vec<f32>) = (0..n)
             .map(|i| ((i as f32 * 0.1).sin(), (i as f32 * 0.3).cos()))
