@@ -161,7 +161,7 @@ mod tests {
         }
         // 16 floats a row: every row is exactly one line.
         let m = Rows::zeros(8, 16);
-        assert!((0..8).all(|i| m.row(i).as_ptr() as usize % LINE == 0));
+        assert!((0..8).all(|i| (m.row(i).as_ptr() as usize).is_multiple_of(LINE)));
         let empty = Rows::zeros(0, 16);
         assert_eq!(empty.view().map(|v| v.nrows()), Some(0));
     }
