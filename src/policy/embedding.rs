@@ -53,6 +53,9 @@ fn top_k_in_place<T: Copy>(
     items.truncate(k);
 }
 
+/// Above this many words, the bit set of drawn positions keeps a summary bit per word.
+const SUMMARISED_WORDS: usize = 256;
+
 impl Policy for Embedding {
     fn name(&self) -> &str {
         "embedding"
@@ -109,38 +112,53 @@ impl Policy for Embedding {
         let span = |k: usize| view.cluster_span(CommunityId(near[k].1)).0;
         let words = total.div_ceil(64);
         if words <= 16 * positions.len() {
-            // Small union: a bit set, read back in order, so the clusters are walked once. A
-            // summary bit per word lets the read skip empty words, and the read clears what it
-            // reads, so both stay zero between requests.
+            // Small union: a bit set, read back in order, so the clusters are walked once, and
+            // cleared as it is read, so it stays zero between requests. A large set also keeps
+            // a summary bit per word, so that the read skips empty words; a small one is read
+            // whole (its words are few, and a summary of one or two words would chain every
+            // draw's update through the same word).
             let (seen, summary) = (&mut scratch.seen, &mut scratch.seen_summary);
             if seen.len() < words {
                 seen.resize(words, 0);
                 summary.resize(words.div_ceil(64), 0);
             }
+            let summarised = words > SUMMARISED_WORDS;
             for &p in positions.iter() {
                 let w = p as usize / 64;
                 seen[w] |= 1 << (p % 64);
-                summary[w / 64] |= 1 << (w % 64);
+                if summarised {
+                    summary[w / 64] |= 1 << (w % 64);
+                }
             }
             positions.clear();
             // `shift` turns a union position of cluster `k` into an index position.
             let (mut k, mut shift) = (0, span(0) as i64 - i64::from(starts[0]));
-            for (s, marks) in summary[..words.div_ceil(64)].iter_mut().enumerate() {
-                let mut marks = std::mem::take(marks);
-                while marks != 0 {
-                    let w = s * 64 + marks.trailing_zeros() as usize;
-                    let mut bits = std::mem::take(&mut seen[w]);
-                    while bits != 0 {
-                        let p = (w * 64) as u32 + bits.trailing_zeros();
-                        while k + 1 < starts.len() && p >= starts[k + 1] {
-                            k += 1;
-                            shift = span(k) as i64 - i64::from(starts[k]);
-                        }
-                        // Index positions are below the number of accounts, which fits in u32.
-                        positions.push((i64::from(p) + shift) as u32);
-                        bits &= bits - 1;
+            let mut emit = |w: usize, mut bits: u64, positions: &mut Vec<u32>| {
+                while bits != 0 {
+                    let p = (w * 64) as u32 + bits.trailing_zeros();
+                    while k + 1 < starts.len() && p >= starts[k + 1] {
+                        k += 1;
+                        shift = span(k) as i64 - i64::from(starts[k]);
                     }
-                    marks &= marks - 1;
+                    // Index positions are below the number of accounts, which fits in u32.
+                    positions.push((i64::from(p) + shift) as u32);
+                    bits &= bits - 1;
+                }
+            };
+            if summarised {
+                for (s, marks) in summary[..words.div_ceil(64)].iter_mut().enumerate() {
+                    let mut marks = std::mem::take(marks);
+                    while marks != 0 {
+                        let w = s * 64 + marks.trailing_zeros() as usize;
+                        emit(w, std::mem::take(&mut seen[w]), positions);
+                        marks &= marks - 1;
+                    }
+                }
+            } else {
+                for (w, bits) in seen[..words].iter_mut().enumerate() {
+                    if *bits != 0 {
+                        emit(w, std::mem::take(bits), positions);
+                    }
                 }
             }
         } else {
