@@ -123,11 +123,15 @@ impl Policy for Embedding {
                 summary.resize(words.div_ceil(64), 0);
             }
             let summarised = words > SUMMARISED_WORDS;
-            for &p in positions.iter() {
-                let w = p as usize / 64;
-                seen[w] |= 1 << (p % 64);
-                if summarised {
+            if summarised {
+                for &p in positions.iter() {
+                    let w = p as usize / 64;
+                    seen[w] |= 1 << (p % 64);
                     summary[w / 64] |= 1 << (w % 64);
+                }
+            } else {
+                for &p in positions.iter() {
+                    seen[p as usize / 64] |= 1 << (p % 64);
                 }
             }
             positions.clear();
