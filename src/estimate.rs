@@ -90,7 +90,9 @@ impl Estimate {
         // (8 B per account) and the alias tables (16 B per account).
         let generation_extra = edges * 4 + accounts * 24;
         // Each probe keeps its serving buffers warm: candidates (8 B), drawn positions (4 B) and
-        // ranking keys (8 B) for up to 2 x pool draws on the largest enabled surface.
+        // ranking keys (8 B) for up to 2 x pool draws on the largest enabled surface, which is
+        // 40 B per unit of pool; measured growth, allocator overhead included, is 53 B (10.7,
+        // 33.6 and 58 KB per probe at pools 100, 500 and 1,000), so 60 B are counted.
         let s = &spec.surfaces;
         let max_pool = [&s.search, &s.suggested_accounts, &s.feed, &s.explore]
             .iter()
@@ -99,7 +101,7 @@ impl Estimate {
             .max()
             .unwrap_or(0);
         let probe_bytes = probes
-            * (64 * u64::from(w.dims) + 4 * u64::from(spec.steps) + 4096 + 40 * max_pool)
+            * (64 * u64::from(w.dims) + 4 * u64::from(spec.steps) + 6144 + 60 * max_pool)
             * arms;
         // A living population keeps the platform's estimate of every account (4 B per
         // dimension, plus its row number) and, once follows are indexed, the arm's own copy of
@@ -124,8 +126,12 @@ impl Estimate {
             * crate::policy::walks::CoFollowWalks::bytes_per_account(
                 spec.surfaces.co_follow_segments() as usize,
             ) as u64;
-        let peak_bytes = concurrent_worlds
-            * (world_bytes + generation_extra + probe_bytes + population_bytes + walk_bytes);
+        // The process itself: code, thread stacks, output tables and plot rendering (15 MB for
+        // the smoke scenario, whose world is half a megabyte).
+        let process_bytes = 16 << 20;
+        let peak_bytes = process_bytes
+            + concurrent_worlds
+                * (world_bytes + generation_extra + probe_bytes + population_bytes + walk_bytes);
         // Every served agent costs about what a probe costs: probes, panel accounts and the
         // active share of the living population.
         let agents = probes
