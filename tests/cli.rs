@@ -198,6 +198,45 @@ fn run_writes_every_output_file() {
 }
 
 #[test]
+fn every_policy_serves_every_surface() {
+    // Search and the feed score a given candidate set (`Policy::score`), suggestions and explore
+    // generate their own; each policy kind must run on each (a hybrid on the feed used to panic).
+    let hybrid = r#"{ kind = "hybrid", components = [{ weight = 1.0, policy = { kind = "co_follow", samples = 50 } }, { weight = 0.5, policy = { kind = "embedding" } }] }"#;
+    for policy in [
+        r#"{ kind = "random" }"#,
+        r#"{ kind = "popularity" }"#,
+        r#"{ kind = "co_follow", samples = 50 }"#,
+        r#"{ kind = "embedding" }"#,
+        r#"{ kind = "uniform_followee" }"#,
+        hybrid,
+    ] {
+        let dir = temp_dir("policies");
+        let mut args = vec![
+            "run".to_string(),
+            "scenarios/smoke.toml".into(),
+            "--out".into(),
+            dir.to_str().unwrap().into(),
+            "--replicates".into(),
+            "1".into(),
+            "--set".into(),
+            "steps=6".into(),
+        ];
+        for surface in ["search", "suggested_accounts", "feed", "explore"] {
+            args.push("--set".into());
+            args.push(format!("surfaces.{surface}.policy={policy}"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = driftlab(&args);
+        assert!(
+            out.status.success(),
+            "{policy}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
 fn validate_prints_the_resolved_scenario() {
     let out = driftlab(&["validate", "scenarios/quickstart.toml"]);
     assert!(out.status.success());

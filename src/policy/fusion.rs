@@ -20,6 +20,7 @@
 //! kept together (the tie extension), so the account order breaks such ties as before.
 
 use super::{decode, rank_key, rank_top, Candidate, IdTable};
+use crate::ids::AccountId;
 
 /// Marks the absence of an account from a component (no ranking key is all ones: that would
 /// be account `u32::MAX`).
@@ -54,6 +55,15 @@ pub struct FusionScratch {
     keys: Vec<u64>,
     /// Accounts -> their place among the fused candidates (full fusion).
     table: IdTable,
+}
+
+impl FusionScratch {
+    /// Where the last [`fuse_all`] put `account` among the candidates it appended, if it did.
+    pub(crate) fn place(&self, account: AccountId) -> Option<usize> {
+        self.table
+            .get(account.0)
+            .map(|slot| self.table.value(slot) as usize)
+    }
 }
 
 /// What a candidate at `rank` earns from a component of `n` candidates with `weight`.
@@ -226,7 +236,7 @@ pub(crate) fn fuse_top(
                     break;
                 }
                 fused.push(Candidate {
-                    account: crate::ids::AccountId(k as u32),
+                    account: AccountId(k as u32),
                     score: c,
                 });
                 (taken, last, open) = (taken + 1, c, true);
@@ -260,7 +270,7 @@ pub(crate) fn fuse_top(
             score = Some(score.map_or(c, |t| t + c));
         }
         fused.push(Candidate {
-            account: crate::ids::AccountId(account),
+            account: AccountId(account),
             score: score.unwrap_or(0.0),
         });
     }

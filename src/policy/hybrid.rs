@@ -3,8 +3,8 @@
 //! and the contributions add up, in component order. Rank fusion makes components with incomparable score scales
 //! (counts, dot products, log-popularity) blend sensibly.
 
-use super::fusion::{fuse_all, fuse_top, keys_of};
-use super::{rank, Candidate, IdTable, Policy, Scratch};
+use super::fusion::{fuse_all, fuse_top, keys_of, FusionScratch};
+use super::{Candidate, Policy, Scratch};
 use crate::platform::{PlatformView, Viewer};
 use crate::rng::SimRng;
 
@@ -25,18 +25,19 @@ impl Hybrid {
         }
     }
 
-    /// Runs every component's source in order and returns the ranking keys of their
-    /// candidates (each component's accounts merged to their best score), one component
-    /// after the other, and where each component's keys end. The buffers are the scratch's,
-    /// to be given back.
-    fn component_keys(
+    /// Runs every component's source in order and hands `fuse` the ranking keys of their
+    /// candidates (each component's accounts merged to their best score), one component after
+    /// the other, and where each component's keys end.
+    #[allow(clippy::too_many_arguments)]
+    fn fuse_components(
         &self,
         view: &PlatformView<'_>,
         viewer: &Viewer<'_>,
         limit: usize,
         rng: &mut SimRng,
         scratch: &mut Scratch,
-    ) -> (Vec<u64>, Vec<usize>) {
+        fuse: impl FnOnce(&[f32], &mut [u64], &[usize], &mut FusionScratch),
+    ) {
         let mut component = std::mem::take(&mut scratch.component);
         let mut keys = std::mem::take(&mut scratch.hybrid_keys);
         let mut ends = std::mem::take(&mut scratch.hybrid_ends);
@@ -51,38 +52,9 @@ impl Hybrid {
             keys_of(&component, &mut keys);
             ends.push(keys.len());
         }
-        scratch.component = component;
-        (keys, ends)
+        fuse(&self.weights, &mut keys, &ends, &mut scratch.fusion);
+        (scratch.component, scratch.hybrid_keys, scratch.hybrid_ends) = (component, keys, ends);
     }
-}
-
-/// Converts ranked candidates into rank-fusion contributions.
-fn contributions(weight: f32, ranked: &[Candidate], out: &mut Vec<Candidate>) {
-    let n = ranked.len().max(1) as f32;
-    out.extend(ranked.iter().enumerate().map(|(r, c)| Candidate {
-        account: c.account,
-        score: weight * (1.0 - r as f32 / n),
-    }));
-}
-
-/// Sums contributions per account in place, in the order given (component order), keeping each
-/// account once, at its first appearance; `table` maps accounts to their place.
-fn sum_by_account(fused: &mut Vec<Candidate>, table: &mut IdTable) {
-    table.reset(fused.len());
-    let mut w = 0;
-    for r in 0..fused.len() {
-        let c = fused[r];
-        let (slot, new) = table.insert(c.account.0);
-        if new {
-            // `w <= r`: the kept candidates are written over ones already read.
-            *table.value_mut(slot) = w as u32;
-            fused[w] = c;
-            w += 1;
-        } else {
-            fused[table.value(slot) as usize].score += c.score;
-        }
-    }
-    fused.truncate(w);
 }
 
 impl Policy for Hybrid {
@@ -99,11 +71,14 @@ impl Policy for Hybrid {
         scratch: &mut Scratch,
         out: &mut Vec<Candidate>,
     ) {
-        let (mut keys, mut ends) = self.component_keys(view, viewer, limit, rng, scratch);
-        fuse_all(&self.weights, &mut keys, &ends, &mut scratch.fusion, out);
-        keys.clear();
-        ends.clear();
-        (scratch.hybrid_keys, scratch.hybrid_ends) = (keys, ends);
+        self.fuse_components(
+            view,
+            viewer,
+            limit,
+            rng,
+            scratch,
+            |w, keys, ends, fusion| fuse_all(w, keys, ends, fusion, out),
+        );
     }
 
     fn generate_top(
@@ -116,20 +91,16 @@ impl Policy for Hybrid {
         scratch: &mut Scratch,
         out: &mut Vec<Candidate>,
     ) {
-        // Only the best `keep` of the fusion: the threshold algorithm ranks as little of each
-        // component as it needs (`fusion`), with the same result as ranking everything.
-        let (mut keys, mut ends) = self.component_keys(view, viewer, limit, rng, scratch);
-        fuse_top(
-            &self.weights,
-            &mut keys,
-            &ends,
-            keep,
-            &mut scratch.fusion,
-            out,
+        // Only the best `keep` of the fusion, ranking only the top of each component
+        // (`fusion`), with the same result as ranking everything.
+        self.fuse_components(
+            view,
+            viewer,
+            limit,
+            rng,
+            scratch,
+            |w, keys, ends, fusion| fuse_top(w, keys, ends, keep, fusion, out),
         );
-        keys.clear();
-        ends.clear();
-        (scratch.hybrid_keys, scratch.hybrid_ends) = (keys, ends);
     }
 
     fn generates_unique_accounts(&self) -> bool {
@@ -145,25 +116,41 @@ impl Policy for Hybrid {
         rng: &mut SimRng,
         scratch: &mut Scratch,
     ) {
+        // Each component scores (and so ranks) the same candidates; their fused score is
+        // looked up by account.
         let mut component = std::mem::take(&mut scratch.component);
+        let mut keys = std::mem::take(&mut scratch.hybrid_keys);
+        let mut ends = std::mem::take(&mut scratch.hybrid_ends);
         let mut fused = std::mem::take(&mut scratch.fused);
+        keys.clear();
+        ends.clear();
         fused.clear();
-        for (weight, policy) in &self.components {
+        for (_, policy) in &self.components {
             component.clear();
             component.extend_from_slice(candidates);
             policy.score(view, viewer, &mut component, rng, scratch);
-            rank(&mut component, &mut scratch.keys);
-            contributions(*weight, &component, &mut fused);
+            keys_of(&component, &mut keys);
+            ends.push(keys.len());
         }
-        sum_by_account(&mut fused, &mut scratch.table);
+        fuse_all(
+            &self.weights,
+            &mut keys,
+            &ends,
+            &mut scratch.fusion,
+            &mut fused,
+        );
         for c in candidates.iter_mut() {
             c.score = scratch
-                .table
-                .get(c.account.0)
+                .fusion
+                .place(c.account)
                 .map_or(0.0, |i| fused[i].score);
         }
-        scratch.component = component;
-        scratch.fused = fused;
+        (
+            scratch.component,
+            scratch.hybrid_keys,
+            scratch.hybrid_ends,
+            scratch.fused,
+        ) = (component, keys, ends, fused);
     }
 }
 
@@ -226,24 +213,73 @@ mod tests {
     }
 
     #[test]
-    fn sums_contributions() {
-        let mut f = vec![
-            Candidate {
-                account: AccountId(2),
-                score: 1.0,
-            },
-            Candidate {
-                account: AccountId(1),
-                score: 0.5,
-            },
-            Candidate {
-                account: AccountId(2),
-                score: 0.25,
-            },
-        ];
-        sum_by_account(&mut f, &mut IdTable::default());
-        assert_eq!(f.len(), 2);
-        assert_eq!((f[0].account, f[0].score), (AccountId(2), 1.25));
-        assert_eq!((f[1].account, f[1].score), (AccountId(1), 0.5));
+    fn scores_are_the_summed_rank_contributions() {
+        use crate::platform::Labels;
+        use crate::rng::{SeedTree, StreamId};
+        use crate::scenario::spec::{
+            EmbeddingSpec, HybridComponentSpec, HybridSpec, PolicySpec, WorldSpec,
+        };
+        let spec = WorldSpec {
+            accounts: Some(1000),
+            benign_communities: 4,
+            ..WorldSpec::default()
+        };
+        let world = crate::world::generate(&spec, 20, &SeedTree::new(8), 0);
+        let labels = Labels::none(world.accounts(), world.terms());
+        let view = PlatformView::new(&world, &labels);
+        let (popular, embedding) = (
+            PolicySpec::Popularity(Default::default()),
+            PolicySpec::Embedding(EmbeddingSpec::default()),
+        );
+        let hybrid = PolicySpec::Hybrid(HybridSpec {
+            components: vec![
+                HybridComponentSpec {
+                    weight: 1.0,
+                    policy: popular.clone(),
+                },
+                HybridComponentSpec {
+                    weight: 0.5,
+                    policy: embedding.clone(),
+                },
+            ],
+        })
+        .build();
+        let viewer_account = AccountId(7);
+        let estimate = world.content(viewer_account).to_vec();
+        let viewer = Viewer {
+            followees: world.graph().followees(viewer_account),
+            last_followed: None,
+            estimate: &estimate,
+        };
+        // A feed-like candidate set: some accounts, in no particular order.
+        let mut candidates: Vec<Candidate> = (0..40u32)
+            .map(|i| Candidate {
+                account: AccountId(i * 23 % 1000),
+                score: 0.0,
+            })
+            .collect();
+        let mut rng = SeedTree::new(1).stream(0, StreamId::Policy);
+        let mut scratch = Scratch::default();
+        hybrid.score(&view, &viewer, &mut candidates, &mut rng, &mut scratch);
+        // The reference: each component's ranks, weight * (1 - r / n), summed in order.
+        let rank_of = |policy: &PolicySpec| {
+            let mut c: Vec<Candidate> = candidates.clone();
+            policy.build().score(
+                &view,
+                &viewer,
+                &mut c,
+                &mut rng.clone(),
+                &mut Scratch::default(),
+            );
+            c.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.account.cmp(&b.account)));
+            c.iter().map(|x| x.account).collect::<Vec<_>>()
+        };
+        let (r1, r2) = (rank_of(&popular), rank_of(&embedding));
+        for c in &candidates {
+            let p1 = r1.iter().position(|&a| a == c.account).unwrap();
+            let p2 = r2.iter().position(|&a| a == c.account).unwrap();
+            let want = 1.0f32 * (1.0 - p1 as f32 / 40.0) + 0.5 * (1.0 - p2 as f32 / 40.0);
+            assert_eq!(c.score.to_bits(), want.to_bits(), "{:?}", c.account);
+        }
     }
 }
