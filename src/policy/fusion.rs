@@ -53,6 +53,8 @@ pub struct FusionScratch {
     fused: Vec<Candidate>,
     /// Fused ranking keys.
     keys: Vec<u64>,
+    /// The full fusion, before its best are kept (few candidates).
+    top: Vec<Candidate>,
     /// Accounts -> their place among the fused candidates (full fusion).
     table: IdTable,
 }
@@ -138,11 +140,12 @@ pub(crate) fn fuse_top(
     }
     let total = all.len();
     if total <= SMALL || 4 * keep >= total {
-        let start = out.len();
-        fuse_all(weights, all, ends, scratch, out);
-        let mut top = out.split_off(start);
+        let mut top = std::mem::take(&mut scratch.top);
+        top.clear();
+        fuse_all(weights, all, ends, scratch, &mut top);
         rank_top(&mut top, keep, &mut scratch.keys);
         out.extend_from_slice(&top);
+        scratch.top = top;
         return;
     }
     let parts = ends.len();

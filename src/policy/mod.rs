@@ -113,8 +113,6 @@ pub struct Scratch {
     pub fused: Vec<Candidate>,
     /// Ranking keys ([`rank`]).
     pub keys: Vec<u64>,
-    /// Ids seen in a request (hybrid fusion, de-duplication of embedding draws).
-    pub table: IdTable,
     /// The viewer's followees, when there are many (embedding).
     pub followed: IdSet,
     /// Distinct draws (embedding, large unions).
