@@ -8,7 +8,8 @@ use driftlab::ids::{AccountId, CommunityId};
 use driftlab::live_graph::LiveGraph;
 use driftlab::mitigation::{MitigationStack, Slate};
 use driftlab::platform::{Labels, PlatformView, Viewer};
-use driftlab::policy::{serve, Candidate, Request, Scratch, Surface};
+use driftlab::plugin::Registry;
+use driftlab::policy::{serve, Candidate, Context, Request, Scratch, Surface};
 use driftlab::population::Population;
 use driftlab::probe::{Probe, ProbeStreams, StepConfig};
 use driftlab::rng::{SeedTree, StreamId};
@@ -100,7 +101,7 @@ fn slate_ranking(c: &mut Criterion) {
     let none = MitigationStack::default();
     let mut group = c.benchmark_group("slate_ranking_quickstart_world");
     for (name, spec) in policies() {
-        let policy = spec.build();
+        let policy = Registry::new().build_policy(&spec).expect("a built-in");
         let request = Request {
             surface: Surface::SuggestedAccounts,
             viewer: Viewer {
@@ -165,7 +166,9 @@ fn scoring_kernel(c: &mut Criterion) {
             last_followed: None,
             estimate: &estimate,
         };
-        let policy = PolicySpec::Embedding(EmbeddingSpec::default()).build();
+        let policy = Registry::new()
+            .build_policy(&PolicySpec::Embedding(EmbeddingSpec::default()))
+            .expect("a built-in");
         let n = 4096usize;
         // Random accounts (as sampled candidates are), fixed by the seed.
         let mut candidates: Vec<Candidate> = (0..n)
@@ -179,7 +182,8 @@ fn scoring_kernel(c: &mut Criterion) {
         group.throughput(Throughput::Elements(2 * dims * n as u64));
         group.bench_function(label, |b| {
             b.iter(|| {
-                policy.score(&view, &viewer, &mut candidates, &mut rng, &mut scratch);
+                let mut cx = Context::new(&view, &viewer, Surface::Feed, n, &mut rng, &mut scratch);
+                policy.score(&mut cx, &mut candidates);
                 black_box(candidates[0].score)
             })
         });
@@ -221,7 +225,7 @@ fn probe_step(c: &mut Criterion) {
     let world = world_of(&scenario);
     let labels = Labels::none(world.accounts(), world.terms());
     let view = PlatformView::new(&world, &labels);
-    let surfaces = Surfaces::build(&scenario);
+    let surfaces = Surfaces::build(&scenario).expect("built-in policies");
     let plans = surfaces.plans();
     let none = MitigationStack::default();
     let starts = world
@@ -277,7 +281,7 @@ fn population_step(c: &mut Criterion) {
     let spec = scenario.spec();
     let world = world_of(&scenario);
     let labels = Labels::none(world.accounts(), world.terms());
-    let surfaces = Surfaces::build(&scenario);
+    let surfaces = Surfaces::build(&scenario).expect("built-in policies");
     let plans = surfaces.plans();
     let none = MitigationStack::default();
     let tree = SeedTree::new(spec.seed);

@@ -77,7 +77,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         start.elapsed().as_secs_f64()
     );
     let labels = Labels::none(world.accounts(), world.terms());
-    let surfaces = Surfaces::build(&scenario);
+    let surfaces = Surfaces::build(&scenario)?;
     let plans = surfaces.plans();
     let none = MitigationStack::default();
     let tree = SeedTree::new(spec.seed);

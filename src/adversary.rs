@@ -30,7 +30,7 @@
 
 use crate::ids::{AccountId, TermId};
 use crate::live_graph::LiveGraph;
-use crate::mitigation::Mitigation;
+use crate::mitigation::Capabilities;
 use crate::platform::{first_success, Labels};
 use crate::rng::AgentStreams;
 use crate::scenario::spec::{AdversarySpec, ModerationSpec};
@@ -86,15 +86,15 @@ pub struct AdversaryStats {
 }
 
 impl Adversary {
-    /// The adversary of one arm: `mitigation` decides which adaptations are triggered (term
-    /// suppression for lexical evasion, bans for ban evasion); `streams` are the replicate's
-    /// adversary streams (one per step).
+    /// The adversary of one arm: the arm's declared mitigation `triggers` decide which
+    /// adaptations are triggered (term suppression for lexical evasion, bans for ban evasion);
+    /// `streams` are the replicate's adversary streams (one per step).
     pub fn new(
         world: &World,
         spec: &AdversarySpec,
         moderation: &ModerationSpec,
         horizon: u32,
-        mitigation: &dyn Mitigation,
+        triggers: Capabilities,
         streams: AgentStreams,
     ) -> Self {
         let truth = world.truth();
@@ -126,8 +126,8 @@ impl Adversary {
             moderation: moderation.clone(),
             horizon,
             streams,
-            evade_terms: spec.lexical_evasion > 0.0 && mitigation.suppresses_terms(),
-            ban_after: mitigation.bans_after().filter(|_| spec.ban_evasion > 0.0),
+            evade_terms: spec.lexical_evasion > 0.0 && triggers.suppresses_terms,
+            ban_after: triggers.bans_after.filter(|_| spec.ban_evasion > 0.0),
             flagged,
             tags,
             families,
@@ -345,7 +345,7 @@ impl Adversary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mitigation::MitigationStack;
+    use crate::mitigation::{Mitigation, MitigationStack};
     use crate::rng::{SeedTree, StreamId};
     use crate::scenario::spec::WorldSpec;
 
@@ -375,7 +375,7 @@ mod tests {
             &spec,
             &ModerationSpec::default(),
             10,
-            &stack,
+            stack.capabilities(),
             tree.agents(0, StreamId::Adversary),
         );
         let mut labels = Labels::none(w.accounts(), w.terms());
@@ -429,7 +429,7 @@ mod tests {
             &spec,
             &moderation,
             20,
-            &stack,
+            stack.capabilities(),
             tree.agents(0, StreamId::Adversary),
         );
         let mut labels = Labels::none(w.accounts(), w.terms());

@@ -5,24 +5,31 @@
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     /// Category: policy, mitigation, adaptation (of the adversary), behaviour or metric.
-    pub category: &'static str,
+    pub category: String,
     /// Name as written in a scenario (or the output column).
-    pub name: &'static str,
+    pub name: String,
     /// What it models.
-    pub description: &'static str,
+    pub description: String,
     /// Parameters as (name, default, meaning).
-    pub params: &'static [(&'static str, &'static str, &'static str)],
+    pub params: Vec<(String, String, String)>,
+    /// Whether it is a registered plug-in rather than a built-in.
+    pub plugin: bool,
 }
 
 const NONE: &[(&str, &str, &str)] = &[];
 
-/// Everything a scenario can name, by category.
+/// Everything built in that a scenario can name, by category (plug-ins included:
+/// [`crate::plugin::Registry::entries`]).
 pub fn entries() -> Vec<Entry> {
-    let e = |category, name, description, params| Entry {
-        category,
-        name,
-        description,
-        params,
+    let e = |category: &str, name: &str, description: &str, params: &[(&str, &str, &str)]| Entry {
+        category: category.to_string(),
+        name: name.to_string(),
+        description: description.to_string(),
+        params: params
+            .iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+            .collect(),
+        plugin: false,
     };
     vec![
         e("policy", "random", "uniformly random accounts (the null recommender)", NONE),

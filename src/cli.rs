@@ -5,17 +5,15 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use driftlab::analysis::compare::{compare_exact, compare_statistical};
 use driftlab::analysis::report::write_report;
-use driftlab::experiment::output::{finalize, RunMeta};
-use driftlab::experiment::parts::{PartStore, PartsError};
-use driftlab::experiment::{run_jobs, Completion};
+use driftlab::experiment::{Event, Experiment, Outcome};
+use driftlab::plugin::Registry;
 use driftlab::scenario::{Overrides, Scenario, ScenarioError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
 
 /// Measure how fast a recommender pulls ordinary accounts toward a flagged cluster, and which
 /// mitigation slows it down.
@@ -101,23 +99,6 @@ impl ScenarioArgs {
             None => Scenario::quickstart(&overrides),
         }
     }
-
-    /// The command that reproduces a run of this scenario (no output directory, no threads).
-    fn reproduce(&self, scenario: &Scenario) -> String {
-        let mut cmd = String::from("driftlab run");
-        if let Some(p) = &self.scenario {
-            cmd.push_str(&format!(" {}", p.display()));
-        }
-        for s in &self.sets {
-            cmd.push_str(&format!(" --set {s}"));
-        }
-        let spec = scenario.spec();
-        cmd.push_str(&format!(
-            " --seed {} --replicates {}",
-            spec.seed, spec.replicates
-        ));
-        cmd
-    }
 }
 
 /// Runs the parsed command line and maps failures to exit codes: 2 for bad input, 1 otherwise.
@@ -129,8 +110,9 @@ pub fn main(cli: Cli) -> ExitCode {
             let input = err.chain().any(|e| {
                 e.is::<ScenarioError>()
                     || e.is::<driftlab::world::WorldError>()
-                    || e.is::<PartsError>()
                     || e.is::<InputError>()
+                    || e.downcast_ref::<driftlab::Error>()
+                        .is_some_and(|e| e.is_input())
             });
             ExitCode::from(if input { EXIT_INPUT } else { 1 })
         }
@@ -146,6 +128,9 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate { scenario: args } => {
             let scenario = args.load()?;
+            Experiment::new(scenario.clone())
+                .registry(Registry::new())
+                .check()?;
             print!("{}", scenario.resolved_toml());
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
             let est = driftlab::estimate::Estimate::of(&scenario, threads);
@@ -163,20 +148,11 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             threads,
             resume,
         } => {
-            let scenario = args.load()?;
-            let threads = match threads {
-                Some(0) => return Err(InputError("--threads must be at least 1".into()).into()),
-                Some(n) => n,
-                None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            };
-            check_memory(&scenario, threads)?;
-            if scenario.spec().sweep.is_empty() {
-                return Ok(match run(&scenario, &args, &out, threads, resume)? {
-                    Some(_) => ExitCode::SUCCESS,
-                    None => ExitCode::from(EXIT_INTERRUPTED),
-                });
+            if threads == Some(0) {
+                return Err(InputError("--threads must be at least 1".into()).into());
             }
-            run_sweep(&scenario, &args, &out, threads, resume)
+            let scenario = args.load()?;
+            run(scenario, &out, threads, resume)
         }
         Command::Report { results } => {
             let stats = write_report(&results)
@@ -217,11 +193,11 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::List => {
-            let mut last = "";
-            for e in driftlab::catalog::entries() {
+            let mut last = String::new();
+            for e in Registry::new().entries() {
                 if e.category != last {
-                    println!("\n{}s:", e.category);
-                    last = e.category;
+                    println!("\n{}:", plural(&e.category));
+                    last.clone_from(&e.category);
                 }
                 println!("  {:<34} {}", e.name, e.description);
                 for (name, default, doc) in e.params {
@@ -249,148 +225,113 @@ fn progress(total: u64) -> ProgressBar {
     bar
 }
 
-/// Refuses, before allocating anything, a scenario whose estimated peak memory exceeds what the
-/// machine has available.
-fn check_memory(scenario: &Scenario, threads: usize) -> anyhow::Result<()> {
-    let est = driftlab::estimate::Estimate::of(scenario, threads);
-    if let Some(available) = driftlab::estimate::available_memory() {
-        if est.peak_bytes > available {
-            return Err(InputError(format!(
-                "scenario `{}` needs about {:.2} GiB but {:.2} GiB are available; reduce \
-                 world.accounts, --threads or replicates. Estimate: {est}",
-                scenario.spec().name,
-                est.peak_bytes as f64 / 1073741824.0,
-                available as f64 / 1073741824.0
-            ))
-            .into());
-        }
+/// `policy` -> `policies`, `mitigation` -> `mitigations`.
+fn plural(category: &str) -> String {
+    match category.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{category}s"),
     }
-    Ok(())
 }
 
-/// Runs every grid point of a sweep into `<out>/<name>/pNNN/`, then writes the sweep summary.
-fn run_sweep(
-    scenario: &Scenario,
-    args: &ScenarioArgs,
+/// Runs a scenario (every point of a sweep) through the library's [`Experiment`], with a
+/// progress bar, Ctrl-C handling and the closing lines.
+fn run(
+    scenario: Scenario,
     out: &Path,
-    threads: usize,
+    threads: Option<usize>,
     resume: bool,
 ) -> anyhow::Result<ExitCode> {
-    let name = scenario.spec().name.clone();
-    let base = out.join(&name);
-    let points = driftlab::experiment::sweep::grid(&scenario.spec().sweep);
-    // Load and validate every point before running any.
-    let mut runs = Vec::with_capacity(points.len());
-    for p in &points {
-        let mut point_args = args.clone();
-        point_args.sets.extend(p.sets());
-        point_args.sets.push("sweep={}".into());
-        point_args.sets.push(format!("name={}", p.name()));
-        let s = point_args
-            .load()
-            .with_context(|| format!("sweep point {} ({})", p.name(), p.label()))?;
-        check_memory(&s, threads)?;
-        runs.push((point_args, s));
-    }
-    let mut results = Vec::with_capacity(points.len());
-    for (p, (point_args, s)) in points.iter().zip(&runs) {
-        println!(
-            "== sweep point {} of {}: {}",
-            p.index + 1,
-            points.len(),
-            p.label()
-        );
-        let dir = base.join(s.spec().name.as_str());
-        let done = resume
-            && !dir.join(".parts").exists()
-            && driftlab::analysis::report::read_manifest(&dir)
-                .is_ok_and(|m| m["scenario_hash"].as_str() == Some(s.hash()));
-        let stats = if done {
-            println!("already complete: {}", dir.display());
-            write_report(&dir)?
-        } else {
-            match run(s, point_args, &base, threads, resume)? {
-                Some(stats) => stats,
-                None => return Ok(ExitCode::from(EXIT_INTERRUPTED)),
-            }
-        };
-        results.push((p.clone(), stats));
-    }
-    driftlab::analysis::sweep::write_sweep_summary(&base, &name, &results)?;
-    println!("sweep summary: {}", base.join("sweep.md").display());
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Runs one scenario into `<out>/<name>/`; `None` when interrupted (parts are kept).
-fn run(
-    scenario: &Scenario,
-    args: &ScenarioArgs,
-    out: &Path,
-    threads: usize,
-    resume: bool,
-) -> anyhow::Result<Option<Vec<driftlab::analysis::summary::ArmStats>>> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("starting the worker pool")?;
-    let spec = scenario.spec();
-    let dir = out.join(&spec.name);
+    let steps = scenario.spec().steps;
     let cancel = Arc::new(AtomicBool::new(false));
     {
         let cancel = Arc::clone(&cancel);
         // First Ctrl-C: stop at the next step and keep what is saved; second: leave at once.
+        // Installed once per process, so it holds for every point of a sweep.
         let _ = ctrlc::set_handler(move || {
             if cancel.swap(true, Ordering::SeqCst) {
                 std::process::exit(i32::from(EXIT_INTERRUPTED));
             }
         });
     }
-    let total = u64::from(spec.replicates) * spec.arms.len() as u64;
-    let bar = progress(total);
-    bar.set_message(spec.name.clone());
-    let store = PartStore::open(&dir, scenario, resume)?;
-    bar.set_position(store.completed() as u64);
-    let store = store.on_part(|| bar.inc(1));
-    let start = Instant::now();
-    let completion = pool.install(|| run_jobs(scenario, &store, &cancel))?;
-    bar.finish_and_clear();
-    let reproduce = args.reproduce(scenario);
-    if completion == Completion::Cancelled {
-        eprintln!(
-            "interrupted: {} of {total} arm-replicates are saved in {}; continue with:\n  {reproduce} --out {} --resume",
-            store.completed(),
-            dir.join(".parts").display(),
-            out.display()
-        );
-        return Ok(None);
-    }
-    let meta = RunMeta {
-        threads,
-        wall_seconds: start.elapsed().as_secs_f64(),
-        command: reproduce,
-        argv: std::env::args().collect::<Vec<_>>().join(" "),
-        resumed: resume,
+    let bar: Arc<Mutex<Option<ProgressBar>>> = Arc::new(Mutex::new(None));
+    let listener = {
+        let bar = Arc::clone(&bar);
+        move |event: &Event| {
+            let mut bar = bar.lock().unwrap_or_else(|e| e.into_inner());
+            match event {
+                Event::Point {
+                    index,
+                    total,
+                    label,
+                } => println!("== sweep point {index} of {total}: {label}"),
+                Event::PointComplete { dir } => {
+                    println!("already complete: {}", dir.display())
+                }
+                Event::Jobs { name, done, total } => {
+                    let b = progress(*total as u64);
+                    b.set_message(name.clone());
+                    b.set_position(*done as u64);
+                    *bar = Some(b);
+                }
+                Event::JobDone => {
+                    if let Some(b) = bar.as_ref() {
+                        b.inc(1);
+                    }
+                }
+                Event::JobsEnded => {
+                    if let Some(b) = bar.take() {
+                        b.finish_and_clear();
+                    }
+                }
+                _ => {}
+            }
+        }
     };
-    finalize(&dir, scenario, &store, &meta).context("assembling results")?;
-    store.remove()?;
-    let stats = write_report(&dir).context("building the report")?;
-    for arm in &stats {
-        let median = arm
-            .median_drift_step
-            .estimate
-            .map_or(format!(">{}", spec.steps), |m| format!("{m:.0}"));
-        println!(
-            "{:<36} drifted {:>5.1}%  median time-to-drift {:>5}  flagged share at last step {:>5.1}%",
-            arm.name,
-            100.0 * arm.drifted_share.estimate.unwrap_or(f64::NAN),
-            median,
-            100.0 * arm.final_flagged_share.estimate.unwrap_or(f64::NAN)
-        );
+    let mut experiment = Experiment::new(scenario)
+        .out(out)
+        .resume(resume)
+        .cancel_flag(cancel)
+        .on_event(listener);
+    if let Some(n) = threads {
+        experiment = experiment.threads(n);
     }
-    println!(
-        "results: {} ({:.1} s on {threads} threads)",
-        dir.display(),
-        meta.wall_seconds
-    );
-    Ok(Some(stats))
+    match experiment.run()? {
+        Outcome::Interrupted(stop) => {
+            eprintln!(
+                "interrupted: {} of {} arm-replicates are saved in {}; continue with:\n  {} --out {} --resume",
+                stop.saved,
+                stop.total,
+                stop.parts.display(),
+                stop.command,
+                out.display()
+            );
+            Ok(ExitCode::from(EXIT_INTERRUPTED))
+        }
+        Outcome::Finished(report) if !report.points.is_empty() => {
+            println!("sweep summary: {}", report.dir.join("sweep.md").display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Outcome::Finished(report) => {
+            for arm in &report.arms {
+                let median = arm
+                    .median_drift_step
+                    .estimate
+                    .map_or(format!(">{steps}"), |m| format!("{m:.0}"));
+                println!(
+                    "{:<36} drifted {:>5.1}%  median time-to-drift {:>5}  flagged share at last step {:>5.1}%",
+                    arm.name,
+                    100.0 * arm.drifted_share.estimate.unwrap_or(f64::NAN),
+                    median,
+                    100.0 * arm.final_flagged_share.estimate.unwrap_or(f64::NAN)
+                );
+            }
+            println!(
+                "results: {} ({:.1} s on {} threads)",
+                report.dir.display(),
+                report.wall_seconds,
+                report.threads
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }

@@ -139,7 +139,7 @@ pub fn run_arm(
         &spec.adversary,
         &spec.moderation,
         spec.steps,
-        mitigation,
+        mitigation.capabilities(),
         tree.agents(replicate, StreamId::Adversary),
     );
     // Follows made during the run (population, bridges), visible after each index rebuild.
@@ -168,7 +168,7 @@ pub fn run_arm(
         }
         labels.advance(step);
         adversary.step(step, world, &mut labels, &mut live);
-        if mitigation.needs_label_hops() {
+        if mitigation.capabilities().reads_label_hops {
             labels.refresh_hops(world);
         }
         let view = PlatformView::new(world, &labels)

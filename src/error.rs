@@ -13,9 +13,33 @@ pub enum Error {
     /// An imported world could not be loaded.
     #[error(transparent)]
     World(#[from] WorldError),
+    /// A plug-in could not be registered, or a scenario names an unknown kind or gives a
+    /// plug-in a bad parameter.
+    #[error(transparent)]
+    Plugins(#[from] crate::plugin::PluginError),
+    /// A plug-in's factory refused its parameters when the experiment was built.
+    #[error("plug-in: {0}")]
+    Plugin(String),
+    /// The run was refused before it started (too little memory, a bad option).
+    #[error("{0}")]
+    Refused(String),
+    /// Parts of an earlier run cannot be used.
+    #[error(transparent)]
+    Parts(#[from] crate::experiment::identity::PartsError),
+    /// The results could not be summarised or plotted.
+    #[error(transparent)]
+    Report(#[from] crate::analysis::report::ReportError),
     /// Results could not be written.
     #[error("cannot write results: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// Whether the error is the user's input (a scenario, an import, a plug-in's parameters,
+    /// an option, unusable parts): the CLI exits with 2 for these, 1 otherwise.
+    pub fn is_input(&self) -> bool {
+        !matches!(self, Self::Io(_) | Self::Report(_))
+    }
 }
 
 /// Result with the crate's [`Error`].

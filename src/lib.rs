@@ -8,6 +8,7 @@
 pub mod adversary;
 pub mod alloc;
 pub mod analysis;
+pub mod atomic;
 pub mod catalog;
 pub mod engine;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod live_graph;
 pub mod mitigation;
 pub mod panel;
 pub mod platform;
+pub mod plugin;
 pub mod policy;
 pub mod population;
 pub mod probe;
@@ -26,3 +28,5 @@ pub mod rng;
 pub mod scenario;
 pub mod stats;
 pub mod world;
+
+pub use error::{Error, Result};

@@ -3,7 +3,7 @@
 
 use super::summary::{summarize, ArmStats, Estimate};
 use super::tables::{ResultTables, TableError, STEP_METRICS};
-use crate::experiment::output::write_atomic;
+use crate::atomic::write_atomic;
 use crate::policy::Surface;
 use crate::report::plot::{self, BandPoint, BandSeries, Chart, PlotError};
 use serde_json::{json, Value};

@@ -5,9 +5,9 @@
 
 use super::report::ReportError;
 use super::summary::{ArmStats, Estimate};
-use crate::experiment::output::write_atomic;
-use crate::experiment::sweep::GridPoint;
+use crate::atomic::write_atomic;
 use crate::report::plot::{self, BandPoint, BandSeries, Chart};
+use crate::scenario::sweep::GridPoint;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -1,308 +1,401 @@
-//! The experiment runner: every (replicate, arm) of a scenario, in parallel, reduced in job
-//! order.
+//! Experiments: a scenario, the plug-ins it may name, and how to run it.
 //!
-//! A replicate builds its world and moderation labels once; its arms then run on that same
-//! world with the same random streams (common random numbers), so arm differences are paired.
-//! Replicates run in parallel with rayon and are collected in order; no floating-point value
-//! is ever reduced in parallel, so results are byte-identical for any thread count.
+//! [`Experiment`] is the one way to run a scenario, the CLI's `driftlab run` included: it
+//! checks the scenario against the built-ins and the registered plug-ins, runs every
+//! (replicate, arm) job in parallel with the arms of a replicate sharing their world and random
+//! numbers, saves each finished job as a part (so `resume` recomputes only what is missing),
+//! assembles `steps.csv` and `probes.csv` in job order, writes the manifest, the summary and
+//! the plots, and runs every point of a sweep the same way.
+//!
+//! ```no_run
+//! use driftlab::experiment::{Experiment, Outcome};
+//! use driftlab::scenario::{Overrides, Scenario};
+//!
+//! let scenario = Scenario::load("scenarios/smoke.toml".as_ref(), &Overrides::default())?;
+//! match Experiment::new(scenario).threads(2).out("results").run()? {
+//!     Outcome::Finished(report) => println!("results in {}", report.dir.display()),
+//!     Outcome::Interrupted(stop) => println!("{} jobs saved", stop.saved),
+//! }
+//! # Ok::<(), driftlab::Error>(())
+//! ```
+//!
+//! Results do not depend on the thread count: jobs are reduced in job order, never in parallel.
 
+pub mod identity;
+pub mod jobs;
 pub mod output;
 pub mod parts;
-pub mod sweep;
 
-use crate::engine::{run_arm, ArmRun};
-use crate::mitigation::MitigationStack;
-use crate::platform::Labels;
-use crate::policy::{Policy, Surface};
-use crate::probe::SurfacePlan;
-use crate::rng::{SeedTree, StreamId};
-use crate::scenario::spec::SurfaceSpec;
-use crate::scenario::Scenario;
-use crate::world::{self, World, WorldError};
+pub use jobs::{
+    run_in_memory, run_jobs, Completion, ExperimentResult, JobSink, Surfaces, WorldSource,
+    WorldStats,
+};
 
+use crate::analysis::report::{read_manifest, write_report};
+use crate::analysis::summary::ArmStats;
+use crate::analysis::sweep::write_sweep_summary;
 use crate::error::Error;
-use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use crate::estimate::{available_memory, Estimate};
+use crate::mitigation::Mitigation;
+use crate::plugin::{ParamError, Registry};
+use crate::policy::Policy;
+use crate::scenario::sweep::{grid, GridPoint};
+use crate::scenario::Scenario;
+use output::{finalize, RunMeta};
+use parts::PartStore;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
 
-/// Where each replicate's world comes from: generated from the seed, or a graph loaded from
-/// files once and shared by all replicates (vectors and tags are still drawn per replicate).
-pub enum WorldSource {
-    /// Generated from the scenario.
-    Generate,
-    /// Loaded from an edge list and community labels.
-    Imported(Box<world::load::Imported>),
-}
-
-impl WorldSource {
-    /// Prepares the source (reads import files, if any).
-    pub fn prepare(scenario: &Scenario) -> Result<Self, WorldError> {
-        match &scenario.spec().world.import {
-            None => Ok(Self::Generate),
-            Some(import) => Ok(Self::Imported(Box::new(world::load::read(
-                import,
-                scenario.base_dir(),
-            )?))),
-        }
-    }
-
-    /// The world of one replicate.
-    pub fn world(&self, scenario: &Scenario, replicate: u32) -> World {
-        let spec = scenario.spec();
-        let tree = SeedTree::new(spec.seed);
-        match self {
-            Self::Generate => {
-                let accounts = spec.world.accounts.unwrap_or(0);
-                let flagged = scenario.flagged_size(accounts) as usize;
-                world::generate(&spec.world, flagged, &tree, replicate)
-            }
-            Self::Imported(imported) => imported.world(&spec.world, &tree, replicate),
-        }
-    }
-}
-
-/// Size figures of the first replicate's world, for the manifest.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WorldStats {
-    /// Ordinary accounts.
-    pub accounts: usize,
-    /// Follow edges.
-    pub edges: usize,
-    /// Accounts of the flagged cluster.
-    pub flagged_accounts: usize,
-    /// Communities.
-    pub communities: usize,
-    /// Terms.
-    pub terms: usize,
-    /// Heap bytes of the world.
-    pub heap_bytes: usize,
-}
-
-impl WorldStats {
-    fn of(world: &World) -> Self {
-        Self {
-            accounts: world.accounts(),
-            edges: world.graph().edges(),
-            flagged_accounts: world.truth().flagged_accounts(),
-            communities: world.communities(),
-            terms: world.terms(),
-            heap_bytes: world.heap_bytes(),
-        }
-    }
-}
-
-/// All results of an experiment, in job order.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ExperimentResult {
-    /// Arm names in scenario order.
-    pub arms: Vec<String>,
-    /// `runs[replicate][arm]`.
-    pub runs: Vec<Vec<ArmRun>>,
-    /// Figures of replicate 0's world.
-    pub world: WorldStats,
-}
-
-impl ExperimentResult {
-    /// The run of one arm in one replicate.
-    pub fn run(&self, replicate: usize, arm: usize) -> &ArmRun {
-        &self.runs[replicate][arm]
-    }
-}
-
-/// The built policies of the enabled surfaces.
-pub struct Surfaces {
-    built: Vec<(Surface, Box<dyn Policy>, usize, usize)>,
-}
-
-impl Surfaces {
-    /// Builds the policy of every enabled surface of the scenario.
-    pub fn build(scenario: &Scenario) -> Self {
-        let s = &scenario.spec().surfaces;
-        let all: [(Surface, &SurfaceSpec); 4] = [
-            (Surface::Search, &s.search),
-            (Surface::SuggestedAccounts, &s.suggested_accounts),
-            (Surface::Feed, &s.feed),
-            (Surface::Explore, &s.explore),
-        ];
-        let built = all
-            .into_iter()
-            .filter(|(_, spec)| spec.enabled)
-            .map(|(surface, spec)| {
-                (
-                    surface,
-                    spec.policy.build(),
-                    spec.pool as usize,
-                    spec.slate as usize,
-                )
-            })
-            .collect();
-        Self { built }
-    }
-
-    /// Serving plans, borrowed for a run.
-    pub fn plans(&self) -> Vec<SurfacePlan<'_>> {
-        self.built
-            .iter()
-            .map(|(surface, policy, pool, slate)| SurfacePlan {
-                surface: *surface,
-                policy: policy.as_ref(),
-                pool: *pool,
-                slate: *slate,
-            })
-            .collect()
-    }
-}
-
-/// Receives the jobs of a run as they finish (from any thread).
-pub trait JobSink: Sync {
-    /// Whether the job (replicate, arm) is already done and must not be recomputed.
-    fn skip(&self, _replicate: u32, _arm: usize) -> bool {
-        false
-    }
-
-    /// Called once per replicate whose world was built.
-    fn world(&self, _replicate: u32, _stats: &WorldStats) -> std::io::Result<()> {
-        Ok(())
-    }
-
-    /// Called once per finished (replicate, arm).
-    fn finished(&self, replicate: u32, arm: usize, run: ArmRun) -> std::io::Result<()>;
+/// What an experiment reports while it runs (to [`Experiment::on_event`]), from any thread.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// A sweep point starts (1-based `index` of `total`).
+    Point {
+        /// Position of the point, from 1.
+        index: usize,
+        /// Points of the sweep.
+        total: usize,
+        /// Its assignments, e.g. `moderation.recall=0.5`.
+        label: String,
+    },
+    /// A sweep point was complete already (resume) and is only reported again.
+    PointComplete {
+        /// Its results directory.
+        dir: PathBuf,
+    },
+    /// The jobs of a scenario start: `done` of `total` (arm, replicate) jobs are saved already.
+    Jobs {
+        /// Scenario (or sweep point) name.
+        name: String,
+        /// Jobs saved by an interrupted run.
+        done: usize,
+        /// All jobs.
+        total: usize,
+    },
+    /// One (arm, replicate) job finished and was saved.
+    JobDone,
+    /// The jobs of a scenario ended (finished or interrupted).
+    JobsEnded,
 }
 
 /// How a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Completion {
-    /// Every job that was not skipped finished.
-    Finished,
-    /// The cancel flag was raised; finished jobs were delivered, the rest were dropped.
-    Cancelled,
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// Every job ran; the results and the report are written.
+    Finished(RunReport),
+    /// The cancel flag was raised: finished jobs are saved as parts.
+    Interrupted(Interrupted),
 }
 
-/// Everything built once per experiment and shared by its jobs.
-struct Shared<'a> {
-    scenario: &'a Scenario,
-    source: WorldSource,
-    surfaces: Surfaces,
-    stacks: Vec<MitigationStack>,
-    cancel: &'a AtomicBool,
+/// The results of a finished run.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    /// The results directory (`<out>/<scenario name>`; a sweep's root for a sweep).
+    pub dir: PathBuf,
+    /// Headline figures per arm (for a sweep: of its last point).
+    pub arms: Vec<ArmStats>,
+    /// Wall time of the simulation in seconds (this invocation).
+    pub wall_seconds: f64,
+    /// Worker threads used.
+    pub threads: usize,
+    /// A sweep's points with their arms' figures (empty for a single scenario).
+    pub points: Vec<(GridPoint, Vec<ArmStats>)>,
 }
 
-/// Runs one replicate: its world and labels (only if some arm still needs them), then the
-/// arms that are not skipped, in parallel.
-fn run_replicate(shared: &Shared<'_>, sink: &dyn JobSink, replicate: u32) -> Result<(), Error> {
-    let arms: Vec<usize> = (0..shared.stacks.len())
-        .filter(|&a| !sink.skip(replicate, a))
-        .collect();
-    if arms.is_empty() || shared.cancel.load(Ordering::Relaxed) {
-        return Ok(());
-    }
-    let scenario = shared.scenario;
-    let spec = scenario.spec();
-    let world = shared.source.world(scenario, replicate);
-    sink.world(replicate, &WorldStats::of(&world))?;
-    let mut rng = SeedTree::new(spec.seed).stream(replicate, StreamId::Moderation);
-    let labels = Labels::classify(&world, &spec.moderation, spec.steps, &mut rng);
-    let plans = shared.surfaces.plans();
-    arms.par_iter().try_for_each(|&a| {
-        let stack = &shared.stacks[a];
-        match run_arm(
+/// Where an interrupted run stopped.
+#[derive(Clone, Debug)]
+pub struct Interrupted {
+    /// Jobs saved.
+    pub saved: usize,
+    /// Jobs in all (of the scenario or sweep point that was running).
+    pub total: usize,
+    /// The parts directory.
+    pub parts: PathBuf,
+    /// The command that continues the run (add `--out` and `--resume`).
+    pub command: String,
+}
+
+type Listener = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// A scenario with the plug-ins it may name and the settings of its run (builder).
+#[must_use]
+pub struct Experiment {
+    scenario: Scenario,
+    registry: Registry,
+    threads: Option<usize>,
+    out: PathBuf,
+    resume: bool,
+    cancel: Arc<AtomicBool>,
+    listener: Option<Listener>,
+    command: Option<String>,
+}
+
+impl Experiment {
+    /// An experiment on `scenario` with the built-ins alone; results under `results/`, every
+    /// core, no resume.
+    pub fn new(scenario: Scenario) -> Self {
+        Self {
             scenario,
-            &world,
-            &labels,
-            &plans,
-            stack,
-            replicate,
-            shared.cancel,
-        ) {
-            Some(run) => sink.finished(replicate, a, run).map_err(Error::from),
-            None => Ok(()),
+            registry: Registry::new(),
+            threads: None,
+            out: PathBuf::from("results"),
+            resume: false,
+            cancel: Arc::new(AtomicBool::new(false)),
+            listener: None,
+            command: None,
         }
-    })
-}
-
-/// Runs every (replicate, arm) job the sink does not skip, replicates in parallel, and hands
-/// each finished job to the sink. Runs on the current rayon pool: install a pool to choose the
-/// thread count. Raising `cancel` stops every job at its next step.
-pub fn run_jobs(
-    scenario: &Scenario,
-    sink: &dyn JobSink,
-    cancel: &AtomicBool,
-) -> Result<Completion, Error> {
-    let spec = scenario.spec();
-    let shared = Shared {
-        scenario,
-        source: WorldSource::prepare(scenario)?,
-        surfaces: Surfaces::build(scenario),
-        stacks: spec
-            .arms
-            .iter()
-            .map(|a| MitigationStack::from_specs(&a.mitigations))
-            .collect(),
-        cancel,
-    };
-    (0..spec.replicates)
-        .into_par_iter()
-        .try_for_each(|r| run_replicate(&shared, sink, r))?;
-    Ok(if cancel.load(Ordering::Relaxed) {
-        Completion::Cancelled
-    } else {
-        Completion::Finished
-    })
-}
-
-/// Collects every job in memory, indexed by (replicate, arm) so arrival order cannot matter.
-struct MemorySink<'a> {
-    arms: usize,
-    runs: Mutex<Vec<Option<ArmRun>>>,
-    world: Mutex<Option<WorldStats>>,
-    done: &'a (dyn Fn() + Sync),
-}
-
-impl JobSink for MemorySink<'_> {
-    fn world(&self, replicate: u32, stats: &WorldStats) -> std::io::Result<()> {
-        if replicate == 0 {
-            *self.world.lock().unwrap_or_else(|e| e.into_inner()) = Some(stats.clone());
-        }
-        Ok(())
     }
 
-    fn finished(&self, replicate: u32, arm: usize, run: ArmRun) -> std::io::Result<()> {
-        let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
-        runs[replicate as usize * self.arms + arm] = Some(run);
-        drop(runs);
-        (self.done)();
-        Ok(())
+    /// Uses the plug-ins of `registry` (replacing any registered so far).
+    pub fn registry(mut self, registry: Registry) -> Self {
+        self.registry = registry;
+        self
+    }
+
+    /// Registers a policy plug-in (see [`Registry::policy`]).
+    pub fn policy<P, T, F>(mut self, kind: &str, factory: F) -> Self
+    where
+        P: DeserializeOwned + 'static,
+        T: Policy + 'static,
+        F: Fn(P) -> Result<T, ParamError> + Send + Sync + 'static,
+    {
+        self.registry.policy(kind, factory);
+        self
+    }
+
+    /// Registers a mitigation plug-in (see [`Registry::mitigation`]).
+    pub fn mitigation<P, T, F>(mut self, kind: &str, factory: F) -> Self
+    where
+        P: DeserializeOwned + 'static,
+        T: Mitigation + 'static,
+        F: Fn(P) -> Result<T, ParamError> + Send + Sync + 'static,
+    {
+        self.registry.mitigation(kind, factory);
+        self
+    }
+
+    /// Worker threads (default: every core). Results do not depend on it.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// The results directory: a run writes `<out>/<scenario name>/` (default `results`).
+    pub fn out(mut self, out: impl Into<PathBuf>) -> Self {
+        self.out = out.into();
+        self
+    }
+
+    /// Continue an interrupted run: compute only the jobs not saved yet.
+    pub fn resume(mut self, resume: bool) -> Self {
+        self.resume = resume;
+        self
+    }
+
+    /// A flag that stops the run at the next step of every job when raised (saved jobs are
+    /// kept for a resume).
+    pub fn cancel_flag(mut self, cancel: Arc<AtomicBool>) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Calls `listener` with progress [`Event`]s (from any thread).
+    pub fn on_event(mut self, listener: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.listener = Some(Arc::new(listener));
+        self
+    }
+
+    /// The command recorded in the manifest as the one that reproduces the results (default:
+    /// the `driftlab run` command of the scenario, its overrides, seed and replicates).
+    pub fn command(mut self, command: impl Into<String>) -> Self {
+        self.command = Some(command.into());
+        self
+    }
+
+    /// The scenario.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The plug-ins.
+    pub fn plugins(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The worker threads a run uses.
+    pub fn thread_count(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    /// Checks everything a run would check before it starts: the scenario's kinds against the
+    /// plug-ins (every sweep point's too), the thread count, and the estimated peak memory
+    /// against what the machine has. Returns the points of a sweep (empty for none).
+    pub fn check(&self) -> Result<Vec<(GridPoint, Scenario)>, Error> {
+        let threads = self.thread_count();
+        if threads == 0 {
+            return Err(Error::Refused("--threads must be at least 1".into()));
+        }
+        self.registry.check(&self.scenario)?;
+        let mut points = Vec::new();
+        for p in grid(&self.scenario.spec().sweep) {
+            let mut sets = p.sets();
+            sets.push("sweep={}".into());
+            sets.push(format!("name={}", p.name()));
+            let s = self.scenario.with_sets(&sets).map_err(|e| {
+                Error::Refused(format!("sweep point {} ({}): {e}", p.name(), p.label()))
+            })?;
+            self.registry.check(&s)?;
+            check_memory(&s, threads)?;
+            points.push((p, s));
+        }
+        if points.is_empty() {
+            check_memory(&self.scenario, threads)?;
+        }
+        Ok(points)
+    }
+
+    fn emit(&self, event: Event) {
+        if let Some(l) = &self.listener {
+            l(&event);
+        }
+    }
+
+    /// Runs the experiment into `<out>/<scenario name>/`: results, manifest, summary and
+    /// plots; every point of a sweep, then the sweep summary.
+    pub fn run(&self) -> Result<Outcome, Error> {
+        let points = self.check()?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.thread_count())
+            .build()
+            .map_err(|e| Error::Refused(format!("cannot start the worker pool: {e}")))?;
+        if points.is_empty() {
+            return pool.install(|| self.run_one(&self.scenario, &self.out));
+        }
+        let name = self.scenario.spec().name.clone();
+        let base = self.out.join(&name);
+        let start = Instant::now();
+        let mut results = Vec::with_capacity(points.len());
+        for (i, (p, s)) in points.iter().enumerate() {
+            self.emit(Event::Point {
+                index: i + 1,
+                total: points.len(),
+                label: p.label(),
+            });
+            let dir = base.join(s.spec().name.as_str());
+            let done = self.resume
+                && !dir.join(".parts").exists()
+                && read_manifest(&dir).is_ok_and(|m| m["scenario_hash"].as_str() == Some(s.hash()));
+            let stats = if done {
+                self.emit(Event::PointComplete { dir: dir.clone() });
+                write_report(&dir)?
+            } else {
+                match pool.install(|| self.run_one(s, &base))? {
+                    Outcome::Finished(report) => report.arms,
+                    interrupted @ Outcome::Interrupted(_) => return Ok(interrupted),
+                }
+            };
+            results.push((p.clone(), stats));
+        }
+        write_sweep_summary(&base, &name, &results)?;
+        Ok(Outcome::Finished(RunReport {
+            dir: base,
+            arms: results.last().map(|(_, a)| a.clone()).unwrap_or_default(),
+            wall_seconds: start.elapsed().as_secs_f64(),
+            threads: self.thread_count(),
+            points: results,
+        }))
+    }
+
+    /// Runs one scenario (no sweep) into `<out>/<name>/` on the current pool.
+    fn run_one(&self, scenario: &Scenario, out: &Path) -> Result<Outcome, Error> {
+        let spec = scenario.spec();
+        let dir = out.join(&spec.name);
+        let total = spec.replicates as usize * spec.arms.len();
+        let store = PartStore::open(&dir, scenario, self.resume)?;
+        self.emit(Event::Jobs {
+            name: spec.name.clone(),
+            done: store.completed(),
+            total,
+        });
+        let store = store.on_part(|| self.emit(Event::JobDone));
+        let start = Instant::now();
+        let completion = run_jobs(scenario, &self.registry, &store, &self.cancel);
+        self.emit(Event::JobsEnded);
+        let command = self
+            .command
+            .clone()
+            .unwrap_or_else(|| scenario.reproduce_command());
+        if completion? == Completion::Cancelled {
+            return Ok(Outcome::Interrupted(Interrupted {
+                saved: store.completed(),
+                total,
+                parts: dir.join(".parts"),
+                command,
+            }));
+        }
+        let meta = RunMeta {
+            threads: self.thread_count(),
+            wall_seconds: start.elapsed().as_secs_f64(),
+            command,
+            argv: std::env::args().collect::<Vec<_>>().join(" "),
+            resumed: self.resume,
+        };
+        finalize(&dir, scenario, &store, &meta)?;
+        store.remove()?;
+        let arms = write_report(&dir)?;
+        Ok(Outcome::Finished(RunReport {
+            dir,
+            arms,
+            wall_seconds: meta.wall_seconds,
+            threads: meta.threads,
+            points: Vec::new(),
+        }))
+    }
+
+    /// Runs the experiment in memory on the current rayon pool (no files, no sweep; install a
+    /// pool to choose the thread count) and returns every job's result in job order.
+    pub fn run_in_memory(&self) -> Result<ExperimentResult, Error> {
+        self.registry.check(&self.scenario)?;
+        let run = || {
+            run_in_memory(&self.scenario, &self.registry, &|| {
+                self.emit(Event::JobDone)
+            })
+        };
+        match self.threads {
+            None => run(),
+            Some(n) => rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| Error::Refused(format!("cannot start the worker pool: {e}")))?
+                .install(run),
+        }
     }
 }
 
-/// Runs the whole experiment in memory. `done` is called once per finished (replicate, arm),
-/// from any thread, for progress reporting.
+/// Refuses, before allocating anything, a scenario whose estimated peak memory exceeds what the
+/// machine has available.
+fn check_memory(scenario: &Scenario, threads: usize) -> Result<(), Error> {
+    let est = Estimate::of(scenario, threads);
+    if let Some(available) = available_memory() {
+        if est.peak_bytes > available {
+            return Err(Error::Refused(format!(
+                "scenario `{}` needs about {:.2} GiB but {:.2} GiB are available; reduce \
+                 world.accounts, --threads or replicates. Estimate: {est}",
+                scenario.spec().name,
+                est.peak_bytes as f64 / 1073741824.0,
+                available as f64 / 1073741824.0
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs a scenario of built-ins in memory on the current rayon pool (tests and tools).
 pub fn run(scenario: &Scenario, done: &(dyn Fn() + Sync)) -> Result<ExperimentResult, Error> {
-    let spec = scenario.spec();
-    let arms = spec.arms.len();
-    let sink = MemorySink {
-        arms,
-        runs: Mutex::new(vec![None; spec.replicates as usize * arms]),
-        world: Mutex::new(None),
-        done,
-    };
-    run_jobs(scenario, &sink, &AtomicBool::new(false))?;
-    let runs = sink.runs.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut grouped = Vec::with_capacity(spec.replicates as usize);
-    let mut iter = runs.into_iter();
-    for _ in 0..spec.replicates {
-        let replicate: Option<Vec<ArmRun>> = iter.by_ref().take(arms).collect();
-        grouped.push(
-            replicate.ok_or_else(|| {
-                Error::Io(std::io::Error::other("a job did not deliver its result"))
-            })?,
-        );
-    }
-    let world = sink.world.into_inner().unwrap_or_else(|e| e.into_inner());
-    Ok(ExperimentResult {
-        arms: spec.arms.iter().map(|a| a.name.clone()).collect(),
-        runs: grouped,
-        world: world.unwrap_or_default(),
-    })
+    run_in_memory(scenario, &Registry::new(), done)
 }

@@ -3,7 +3,8 @@
 //! renamed into place, so a reader never sees half a file. Nothing here depends on wall time
 //! except the manifest, so the CSVs and the summary are byte-identical across reruns.
 
-use super::ExperimentResult;
+use super::jobs::ExperimentResult;
+use crate::atomic::write_atomic;
 use crate::engine::ArmRun;
 use crate::policy::Surface;
 use crate::scenario::spec::ScenarioSpec;
@@ -75,17 +76,6 @@ pub fn finalize(
         &dir.join("manifest.json"),
         format!("{manifest}\n").as_bytes(),
     )
-}
-
-/// Writes `contents` to `path` atomically (temporary file in the same directory, then rename).
-pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, contents)?;
-    std::fs::rename(&tmp, path)
 }
 
 /// A float for CSV: six decimals, empty for NaN.

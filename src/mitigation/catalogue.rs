@@ -1,10 +1,12 @@
 //! The built-in mitigations. Each acts on moderation labels (or, for `exposure_cap` and
 //! `diversity_injection`, on the platform's content clusters), and only removes or reorders.
 
-use super::{Mitigation, MitigationCtx, Slate};
+use super::{Capabilities, Mitigation, MitigationCtx, Slate};
 use crate::ids::AccountId;
+use crate::policy::BuildPlugin;
 use crate::policy::{Candidate, Surface};
 use crate::rng::SimRng;
+use crate::scenario::kinds::ParamError;
 use crate::scenario::spec::MitigationSpec;
 use rand::RngExt;
 
@@ -21,8 +23,8 @@ impl Mitigation for SuppressFlaggedSearch {
         "suppress_flagged_search"
     }
 
-    fn suppresses_terms(&self) -> bool {
-        true
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::NONE.suppressing_terms()
     }
 
     fn apply(&self, ctx: &MitigationCtx<'_>, slate: &mut Slate, rng: &mut SimRng) {
@@ -90,8 +92,8 @@ impl Mitigation for BanDetected {
         "ban_detected"
     }
 
-    fn bans_after(&self) -> Option<u32> {
-        Some(self.delay)
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::NONE.banning_after(self.delay)
     }
 
     fn apply(&self, ctx: &MitigationCtx<'_>, slate: &mut Slate, _rng: &mut SimRng) {
@@ -184,8 +186,8 @@ impl Mitigation for GraphDistanceGuard {
         }
     }
 
-    fn needs_label_hops(&self) -> bool {
-        true
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::NONE.reading_label_hops()
     }
 }
 
@@ -298,9 +300,13 @@ impl Mitigation for Friction {
 }
 
 impl MitigationSpec {
-    /// Builds the mitigation this spec describes.
-    pub fn build(&self) -> Box<dyn Mitigation> {
-        match self {
+    /// Builds the mitigation this spec describes; `plugin` builds registered plug-ins.
+    pub fn build_with(
+        &self,
+        plugin: &BuildPlugin<'_, dyn Mitigation>,
+    ) -> Result<Box<dyn Mitigation>, ParamError> {
+        Ok(match self {
+            Self::Plugin(p) => plugin(p)?,
             Self::SuppressFlaggedSearch(s) => Box::new(SuppressFlaggedSearch {
                 click_through: s.click_through,
             }),
@@ -320,11 +326,26 @@ impl MitigationSpec {
             }),
             Self::DiversityInjection(s) => Box::new(DiversityInjection { share: s.share }),
             Self::Friction(s) => Box::new(Friction { factor: s.factor }),
-        }
+        })
+    }
+
+    /// Builds a built-in mitigation (tests).
+    #[cfg(test)]
+    pub(crate) fn build(&self) -> Box<dyn Mitigation> {
+        self.build_with(&|p| {
+            Err(ParamError::new(
+                "kind",
+                format!("`{}` is not built in", p.kind),
+            ))
+        })
+        .expect("a built-in mitigation")
     }
 
     /// Whether the mitigation acts on moderation labels (and so needs moderation enabled).
     pub fn uses_labels(&self) -> bool {
-        !matches!(self, Self::ExposureCap(_) | Self::DiversityInjection(_))
+        !matches!(
+            self,
+            Self::ExposureCap(_) | Self::DiversityInjection(_) | Self::Plugin(_)
+        )
     }
 }

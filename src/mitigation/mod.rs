@@ -110,12 +110,92 @@ pub struct MitigationCtx<'a> {
     pub slate_size: usize,
 }
 
-/// A filter or re-ranker over a ranked slate.
+/// What a mitigation declares about itself, so that the engine and the adversary can react
+/// without knowing its type. The default declares nothing: a mitigation that only filters or
+/// re-ranks what it is given, and may reach past the slate (so the whole pool is ranked).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// It suppresses labelled search *terms* (what lexical evasion reacts to).
+    pub suppresses_terms: bool,
+    /// It bans labelled accounts this many steps after the label (what ban evasion reacts to).
+    pub bans_after: Option<u32>,
+    /// It reads [`crate::platform::Labels::hops_to_labelled`], which the engine then keeps up
+    /// to date every step.
+    pub reads_label_hops: bool,
+    /// [`Mitigation::apply`] never changes which candidates end up in the first `slate_size`
+    /// places, so the pipeline may rank only the candidates that will be shown (the empty
+    /// stack of a baseline arm). False by default: the whole pool is ranked.
+    pub stays_within_slate: bool,
+}
+
+impl Capabilities {
+    /// Nothing declared (the default).
+    pub const NONE: Capabilities = Capabilities {
+        suppresses_terms: false,
+        bans_after: None,
+        reads_label_hops: false,
+        stays_within_slate: false,
+    };
+
+    /// Declares that the mitigation suppresses labelled terms.
+    pub fn suppressing_terms(mut self) -> Self {
+        self.suppresses_terms = true;
+        self
+    }
+
+    /// Declares that the mitigation bans labelled accounts `delay` steps after the label.
+    pub fn banning_after(mut self, delay: u32) -> Self {
+        self.bans_after = Some(delay);
+        self
+    }
+
+    /// Declares that the mitigation reads hops to the nearest labelled account.
+    pub fn reading_label_hops(mut self) -> Self {
+        self.reads_label_hops = true;
+        self
+    }
+
+    /// Declares that the mitigation never reaches past the slate (see the field).
+    pub fn within_slate(mut self) -> Self {
+        self.stays_within_slate = true;
+        self
+    }
+
+    /// The capabilities of several mitigations applied in order.
+    pub fn combine(items: impl IntoIterator<Item = Capabilities>) -> Self {
+        items.into_iter().fold(
+            Capabilities {
+                stays_within_slate: true,
+                ..Capabilities::NONE
+            },
+            |acc, c| Capabilities {
+                suppresses_terms: acc.suppresses_terms || c.suppresses_terms,
+                bans_after: match (acc.bans_after, c.bans_after) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                },
+                reads_label_hops: acc.reads_label_hops || c.reads_label_hops,
+                stays_within_slate: acc.stays_within_slate && c.stays_within_slate,
+            },
+        )
+    }
+}
+
+/// A filter or re-ranker over a ranked slate. Implement it to plug your own mitigation into
+/// driftlab, register it with [`crate::plugin::Registry::mitigation`] (or
+/// [`crate::experiment::Experiment::mitigation`]) and name it in an arm like a built-in:
+/// `mitigations = [{ kind = "my_filter" }]`.
+///
+/// One method is required, [`Mitigation::apply`]: it receives the ranked pool as a [`Slate`],
+/// which can only shrink or be reordered, so a mitigation cannot add a candidate, by type.
+/// What the engine must know about it is declared in [`Mitigation::capabilities`].
 pub trait Mitigation: Send + Sync {
     /// Name as written in scenarios and manifests.
     fn name(&self) -> &str;
 
-    /// Removes or reorders candidates of `slate`.
+    /// Removes or reorders candidates of `slate`. Draw random numbers from `rng` only (the
+    /// viewer's mitigation stream from the seed tree, shared by every arm).
     fn apply(&self, ctx: &MitigationCtx<'_>, slate: &mut Slate, rng: &mut SimRng);
 
     /// Probability that a follow of `account` goes through (friction); 1 by default.
@@ -123,29 +203,9 @@ pub trait Mitigation: Send + Sync {
         1.0
     }
 
-    /// Whether the mitigation suppresses labelled *terms* (what lexical evasion reacts to).
-    fn suppresses_terms(&self) -> bool {
-        false
-    }
-
-    /// Steps from label to ban when the mitigation bans labelled accounts (what ban evasion
-    /// reacts to); `None` when it does not ban.
-    fn bans_after(&self) -> Option<u32> {
-        None
-    }
-
-    /// Whether the mitigation reads [`crate::platform::Labels::hops_to_labelled`], which the
-    /// engine then keeps up to date.
-    fn needs_label_hops(&self) -> bool {
-        false
-    }
-
-    /// Whether [`Mitigation::apply`] may change which candidates end up in the first
-    /// `slate_size` places, and so needs the whole pool ranked (true by default). When it
-    /// cannot (the empty stack of a baseline arm), the pipeline ranks only the candidates that
-    /// will be shown, which gives the same slate.
-    fn needs_ranked_pool(&self) -> bool {
-        true
+    /// What the mitigation declares about itself ([`Capabilities::NONE`] by default).
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::NONE
     }
 }
 
@@ -162,8 +222,22 @@ impl MitigationStack {
         Self { stack }
     }
 
-    /// Builds the stack an arm describes.
-    pub fn from_specs(specs: &[MitigationSpec]) -> Self {
+    /// Builds the stack an arm describes; `plugin` builds registered plug-ins.
+    pub fn from_specs_with(
+        specs: &[MitigationSpec],
+        plugin: &crate::policy::BuildPlugin<'_, dyn Mitigation>,
+    ) -> Result<Self, crate::scenario::kinds::ParamError> {
+        Ok(Self::new(
+            specs
+                .iter()
+                .map(|s| s.build_with(plugin))
+                .collect::<Result<_, _>>()?,
+        ))
+    }
+
+    /// Builds a stack of built-in mitigations (tests).
+    #[cfg(test)]
+    pub(crate) fn from_specs(specs: &[MitigationSpec]) -> Self {
         Self::new(specs.iter().map(MitigationSpec::build).collect())
     }
 
@@ -191,20 +265,8 @@ impl Mitigation for MitigationStack {
             .product()
     }
 
-    fn needs_label_hops(&self) -> bool {
-        self.stack.iter().any(|m| m.needs_label_hops())
-    }
-
-    fn suppresses_terms(&self) -> bool {
-        self.stack.iter().any(|m| m.suppresses_terms())
-    }
-
-    fn bans_after(&self) -> Option<u32> {
-        self.stack.iter().filter_map(|m| m.bans_after()).min()
-    }
-
-    fn needs_ranked_pool(&self) -> bool {
-        self.stack.iter().any(|m| m.needs_ranked_pool())
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::combine(self.stack.iter().map(|m| m.capabilities()))
     }
 }
 

@@ -6,7 +6,7 @@
 //! ([`super::walks`]) instead of being walked: one memory miss per path instead of three.
 
 use super::table::{clear_slots, find_slot, rehash, EMPTY};
-use super::{Candidate, Policy, Scratch};
+use super::{Candidate, Context, Policy, Scratch};
 use crate::ids::AccountId;
 use crate::platform::{PlatformView, Viewer};
 use crate::rng::{index, SimRng};
@@ -161,15 +161,8 @@ impl Policy for CoFollow {
         "co_follow"
     }
 
-    fn generate(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        _limit: usize,
-        rng: &mut SimRng,
-        scratch: &mut Scratch,
-        out: &mut Vec<Candidate>,
-    ) {
+    fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>) {
+        let (view, viewer, rng, scratch) = (cx.view, cx.viewer, &mut *cx.rng, &mut *cx.scratch);
         self.sample(view, viewer, rng, scratch);
         // Distinct endpoints in first-reached order, scored by how many paths reached them,
         // leaving out accounts the viewer follows (marked in the tally: one hash probe each
@@ -186,14 +179,8 @@ impl Policy for CoFollow {
         true
     }
 
-    fn score(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        candidates: &mut [Candidate],
-        rng: &mut SimRng,
-        scratch: &mut Scratch,
-    ) {
+    fn score(&self, cx: &mut Context<'_>, candidates: &mut [Candidate]) {
+        let (view, viewer, rng, scratch) = (cx.view, cx.viewer, &mut *cx.rng, &mut *cx.scratch);
         self.sample(view, viewer, rng, scratch);
         for c in candidates {
             // Co-follow count first, popularity as a tie-break within equal counts.

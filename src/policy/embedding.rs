@@ -1,10 +1,9 @@
 //! Embedding: the platform's estimated profile of the viewer dotted with account content, over
 //! candidates drawn from the content clusters nearest to that estimate.
 
-use super::{Candidate, Policy, Scratch};
+use super::{Candidate, Context, Policy};
 use crate::ids::{AccountId, CommunityId};
-use crate::platform::{PlatformView, Viewer};
-use crate::rng::{index, SimRng};
+use crate::rng::index;
 use crate::world::dot;
 use crate::world::graph::{gather, AHEAD};
 
@@ -61,15 +60,9 @@ impl Policy for Embedding {
         "embedding"
     }
 
-    fn generate(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        limit: usize,
-        rng: &mut SimRng,
-        scratch: &mut Scratch,
-        out: &mut Vec<Candidate>,
-    ) {
+    fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>) {
+        let (view, viewer, limit, rng, scratch) =
+            (cx.view, cx.viewer, cx.limit, &mut *cx.rng, &mut *cx.scratch);
         let near = &mut scratch.clusters;
         near.clear();
         view.cluster_similarities(viewer.estimate, near);
@@ -218,14 +211,8 @@ impl Policy for Embedding {
         true
     }
 
-    fn score(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        candidates: &mut [Candidate],
-        _rng: &mut SimRng,
-        _scratch: &mut Scratch,
-    ) {
+    fn score(&self, cx: &mut Context<'_>, candidates: &mut [Candidate]) {
+        let (view, viewer) = (cx.view, cx.viewer);
         for c in candidates.iter().take(AHEAD) {
             view.prefetch_content(c.account);
         }

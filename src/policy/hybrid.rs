@@ -4,9 +4,7 @@
 //! (counts, dot products, log-popularity) blend sensibly.
 
 use super::fusion::{fuse_all, fuse_top, keys_of, FusionScratch};
-use super::{Candidate, Policy, Scratch};
-use crate::platform::{PlatformView, Viewer};
-use crate::rng::SimRng;
+use super::{Candidate, Context, Policy, Scratch};
 
 /// The hybrid policy.
 pub struct Hybrid {
@@ -28,30 +26,26 @@ impl Hybrid {
     /// Runs every component's source in order and hands `fuse` the ranking keys of their
     /// candidates (each component's accounts merged to their best score), one component after
     /// the other, and where each component's keys end.
-    #[allow(clippy::too_many_arguments)]
     fn fuse_components(
         &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        limit: usize,
-        rng: &mut SimRng,
-        scratch: &mut Scratch,
+        cx: &mut Context<'_>,
         fuse: impl FnOnce(&[f32], &mut [u64], &[usize], &mut FusionScratch),
     ) {
-        let mut component = std::mem::take(&mut scratch.component);
-        let mut keys = std::mem::take(&mut scratch.hybrid_keys);
-        let mut ends = std::mem::take(&mut scratch.hybrid_ends);
+        let mut component = std::mem::take(&mut cx.scratch.component);
+        let mut keys = std::mem::take(&mut cx.scratch.hybrid_keys);
+        let mut ends = std::mem::take(&mut cx.scratch.hybrid_ends);
         keys.clear();
         ends.clear();
         for (_, policy) in &self.components {
             component.clear();
-            policy.generate(view, viewer, limit, rng, scratch, &mut component);
+            policy.generate(cx, &mut component);
             if !policy.generates_unique_accounts() {
                 super::dedup_best(&mut component);
             }
             keys_of(&component, &mut keys);
             ends.push(keys.len());
         }
+        let scratch: &mut Scratch = cx.scratch;
         fuse(&self.weights, &mut keys, &ends, &mut scratch.fusion);
         (scratch.component, scratch.hybrid_keys, scratch.hybrid_ends) = (component, keys, ends);
     }
@@ -62,45 +56,18 @@ impl Policy for Hybrid {
         "hybrid"
     }
 
-    fn generate(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        limit: usize,
-        rng: &mut SimRng,
-        scratch: &mut Scratch,
-        out: &mut Vec<Candidate>,
-    ) {
-        self.fuse_components(
-            view,
-            viewer,
-            limit,
-            rng,
-            scratch,
-            |w, keys, ends, fusion| fuse_all(w, keys, ends, fusion, out),
-        );
+    fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>) {
+        self.fuse_components(cx, |w, keys, ends, fusion| {
+            fuse_all(w, keys, ends, fusion, out)
+        });
     }
 
-    fn generate_top(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        limit: usize,
-        keep: usize,
-        rng: &mut SimRng,
-        scratch: &mut Scratch,
-        out: &mut Vec<Candidate>,
-    ) {
+    fn generate_top(&self, cx: &mut Context<'_>, keep: usize, out: &mut Vec<Candidate>) {
         // Only the best `keep` of the fusion, ranking only the top of each component
         // (`fusion`), with the same result as ranking everything.
-        self.fuse_components(
-            view,
-            viewer,
-            limit,
-            rng,
-            scratch,
-            |w, keys, ends, fusion| fuse_top(w, keys, ends, keep, fusion, out),
-        );
+        self.fuse_components(cx, |w, keys, ends, fusion| {
+            fuse_top(w, keys, ends, keep, fusion, out)
+        });
     }
 
     fn generates_unique_accounts(&self) -> bool {
@@ -108,30 +75,24 @@ impl Policy for Hybrid {
         true
     }
 
-    fn score(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        candidates: &mut [Candidate],
-        rng: &mut SimRng,
-        scratch: &mut Scratch,
-    ) {
+    fn score(&self, cx: &mut Context<'_>, candidates: &mut [Candidate]) {
         // Each component scores (and so ranks) the same candidates; their fused score is
         // looked up by account.
-        let mut component = std::mem::take(&mut scratch.component);
-        let mut keys = std::mem::take(&mut scratch.hybrid_keys);
-        let mut ends = std::mem::take(&mut scratch.hybrid_ends);
-        let mut fused = std::mem::take(&mut scratch.fused);
+        let mut component = std::mem::take(&mut cx.scratch.component);
+        let mut keys = std::mem::take(&mut cx.scratch.hybrid_keys);
+        let mut ends = std::mem::take(&mut cx.scratch.hybrid_ends);
+        let mut fused = std::mem::take(&mut cx.scratch.fused);
         keys.clear();
         ends.clear();
         fused.clear();
         for (_, policy) in &self.components {
             component.clear();
             component.extend_from_slice(candidates);
-            policy.score(view, viewer, &mut component, rng, scratch);
+            policy.score(cx, &mut component);
             keys_of(&component, &mut keys);
             ends.push(keys.len());
         }
+        let scratch: &mut Scratch = cx.scratch;
         fuse_all(
             &self.weights,
             &mut keys,
@@ -158,6 +119,8 @@ impl Policy for Hybrid {
 mod tests {
     use super::*;
     use crate::ids::AccountId;
+    use crate::platform::{PlatformView, Viewer};
+    use crate::policy::Surface;
 
     #[test]
     fn top_of_the_fusion_is_the_top_of_everything_generated() {
@@ -199,10 +162,31 @@ mod tests {
                     tree.stream(0, StreamId::Policy),
                 );
                 let mut all = Vec::new();
-                hybrid.generate(&view, &viewer, 50, &mut r1, &mut scratch, &mut all);
+                hybrid.generate(
+                    &mut Context::new(
+                        &view,
+                        &viewer,
+                        Surface::SuggestedAccounts,
+                        50,
+                        &mut r1,
+                        &mut scratch,
+                    ),
+                    &mut all,
+                );
                 super::super::rank_top(&mut all, keep, &mut Vec::new());
                 let mut top = Vec::new();
-                hybrid.generate_top(&view, &viewer, 50, keep, &mut r2, &mut scratch, &mut top);
+                hybrid.generate_top(
+                    &mut Context::new(
+                        &view,
+                        &viewer,
+                        Surface::SuggestedAccounts,
+                        50,
+                        &mut r2,
+                        &mut scratch,
+                    ),
+                    keep,
+                    &mut top,
+                );
                 let bits = |c: &[Candidate]| -> Vec<(u32, u32)> {
                     c.iter().map(|c| (c.account.0, c.score.to_bits())).collect()
                 };
@@ -260,16 +244,17 @@ mod tests {
             .collect();
         let mut rng = SeedTree::new(1).stream(0, StreamId::Policy);
         let mut scratch = Scratch::default();
-        hybrid.score(&view, &viewer, &mut candidates, &mut rng, &mut scratch);
+        hybrid.score(
+            &mut Context::new(&view, &viewer, Surface::Feed, 40, &mut rng, &mut scratch),
+            &mut candidates,
+        );
         // The reference: each component's ranks, weight * (1 - r / n), summed in order.
         let rank_of = |policy: &PolicySpec| {
             let mut c: Vec<Candidate> = candidates.clone();
+            let (mut rng, mut scratch) = (rng.clone(), Scratch::default());
             policy.build().score(
-                &view,
-                &viewer,
+                &mut Context::new(&view, &viewer, Surface::Feed, 40, &mut rng, &mut scratch),
                 &mut c,
-                &mut rng.clone(),
-                &mut Scratch::default(),
             );
             c.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.account.cmp(&b.account)));
             c.iter().map(|x| x.account).collect::<Vec<_>>()

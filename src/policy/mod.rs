@@ -8,29 +8,53 @@
 //!
 //! Policies see a [`PlatformView`] and a [`Viewer`], never latent interests or true flags.
 //!
-//! A minimal custom policy:
+//! A minimal custom policy, registered and run on a scenario that names it:
 //!
 //! ```
-//! use driftlab::platform::{PlatformView, Viewer};
-//! use driftlab::policy::{Candidate, Policy, Scratch};
-//! use driftlab::rng::SimRng;
+//! use driftlab::experiment::Experiment;
+//! use driftlab::policy::{Candidate, Context, Policy};
+//! use driftlab::scenario::{Overrides, Scenario};
 //!
 //! /// Recommends the accounts with the fewest followers (an "underdog" policy).
 //! struct Underdog;
 //!
 //! impl Policy for Underdog {
 //!     fn name(&self) -> &str { "underdog" }
-//!     fn generate(&self, view: &PlatformView<'_>, viewer: &Viewer<'_>, limit: usize,
-//!                 _rng: &mut SimRng, _scratch: &mut Scratch, out: &mut Vec<Candidate>) {
-//!         for &a in view.by_popularity().iter().rev().filter(|a| !viewer.follows(**a)).take(limit) {
+//!     fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>) {
+//!         let (view, viewer) = (cx.view, cx.viewer);
+//!         let least = view.by_popularity().iter().rev().filter(|a| !viewer.follows(**a));
+//!         for &a in least.take(cx.limit) {
 //!             out.push(Candidate { account: a, score: -(view.follower_count(a) as f32) });
 //!         }
 //!     }
-//!     fn score(&self, view: &PlatformView<'_>, _viewer: &Viewer<'_>, candidates: &mut [Candidate],
-//!              _rng: &mut SimRng, _scratch: &mut Scratch) {
-//!         for c in candidates { c.score = -(view.follower_count(c.account) as f32); }
+//!     fn score(&self, cx: &mut Context<'_>, candidates: &mut [Candidate]) {
+//!         for c in candidates { c.score = -(cx.view.follower_count(c.account) as f32); }
 //!     }
 //! }
+//!
+//! let text = r#"
+//! name = "underdog-demo"
+//! seed = 7
+//! steps = 5
+//! [world]
+//! accounts = 2000
+//! [surfaces.suggested_accounts]
+//! policy = { kind = "underdog" }
+//! pool = 50
+//! slate = 5
+//! [[probes]]
+//! name = "p"
+//! count = 4
+//! [[arms]]
+//! name = "baseline"
+//! "#;
+//! let scenario = Scenario::from_toml_str(text, "demo.toml", ".".as_ref(), &Overrides::default())?;
+//! let result = Experiment::new(scenario)
+//!     .policy("underdog", |_: driftlab::plugin::NoParams| Ok(Underdog))
+//!     .threads(1)
+//!     .run_in_memory()?;
+//! assert_eq!(result.runs[0][0].steps.len(), 5);
+//! # Ok::<(), driftlab::Error>(())
 //! ```
 
 mod cofollow;
@@ -51,7 +75,8 @@ use crate::ids::{AccountId, TermId};
 use crate::mitigation::{Mitigation, MitigationCtx, Slate};
 use crate::platform::{PlatformView, Viewer};
 use crate::rng::SimRng;
-use crate::scenario::spec::PolicySpec;
+use crate::scenario::kinds::ParamError;
+use crate::scenario::spec::{PluginSpec, PolicySpec};
 use rand::RngExt;
 use serde::Serialize;
 
@@ -144,70 +169,106 @@ pub struct Scratch {
     pub fusion: fusion::FusionScratch,
 }
 
-/// A recommendation policy. Implement it to plug your own recommender into driftlab.
+/// One request as a policy sees it: what the platform can observe, who is served, where, and
+/// the request's seeded random stream. Built by the serving pipeline; a policy reads the public
+/// fields and draws from [`Context::rng`].
+pub struct Context<'a> {
+    /// The platform's observable state (no latent interests, no true flags).
+    pub view: &'a PlatformView<'a>,
+    /// Who is served: followees, most recent follow, the platform's estimate of their interests.
+    pub viewer: &'a Viewer<'a>,
+    /// The surface being served.
+    pub surface: Surface,
+    /// The search term (search only).
+    pub query: Option<TermId>,
+    /// About how many candidates [`Policy::generate`] should append (the surface's pool).
+    pub limit: usize,
+    /// The viewer's policy stream from the seed tree (one per replicate and agent, shared by
+    /// every arm): draw every random number from it, never from a thread RNG.
+    pub rng: &'a mut SimRng,
+    /// Reusable buffers of the built-in policies.
+    pub(crate) scratch: &'a mut Scratch,
+}
+
+impl<'a> Context<'a> {
+    /// A request context, for serving or for testing a policy on its own: `scratch` holds the
+    /// built-ins' buffers (reuse one across requests so that serving allocates nothing).
+    pub fn new(
+        view: &'a PlatformView<'a>,
+        viewer: &'a Viewer<'a>,
+        surface: Surface,
+        limit: usize,
+        rng: &'a mut SimRng,
+        scratch: &'a mut Scratch,
+    ) -> Self {
+        Self {
+            view,
+            viewer,
+            surface,
+            query: None,
+            limit,
+            rng,
+            scratch,
+        }
+    }
+}
+
+/// A recommendation policy. Implement it to plug your own recommender into driftlab, register
+/// it with [`crate::plugin::Registry::policy`] (or [`crate::experiment::Experiment::policy`])
+/// and name it in a scenario like a built-in: `policy = { kind = "my_ranker", alpha = 0.3 }`.
+///
+/// Two methods are required: [`Policy::generate`] (the policy's own candidate source, for the
+/// open surfaces: suggested accounts and explore) and [`Policy::score`] (scores for a fixed
+/// candidate set: search results for a term, the feed of followed accounts). The pipeline
+/// de-duplicates, ranks (score descending, ties by lower account), cuts the pool, applies the
+/// arm's mitigations and cuts the slate; a policy only scores.
 pub trait Policy: Send + Sync {
     /// Short name used in manifests.
     fn name(&self) -> &str;
 
-    /// Appends up to about `limit` scored candidates from the policy's own source (used for
+    /// Appends up to about `cx.limit` scored candidates from the policy's own source (used for
     /// suggested accounts and explore). Duplicates are allowed (the best score is kept);
     /// accounts the viewer follows should be left out unless the policy means to show them.
-    fn generate(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        limit: usize,
-        rng: &mut SimRng,
-        scratch: &mut Scratch,
-        out: &mut Vec<Candidate>,
-    );
+    fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>);
+
+    /// Scores a fixed candidate set in place (search results, the feed).
+    fn score(&self, cx: &mut Context<'_>, candidates: &mut [Candidate]);
 
     /// Whether [`Policy::generate`] never appends the same account twice in one call (nor an
     /// account already in `out`), so the pipeline can skip its de-duplication sort. Default
-    /// false; a policy that says true must keep to it.
+    /// false; a policy that says true must keep to it. (A performance hint of the built-ins.)
+    #[doc(hidden)]
     fn generates_unique_accounts(&self) -> bool {
         false
     }
 
     /// Appends to the empty `out` the best `keep` of the candidates [`Policy::generate`] would
     /// append (duplicates merged to their best score), ranked: score descending, ties by lower
-    /// account. This is what [`serve`] keeps of the open surfaces' sources. The default
-    /// generates everything and ranks it; a policy that can find its best candidates without
-    /// ranking all of them (the hybrid's rank fusion) overrides it, and must append exactly
-    /// what the default would, drawing the same random numbers.
-    #[allow(clippy::too_many_arguments)]
-    fn generate_top(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        limit: usize,
-        keep: usize,
-        rng: &mut SimRng,
-        scratch: &mut Scratch,
-        out: &mut Vec<Candidate>,
-    ) {
-        self.generate(view, viewer, limit, rng, scratch, out);
+    /// account. The default generates everything and ranks it; a policy that can find its best
+    /// candidates without ranking all of them (the hybrid's rank fusion) overrides it, and must
+    /// append exactly what the default would, drawing the same random numbers. (A performance
+    /// hook of the built-ins; a user policy keeps the default.)
+    #[doc(hidden)]
+    fn generate_top(&self, cx: &mut Context<'_>, keep: usize, out: &mut Vec<Candidate>) {
+        self.generate(cx, out);
         if !self.generates_unique_accounts() {
             dedup_best(out);
         }
-        rank_top(out, keep, &mut scratch.keys);
+        rank_top(out, keep, &mut cx.scratch.keys);
     }
-
-    /// Scores a fixed candidate set in place (search results, the feed).
-    fn score(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        candidates: &mut [Candidate],
-        rng: &mut SimRng,
-        scratch: &mut Scratch,
-    );
 }
 
+/// Builds a registered plug-in from its table (see [`crate::plugin::Registry`]).
+pub type BuildPlugin<'a, T> = dyn Fn(&PluginSpec) -> Result<Box<T>, ParamError> + 'a;
+
 impl PolicySpec {
-    /// Builds the policy this spec describes.
-    pub fn build(&self) -> Box<dyn Policy> {
-        match self {
+    /// Builds the policy this spec describes; `plugin` builds registered plug-ins (hybrid
+    /// components included).
+    pub fn build_with(
+        &self,
+        plugin: &BuildPlugin<'_, dyn Policy>,
+    ) -> Result<Box<dyn Policy>, ParamError> {
+        Ok(match self {
             PolicySpec::Random(_) => Box::new(RandomPolicy),
             PolicySpec::Popularity(_) => Box::new(Popularity),
             PolicySpec::CoFollow(s) => {
@@ -218,10 +279,23 @@ impl PolicySpec {
             PolicySpec::Hybrid(h) => Box::new(Hybrid::new(
                 h.components
                     .iter()
-                    .map(|c| (c.weight as f32, c.policy.build()))
-                    .collect(),
+                    .map(|c| Ok((c.weight as f32, c.policy.build_with(plugin)?)))
+                    .collect::<Result<_, ParamError>>()?,
             )),
-        }
+            PolicySpec::Plugin(p) => plugin(p)?,
+        })
+    }
+
+    /// Builds a built-in policy (tests).
+    #[cfg(test)]
+    pub(crate) fn build(&self) -> Box<dyn Policy> {
+        self.build_with(&|p| {
+            Err(ParamError::new(
+                "kind",
+                format!("`{}` is not built in", p.kind),
+            ))
+        })
+        .expect("a built-in policy")
     }
 }
 
@@ -345,10 +419,19 @@ pub fn serve(
     let viewer = &request.viewer;
     // Without mitigations that could reach past the slate, ranking the pool beyond the slate
     // would change nothing that is shown.
-    let keep = if mitigation.needs_ranked_pool() {
+    let keep = if !mitigation.capabilities().stays_within_slate {
         request.pool
     } else {
         request.pool.min(request.slate)
+    };
+    let mut cx = Context {
+        view,
+        viewer,
+        surface: request.surface,
+        query: request.query,
+        limit: request.pool,
+        rng: policy_rng,
+        scratch,
     };
     match request.surface {
         Surface::Search => {
@@ -359,8 +442,8 @@ pub fn serve(
                     account,
                     score: 0.0,
                 }));
-                policy.score(view, viewer, out, policy_rng, scratch);
-                rank_top(out, keep, &mut scratch.keys);
+                policy.score(&mut cx, out);
+                rank_top(out, keep, &mut cx.scratch.keys);
             }
         }
         Surface::Feed => {
@@ -369,18 +452,18 @@ pub fn serve(
                 view.prefetch_activity(account);
             }
             for &account in viewer.followees {
-                if policy_rng.random::<f32>() < view.activity(account) {
+                if cx.rng.random::<f32>() < view.activity(account) {
                     out.push(Candidate {
                         account,
                         score: 0.0,
                     });
                 }
             }
-            policy.score(view, viewer, out, policy_rng, scratch);
-            rank_top(out, keep, &mut scratch.keys);
+            policy.score(&mut cx, out);
+            rank_top(out, keep, &mut cx.scratch.keys);
         }
         Surface::SuggestedAccounts | Surface::Explore => {
-            policy.generate_top(view, viewer, request.pool, keep, policy_rng, scratch, out);
+            policy.generate_top(&mut cx, keep, out);
         }
     }
     // Search results (term postings) and the feed (followees) hold distinct accounts.
@@ -452,7 +535,7 @@ mod tests {
         let labels = Labels::none(world.accounts(), world.terms());
         let view = PlatformView::new(&world, &labels);
         let (none, pass) = (MitigationStack::default(), PassThrough);
-        assert!(!none.needs_ranked_pool() && pass.needs_ranked_pool());
+        assert!(none.capabilities().stays_within_slate && !pass.capabilities().stays_within_slate);
         for policy in [
             PolicySpec::CoFollow(CoFollowSpec::default()).build(),
             PolicySpec::Embedding(EmbeddingSpec::default()).build(),

@@ -1,9 +1,8 @@
 //! The simple policies: random, popularity and the uniform-followee walk.
 
-use super::{Candidate, Policy, Scratch};
+use super::{Candidate, Context, Policy};
 use crate::ids::AccountId;
-use crate::platform::{PlatformView, Viewer};
-use crate::rng::SimRng;
+use crate::platform::PlatformView;
 use rand::RngExt;
 
 /// Uniformly random accounts, in random order: the null recommender.
@@ -15,36 +14,24 @@ impl Policy for RandomPolicy {
         "random"
     }
 
-    fn generate(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        limit: usize,
-        rng: &mut SimRng,
-        _scratch: &mut Scratch,
-        out: &mut Vec<Candidate>,
-    ) {
+    fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>) {
+        let (view, viewer, limit) = (cx.view, cx.viewer, cx.limit);
         let n = view.accounts() as u32;
         for _ in 0..limit {
-            let account = AccountId(rng.random_range(0..n));
+            let account = AccountId(cx.rng.random_range(0..n));
             if !viewer.follows(account) {
                 out.push(Candidate {
                     account,
-                    score: rng.random(),
+                    score: cx.rng.random(),
                 });
             }
         }
     }
 
-    fn score(
-        &self,
-        _view: &PlatformView<'_>,
-        _viewer: &Viewer<'_>,
-        candidates: &mut [Candidate],
-        rng: &mut SimRng,
-        _scratch: &mut Scratch,
-    ) {
-        candidates.iter_mut().for_each(|c| c.score = rng.random());
+    fn score(&self, cx: &mut Context<'_>, candidates: &mut [Candidate]) {
+        candidates
+            .iter_mut()
+            .for_each(|c| c.score = cx.rng.random());
     }
 }
 
@@ -61,15 +48,8 @@ impl Policy for Popularity {
         "popularity"
     }
 
-    fn generate(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        limit: usize,
-        _rng: &mut SimRng,
-        _scratch: &mut Scratch,
-        out: &mut Vec<Candidate>,
-    ) {
+    fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>) {
+        let (view, viewer, limit) = (cx.view, cx.viewer, cx.limit);
         let top = view.by_popularity().iter().filter(|a| !viewer.follows(**a));
         out.extend(top.take(limit).map(|&account| Candidate {
             account,
@@ -77,17 +57,10 @@ impl Policy for Popularity {
         }));
     }
 
-    fn score(
-        &self,
-        view: &PlatformView<'_>,
-        _viewer: &Viewer<'_>,
-        candidates: &mut [Candidate],
-        _rng: &mut SimRng,
-        _scratch: &mut Scratch,
-    ) {
+    fn score(&self, cx: &mut Context<'_>, candidates: &mut [Candidate]) {
         candidates
             .iter_mut()
-            .for_each(|c| c.score = popularity(view, c.account));
+            .for_each(|c| c.score = popularity(cx.view, c.account));
     }
 }
 
@@ -104,15 +77,8 @@ impl Policy for UniformFollowee {
         "uniform_followee"
     }
 
-    fn generate(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        limit: usize,
-        rng: &mut SimRng,
-        _scratch: &mut Scratch,
-        out: &mut Vec<Candidate>,
-    ) {
+    fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>) {
+        let (view, viewer, limit) = (cx.view, cx.viewer, cx.limit);
         let Some(last) = viewer.last_followed else {
             return;
         };
@@ -121,7 +87,7 @@ impl Policy for UniformFollowee {
             return;
         }
         for i in 0..limit.min(followees.len()) {
-            let account = followees[rng.random_range(0..followees.len())];
+            let account = followees[cx.rng.random_range(0..followees.len())];
             out.push(Candidate {
                 account,
                 score: -(i as f32),
@@ -129,14 +95,7 @@ impl Policy for UniformFollowee {
         }
     }
 
-    fn score(
-        &self,
-        view: &PlatformView<'_>,
-        viewer: &Viewer<'_>,
-        candidates: &mut [Candidate],
-        rng: &mut SimRng,
-        scratch: &mut Scratch,
-    ) {
-        RandomPolicy.score(view, viewer, candidates, rng, scratch);
+    fn score(&self, cx: &mut Context<'_>, candidates: &mut [Candidate]) {
+        RandomPolicy.score(cx, candidates);
     }
 }

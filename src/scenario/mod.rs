@@ -12,9 +12,11 @@
 //! command line: `--replicates` = 0 is out of range: expected 1 ..= 100000
 //! ```
 
+pub mod kinds;
 mod locate;
 pub mod set;
 pub mod spec;
+pub mod sweep;
 mod validate;
 
 pub use spec::*;
@@ -140,6 +142,10 @@ impl std::error::Error for ScenarioError {
 #[derive(Clone, Debug)]
 pub struct Scenario {
     spec: ScenarioSpec,
+    /// The text the scenario was read from (for locating errors found later).
+    text: std::sync::Arc<str>,
+    /// The overrides it was read with.
+    overrides: Overrides,
     origin: String,
     base_dir: PathBuf,
     resolved: String,
@@ -148,6 +154,9 @@ pub struct Scenario {
 
 /// The quickstart scenario, embedded in the binary.
 const QUICKSTART: &str = include_str!("../../scenarios/quickstart.toml");
+
+/// The origin of the embedded quickstart.
+const QUICKSTART_ORIGIN: &str = "<embedded quickstart>";
 
 /// Where overrides are blamed.
 const COMMAND_LINE: &str = "command line";
@@ -248,6 +257,13 @@ fn describe(raw: &str, key: &str) -> (String, Option<String>) {
             "value"
         });
     }
+    if raw.starts_with("data did not match any variant of untagged enum") {
+        return (
+            "expected a table with a string `kind` (the name of a built-in or registered kind)"
+                .into(),
+            None,
+        );
+    }
     if raw == "wanted string or table" {
         return ("expected a string".into(), None);
     }
@@ -277,11 +293,22 @@ fn last_key(path: &str) -> &str {
 
 /// Turns a toml or serde error found in `text` into a located parse error.
 fn parse_error(text: &str, file: &str, key: String, err: &toml::de::Error) -> ScenarioError {
-    let raw = err.message().trim();
-    let span = err.span();
-    let (mut line, mut column) = span
-        .clone()
-        .map_or((0, 0), |s| locate::line_col(text, s.start));
+    located(text, file, key, err.message().trim(), err.span())
+}
+
+/// A located parse error for the raw serde or toml message `raw` about the value at `key`
+/// (with its byte span in `text`, when known).
+fn located(
+    text: &str,
+    file: &str,
+    key: String,
+    raw: &str,
+    span: Option<std::ops::Range<usize>>,
+) -> ScenarioError {
+    let (mut line, mut column) = match &span {
+        Some(s) => locate::line_col(text, s.start),
+        None => (locate::line_of(text, &key).unwrap_or(0), 0),
+    };
     // Inside an internally tagged table (`policy = { kind = ..., ... }`) serde reports an
     // unknown key, or an unknown kind of a nested policy, at the table: find the key itself.
     let word = ticked(raw).first().copied().unwrap_or_default();
@@ -293,6 +320,15 @@ fn parse_error(text: &str, file: &str, key: String, err: &toml::de::Error) -> Sc
         None
     };
     let mut key = key;
+    // Without a span (a table checked after parsing), an unknown key's path ends with the key
+    // itself: look for it inside its table.
+    if span.is_none() && raw.starts_with("unknown field `") && last_key(&key) == word {
+        if let Some((parent, _)) = key.rsplit_once('.') {
+            if let Some((_, l, c)) = locate::key_inside(text, parent, word, None) {
+                (line, column) = (l, c);
+            }
+        }
+    }
     if let Some((inner, l, c)) =
         wanted.and_then(|(name, value)| locate::key_inside(text, &key, name, value))
     {
@@ -318,6 +354,80 @@ fn parse_error(text: &str, file: &str, key: String, err: &toml::de::Error) -> Sc
         key,
         message,
         suggestion,
+    }
+}
+
+/// The error of a kind problem of the scenario read from `text` (`origin`) with `sets`.
+fn kind_error(
+    text: &str,
+    origin: &str,
+    sets: &[String],
+    problem: kinds::KindProblem,
+) -> ScenarioError {
+    use kinds::ProblemKind;
+    let table = problem.table;
+    match problem.kind {
+        ProblemKind::Unknown { word, known } => {
+            let key = format!("{table}.kind");
+            let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
+            let suggestion = locate::nearest(&word, &candidates).map(str::to_string);
+            let mut message = format!("unknown kind `{word}`");
+            if suggestion.is_none() {
+                message.push_str(&format!(": expected one of {}", listed(&candidates)));
+            }
+            if let Some(set) = blame(sets, &key) {
+                return ScenarioError::Parse {
+                    file: COMMAND_LINE.into(),
+                    line: 0,
+                    column: 0,
+                    key,
+                    message: format!("{}{message}", set_prefix(Some(set))),
+                    suggestion,
+                };
+            }
+            // Point at the misspelt value (`kind = "here"`) when it is on the key's line.
+            let (line, column) = locate::key_inside(text, &table, "kind", Some(&word)).map_or(
+                (locate::line_of(text, &key).unwrap_or(0), 0),
+                |(_, l, c)| {
+                    let quoted = format!("\"{word}\"");
+                    let at = text.lines().nth(l.saturating_sub(1)).and_then(|line| {
+                        let start = line.char_indices().nth(c.saturating_sub(1))?.0;
+                        let found = line.get(start..)?.find(&quoted)?;
+                        Some(line[..start + found].chars().count() + 1)
+                    });
+                    (l, at.unwrap_or(c))
+                },
+            );
+            ScenarioError::Parse {
+                file: origin.to_string(),
+                line,
+                column,
+                key,
+                message,
+                suggestion,
+            }
+        }
+        ProblemKind::Param(e) => {
+            let key = if e.key.is_empty() {
+                table
+            } else if e.key.starts_with('[') {
+                format!("{table}{}", e.key)
+            } else {
+                format!("{table}.{}", e.key)
+            };
+            if let Some(set) = blame(sets, &key) {
+                let (message, suggestion) = describe(&e.message, &key);
+                return ScenarioError::Parse {
+                    file: COMMAND_LINE.into(),
+                    line: 0,
+                    column: 0,
+                    message: format!("{}{message}", set_prefix(Some(set))),
+                    key,
+                    suggestion,
+                };
+            }
+            located(text, origin, key, &e.message, None)
+        }
     }
 }
 
@@ -411,12 +521,7 @@ impl Scenario {
 
     /// The embedded quickstart scenario (`scenarios/quickstart.toml`).
     pub fn quickstart(overrides: &Overrides) -> Result<Scenario, ScenarioError> {
-        Self::from_toml_str(
-            QUICKSTART,
-            "<embedded quickstart>",
-            Path::new("."),
-            overrides,
-        )
+        Self::from_toml_str(QUICKSTART, QUICKSTART_ORIGIN, Path::new("."), overrides)
     }
 
     /// Parses and validates TOML text; `origin` names it in errors (a path or
@@ -429,8 +534,14 @@ impl Scenario {
     ) -> Result<Scenario, ScenarioError> {
         // The file alone first, so its own mistakes are reported at their lines.
         let mut spec = deserialize(text, origin)?;
+        if let Some(p) = kinds::problems(&spec, None).into_iter().next() {
+            return Err(kind_error(text, origin, &[], p));
+        }
         if !overrides.sets.is_empty() {
             spec = apply_sets(&spec, origin, &overrides.sets)?;
+            if let Some(p) = kinds::problems(&spec, None).into_iter().next() {
+                return Err(kind_error(text, origin, &overrides.sets, p));
+            }
         }
         if let Some(seed) = overrides.seed {
             spec.seed = seed;
@@ -472,6 +583,8 @@ impl Scenario {
             hash: format!("{:016x}", fnv1a(resolved.as_bytes())),
             resolved,
             spec,
+            text: text.into(),
+            overrides: overrides.clone(),
             origin: origin.to_string(),
             base_dir: base_dir.to_path_buf(),
         })
@@ -480,6 +593,54 @@ impl Scenario {
     /// The validated spec.
     pub fn spec(&self) -> &ScenarioSpec {
         &self.spec
+    }
+
+    /// Checks every policy and mitigation kind against the built-ins and the plug-ins a
+    /// `catalog` knows (their parameters included), with the file:line:key error of the first
+    /// problem.
+    pub fn check_kinds(&self, catalog: &dyn kinds::KindCatalog) -> Result<(), ScenarioError> {
+        match kinds::problems(&self.spec, Some(catalog))
+            .into_iter()
+            .next()
+        {
+            None => Ok(()),
+            Some(p) => Err(kind_error(
+                &self.text,
+                &self.origin,
+                &self.overrides.sets,
+                p,
+            )),
+        }
+    }
+
+    /// The `driftlab run` command that reproduces a run of this scenario: its file (none for
+    /// the embedded quickstart), its `--set` overrides, seed and replicates.
+    pub fn reproduce_command(&self) -> String {
+        let mut cmd = String::from("driftlab run");
+        if self.origin != QUICKSTART_ORIGIN {
+            cmd.push_str(&format!(" {}", self.origin));
+        }
+        for s in &self.overrides.sets {
+            cmd.push_str(&format!(" --set {s}"));
+        }
+        cmd.push_str(&format!(
+            " --seed {} --replicates {}",
+            self.spec.seed, self.spec.replicates
+        ));
+        cmd
+    }
+
+    /// The overrides the scenario was read with.
+    pub fn overrides(&self) -> &Overrides {
+        &self.overrides
+    }
+
+    /// The same scenario read again with `extra` assignments after its own `--set`s (a sweep
+    /// point), validated like the original.
+    pub fn with_sets(&self, extra: &[String]) -> Result<Scenario, ScenarioError> {
+        let mut overrides = self.overrides.clone();
+        overrides.sets.extend_from_slice(extra);
+        Self::from_toml_str(&self.text, &self.origin, &self.base_dir, &overrides)
     }
 
     /// Where the scenario came from (a path or `<embedded quickstart>`).
@@ -522,7 +683,9 @@ mod tests {
         "name = \"t\"\nseed = 1\n[world]\naccounts = 2000\n[[arms]]\nname = \"baseline\"\n";
 
     fn load(text: &str) -> Result<Scenario, ScenarioError> {
-        Scenario::from_toml_str(text, "t.toml", Path::new("."), &Overrides::default())
+        let s = Scenario::from_toml_str(text, "t.toml", Path::new("."), &Overrides::default())?;
+        s.check_kinds(&kinds::BuiltinsOnly)?;
+        Ok(s)
     }
 
     fn message(text: &str) -> String {
@@ -684,7 +847,7 @@ mod tests {
             2,
         ));
         assert!(
-            m.starts_with("t.toml:9:28: `surfaces.feed.policy.components[0].policy.kind`: unknown kind `co_folow`"),
+            m.starts_with("t.toml:9:35: `surfaces.feed.policy.components[0].policy.kind`: unknown kind `co_folow`"),
             "{m}"
         );
         let m = message(&with_feed("{ kind = \"random\", samples = 3 }", 5, 2));

@@ -317,6 +317,17 @@ impl Default for SurfacesSpec {
 }
 
 impl SurfacesSpec {
+    /// Every surface with its name, in serving order (search, suggested accounts, feed,
+    /// explore).
+    pub fn all(&self) -> [(&'static str, &SurfaceSpec); 4] {
+        [
+            ("search", &self.search),
+            ("suggested_accounts", &self.suggested_accounts),
+            ("feed", &self.feed),
+            ("explore", &self.explore),
+        ]
+    }
+
     /// The co-follow walk segments per account the platform must precompute: the most any
     /// enabled surface's policy (or hybrid component) asks for, 0 for none.
     pub fn co_follow_segments(&self) -> u32 {
@@ -380,6 +391,22 @@ pub enum PolicySpec {
     Hybrid(HybridSpec),
     /// A uniformly random followee of the account the viewer most recently followed.
     UniformFollowee(EmptySpec),
+    /// A policy registered by the user ([`crate::plugin::Registry`]), with its own parameters.
+    /// Also what a built-in kind with a malformed table reads as until it is checked (the check
+    /// then reports the built-in's own error).
+    #[serde(untagged)]
+    Plugin(PluginSpec),
+}
+
+/// A plug-in selected by `kind`, with the rest of its table as its parameters (checked by the
+/// plug-in's own typed parameters when the experiment is built).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct PluginSpec {
+    /// The registered name.
+    pub kind: String,
+    /// Every other key of the table.
+    #[serde(flatten)]
+    pub params: toml::Table,
 }
 
 /// A variant without parameters (still rejects unknown keys).
@@ -708,6 +735,10 @@ pub enum MitigationSpec {
     DiversityInjection(DiversitySpec),
     /// Following a labelled account succeeds only with probability `factor`.
     Friction(FrictionSpec),
+    /// A mitigation registered by the user ([`crate::plugin::Registry`]), with its own
+    /// parameters (see [`PolicySpec::Plugin`]).
+    #[serde(untagged)]
+    Plugin(PluginSpec),
 }
 
 /// Parameters of `suppress_flagged_search`.
@@ -816,9 +847,23 @@ impl Default for FrictionSpec {
 }
 
 impl MitigationSpec {
+    /// The built-in kinds, as written in a scenario.
+    pub const BUILTIN: [&'static str; 9] = [
+        "suppress_flagged_search",
+        "exclude_flagged_from_suggestions",
+        "demote_flagged",
+        "ban_detected",
+        "cofollow_dampening",
+        "graph_distance_guard",
+        "exposure_cap",
+        "diversity_injection",
+        "friction",
+    ];
+
     /// The `kind` name as written in a scenario.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &str {
         match self {
+            Self::Plugin(p) => &p.kind,
             Self::SuppressFlaggedSearch(_) => "suppress_flagged_search",
             Self::ExcludeFlaggedFromSuggestions(_) => "exclude_flagged_from_suggestions",
             Self::DemoteFlagged(_) => "demote_flagged",
@@ -847,9 +892,20 @@ impl PolicySpec {
         }
     }
 
+    /// The built-in kinds, as written in a scenario.
+    pub const BUILTIN: [&'static str; 6] = [
+        "random",
+        "popularity",
+        "co_follow",
+        "embedding",
+        "hybrid",
+        "uniform_followee",
+    ];
+
     /// The `kind` name as written in a scenario.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &str {
         match self {
+            Self::Plugin(p) => &p.kind,
             Self::Random(_) => "random",
             Self::Popularity(_) => "popularity",
             Self::CoFollow(_) => "co_follow",

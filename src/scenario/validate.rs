@@ -105,7 +105,10 @@ fn check_policy(c: &mut Checker, path: &str, policy: &PolicySpec, nested: bool) 
                 || format!("`{comps}`: every weight is 0; at least one must be positive"),
             );
         }
-        PolicySpec::Random(_) | PolicySpec::Popularity(_) | PolicySpec::UniformFollowee(_) => {}
+        PolicySpec::Random(_)
+        | PolicySpec::Popularity(_)
+        | PolicySpec::UniformFollowee(_)
+        | PolicySpec::Plugin(_) => {}
     }
 }
 
@@ -562,7 +565,7 @@ fn check_arms(c: &mut Checker, spec: &ScenarioSpec) {
                 }
                 MitigationSpec::DiversityInjection(d) => c.prob(format!("{k}.share"), d.share),
                 MitigationSpec::Friction(f) => c.prob(format!("{k}.factor"), f.factor),
-                MitigationSpec::ExcludeFlaggedFromSuggestions(_) => {}
+                MitigationSpec::ExcludeFlaggedFromSuggestions(_) | MitigationSpec::Plugin(_) => {}
             }
         }
     }

@@ -1,0 +1,308 @@
+//! The jobs of an experiment: every (replicate, arm) of a scenario, in parallel, handed to a
+//! sink as they finish.
+//!
+//! A replicate builds its world and moderation labels once; its arms then run on that same
+//! world with the same random streams (common random numbers), so arm differences are paired.
+//! Replicates run in parallel with rayon and are collected in order; no floating-point value
+//! is ever reduced in parallel, so results are byte-identical for any thread count.
+
+use crate::engine::{run_arm, ArmRun};
+use crate::error::Error;
+use crate::mitigation::MitigationStack;
+use crate::platform::Labels;
+use crate::plugin::Registry;
+use crate::policy::{Policy, Surface};
+use crate::probe::SurfacePlan;
+use crate::rng::{SeedTree, StreamId};
+use crate::scenario::Scenario;
+use crate::world::{self, World, WorldError};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// Where each replicate's world comes from: generated from the seed, or a graph loaded from
+/// files once and shared by all replicates (vectors and tags are still drawn per replicate).
+pub enum WorldSource {
+    /// Generated from the scenario.
+    Generate,
+    /// Loaded from an edge list and community labels.
+    Imported(Box<world::load::Imported>),
+}
+
+impl WorldSource {
+    /// Prepares the source (reads import files, if any).
+    pub fn prepare(scenario: &Scenario) -> Result<Self, WorldError> {
+        match &scenario.spec().world.import {
+            None => Ok(Self::Generate),
+            Some(import) => Ok(Self::Imported(Box::new(world::load::read(
+                import,
+                scenario.base_dir(),
+            )?))),
+        }
+    }
+
+    /// The world of one replicate.
+    pub fn world(&self, scenario: &Scenario, replicate: u32) -> World {
+        let spec = scenario.spec();
+        let tree = SeedTree::new(spec.seed);
+        match self {
+            Self::Generate => {
+                let accounts = spec.world.accounts.unwrap_or(0);
+                let flagged = scenario.flagged_size(accounts) as usize;
+                world::generate(&spec.world, flagged, &tree, replicate)
+            }
+            Self::Imported(imported) => imported.world(&spec.world, &tree, replicate),
+        }
+    }
+}
+
+/// Size figures of the first replicate's world, for the manifest.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorldStats {
+    /// Ordinary accounts.
+    pub accounts: usize,
+    /// Follow edges.
+    pub edges: usize,
+    /// Accounts of the flagged cluster.
+    pub flagged_accounts: usize,
+    /// Communities.
+    pub communities: usize,
+    /// Terms.
+    pub terms: usize,
+    /// Heap bytes of the world.
+    pub heap_bytes: usize,
+}
+
+impl WorldStats {
+    fn of(world: &World) -> Self {
+        Self {
+            accounts: world.accounts(),
+            edges: world.graph().edges(),
+            flagged_accounts: world.truth().flagged_accounts(),
+            communities: world.communities(),
+            terms: world.terms(),
+            heap_bytes: world.heap_bytes(),
+        }
+    }
+}
+
+/// All results of an experiment, in job order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExperimentResult {
+    /// Arm names in scenario order.
+    pub arms: Vec<String>,
+    /// `runs[replicate][arm]`.
+    pub runs: Vec<Vec<ArmRun>>,
+    /// Figures of replicate 0's world.
+    pub world: WorldStats,
+}
+
+impl ExperimentResult {
+    /// The run of one arm in one replicate.
+    pub fn run(&self, replicate: usize, arm: usize) -> &ArmRun {
+        &self.runs[replicate][arm]
+    }
+}
+
+/// The built policies of the enabled surfaces.
+pub struct Surfaces {
+    built: Vec<(Surface, Box<dyn Policy>, usize, usize)>,
+}
+
+impl Surfaces {
+    /// Builds the (built-in) policy of every enabled surface of the scenario.
+    pub fn build(scenario: &Scenario) -> Result<Self, Error> {
+        Self::build_with(scenario, &Registry::new())
+    }
+
+    /// Builds the policy of every enabled surface, plug-ins from `registry`.
+    pub fn build_with(scenario: &Scenario, registry: &Registry) -> Result<Self, Error> {
+        let mut built = Vec::new();
+        for (surface, (name, spec)) in Surface::ALL.into_iter().zip(scenario.spec().surfaces.all())
+        {
+            if spec.enabled {
+                let policy = registry
+                    .build_policy(&spec.policy)
+                    .map_err(|e| Error::Plugin(format!("surfaces.{name}.policy: {e}")))?;
+                built.push((surface, policy, spec.pool as usize, spec.slate as usize));
+            }
+        }
+        Ok(Self { built })
+    }
+
+    /// Serving plans, borrowed for a run.
+    pub fn plans(&self) -> Vec<SurfacePlan<'_>> {
+        self.built
+            .iter()
+            .map(|(surface, policy, pool, slate)| SurfacePlan {
+                surface: *surface,
+                policy: policy.as_ref(),
+                pool: *pool,
+                slate: *slate,
+            })
+            .collect()
+    }
+}
+
+/// Receives the jobs of a run as they finish (from any thread).
+pub trait JobSink: Sync {
+    /// Whether the job (replicate, arm) is already done and must not be recomputed.
+    fn skip(&self, _replicate: u32, _arm: usize) -> bool {
+        false
+    }
+
+    /// Called once per replicate whose world was built.
+    fn world(&self, _replicate: u32, _stats: &WorldStats) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    /// Called once per finished (replicate, arm).
+    fn finished(&self, replicate: u32, arm: usize, run: ArmRun) -> std::io::Result<()>;
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Completion {
+    /// Every job that was not skipped finished.
+    Finished,
+    /// The cancel flag was raised; finished jobs were delivered, the rest were dropped.
+    Cancelled,
+}
+
+/// Everything built once per experiment and shared by its jobs.
+struct Shared<'a> {
+    scenario: &'a Scenario,
+    source: WorldSource,
+    surfaces: Surfaces,
+    stacks: Vec<MitigationStack>,
+    cancel: &'a AtomicBool,
+}
+
+/// Runs one replicate: its world and labels (only if some arm still needs them), then the
+/// arms that are not skipped, in parallel.
+fn run_replicate(shared: &Shared<'_>, sink: &dyn JobSink, replicate: u32) -> Result<(), Error> {
+    let arms: Vec<usize> = (0..shared.stacks.len())
+        .filter(|&a| !sink.skip(replicate, a))
+        .collect();
+    if arms.is_empty() || shared.cancel.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let scenario = shared.scenario;
+    let spec = scenario.spec();
+    let world = shared.source.world(scenario, replicate);
+    sink.world(replicate, &WorldStats::of(&world))?;
+    let mut rng = SeedTree::new(spec.seed).stream(replicate, StreamId::Moderation);
+    let labels = Labels::classify(&world, &spec.moderation, spec.steps, &mut rng);
+    let plans = shared.surfaces.plans();
+    arms.par_iter().try_for_each(|&a| {
+        let stack = &shared.stacks[a];
+        match run_arm(
+            scenario,
+            &world,
+            &labels,
+            &plans,
+            stack,
+            replicate,
+            shared.cancel,
+        ) {
+            Some(run) => sink.finished(replicate, a, run).map_err(Error::from),
+            None => Ok(()),
+        }
+    })
+}
+
+/// Runs every (replicate, arm) job the sink does not skip, replicates in parallel, and hands
+/// each finished job to the sink. Runs on the current rayon pool: install a pool to choose the
+/// thread count. Raising `cancel` stops every job at its next step.
+pub fn run_jobs(
+    scenario: &Scenario,
+    registry: &Registry,
+    sink: &dyn JobSink,
+    cancel: &AtomicBool,
+) -> Result<Completion, Error> {
+    let spec = scenario.spec();
+    let mut stacks = Vec::with_capacity(spec.arms.len());
+    for (i, arm) in spec.arms.iter().enumerate() {
+        stacks.push(
+            registry
+                .build_stack(&arm.mitigations)
+                .map_err(|e| Error::Plugin(format!("arms[{i}] (`{}`): {e}", arm.name)))?,
+        );
+    }
+    let shared = Shared {
+        scenario,
+        source: WorldSource::prepare(scenario)?,
+        surfaces: Surfaces::build_with(scenario, registry)?,
+        stacks,
+        cancel,
+    };
+    (0..spec.replicates)
+        .into_par_iter()
+        .try_for_each(|r| run_replicate(&shared, sink, r))?;
+    Ok(if cancel.load(Ordering::Relaxed) {
+        Completion::Cancelled
+    } else {
+        Completion::Finished
+    })
+}
+
+/// Collects every job in memory, indexed by (replicate, arm) so arrival order cannot matter.
+struct MemorySink<'a> {
+    arms: usize,
+    runs: Mutex<Vec<Option<ArmRun>>>,
+    world: Mutex<Option<WorldStats>>,
+    done: &'a (dyn Fn() + Sync),
+}
+
+impl JobSink for MemorySink<'_> {
+    fn world(&self, replicate: u32, stats: &WorldStats) -> std::io::Result<()> {
+        if replicate == 0 {
+            *self.world.lock().unwrap_or_else(|e| e.into_inner()) = Some(stats.clone());
+        }
+        Ok(())
+    }
+
+    fn finished(&self, replicate: u32, arm: usize, run: ArmRun) -> std::io::Result<()> {
+        let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+        runs[replicate as usize * self.arms + arm] = Some(run);
+        drop(runs);
+        (self.done)();
+        Ok(())
+    }
+}
+
+/// Runs the whole experiment in memory on the current rayon pool, plug-ins from `registry`.
+/// `done` is called once per finished (replicate, arm), from any thread, for progress reporting.
+pub fn run_in_memory(
+    scenario: &Scenario,
+    registry: &Registry,
+    done: &(dyn Fn() + Sync),
+) -> Result<ExperimentResult, Error> {
+    let spec = scenario.spec();
+    let arms = spec.arms.len();
+    let sink = MemorySink {
+        arms,
+        runs: Mutex::new(vec![None; spec.replicates as usize * arms]),
+        world: Mutex::new(None),
+        done,
+    };
+    run_jobs(scenario, registry, &sink, &AtomicBool::new(false))?;
+    let runs = sink.runs.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut grouped = Vec::with_capacity(spec.replicates as usize);
+    let mut iter = runs.into_iter();
+    for _ in 0..spec.replicates {
+        let replicate: Option<Vec<ArmRun>> = iter.by_ref().take(arms).collect();
+        grouped.push(
+            replicate.ok_or_else(|| {
+                Error::Io(std::io::Error::other("a job did not deliver its result"))
+            })?,
+        );
+    }
+    let world = sink.world.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok(ExperimentResult {
+        arms: spec.arms.iter().map(|a| a.name.clone()).collect(),
+        runs: grouped,
+        world: world.unwrap_or_default(),
+    })
+}
