@@ -7,7 +7,7 @@ use driftlab::analysis::compare::{compare_exact, compare_statistical};
 use driftlab::analysis::report::write_report;
 use driftlab::experiment::output::{finalize, RunMeta};
 use driftlab::experiment::parts::{PartStore, PartsError};
-use driftlab::experiment::{run_jobs, Completion};
+use driftlab::experiment::{run_jobs, Completion, WorldSource};
 use driftlab::scenario::{Overrides, Scenario, ScenarioError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -90,16 +90,20 @@ const EXIT_INPUT: u8 = 2;
 const EXIT_INTERRUPTED: u8 = 130;
 
 impl ScenarioArgs {
-    fn load(&self) -> Result<Scenario, ScenarioError> {
+    /// Loads and validates the scenario, imported world included (its labels file is read), so
+    /// `validate` refuses what `run` would refuse.
+    fn load(&self) -> Result<Scenario, driftlab::error::Error> {
         let overrides = Overrides {
             seed: self.seed,
             replicates: self.replicates,
             sets: self.sets.clone(),
         };
-        match &self.scenario {
+        let scenario = match &self.scenario {
             Some(p) => Scenario::load(p, &overrides),
             None => Scenario::quickstart(&overrides),
-        }
+        }?;
+        WorldSource::check(&scenario)?;
+        Ok(scenario)
     }
 
     /// The command that reproduces a run of this scenario (no output directory, no threads).
@@ -129,6 +133,12 @@ pub fn main(cli: Cli) -> ExitCode {
             let input = err.chain().any(|e| {
                 e.is::<ScenarioError>()
                     || e.is::<driftlab::world::WorldError>()
+                    || e.downcast_ref::<driftlab::error::Error>().is_some_and(|e| {
+                        matches!(
+                            e,
+                            driftlab::error::Error::Scenario(_) | driftlab::error::Error::World(_)
+                        )
+                    })
                     || e.is::<PartsError>()
                     || e.is::<InputError>()
             });

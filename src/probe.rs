@@ -158,10 +158,7 @@ impl Probe {
         mut streams: ProbeStreams,
     ) -> Self {
         let rng = &mut streams.behaviour;
-        let community = match spec.community {
-            Some(k) => start_communities[k as usize],
-            None => start_communities[rng.random_range(0..start_communities.len())],
-        };
+        let community = start_community(start_communities, spec.community, rng);
         let dims = world.dims();
         let centre = world.cluster_mean(community);
         let scale = interest_noise / (dims as f32).sqrt();
@@ -416,6 +413,25 @@ impl Probe {
     }
 }
 
+/// The community a probe starts in: `start_communities[index]`, or a uniformly random one when
+/// no index is given. Validation guarantees a non-empty list and an index in range; should
+/// either fail anyway, the index wraps around and an empty list falls back to community 0
+/// (every world has one), rather than panicking.
+fn start_community(
+    start_communities: &[CommunityId],
+    index: Option<u32>,
+    rng: &mut SimRng,
+) -> CommunityId {
+    let n = start_communities.len();
+    if n == 0 {
+        return CommunityId(0);
+    }
+    match index {
+        Some(k) => start_communities[k as usize % n],
+        None => start_communities[rng.random_range(0..n)],
+    }
+}
+
 /// The outcome of one multinomial-logit choice over a slate.
 pub(crate) struct Choice {
     /// Index of the engaged item, `None` for no engagement.
@@ -456,4 +472,22 @@ pub(crate) fn blend(v: &mut [f32], target: &[f32], rate: f32) {
         .zip(target)
         .for_each(|(x, t)| *x += rate * (t - *x));
     normalize(v);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn start_community_never_panics() {
+        let mut rng = SimRng::seed_from_u64(1);
+        let starts = [CommunityId(4), CommunityId(7)];
+        assert_eq!(start_community(&starts, Some(1), &mut rng), CommunityId(7));
+        assert!(starts.contains(&start_community(&starts, None, &mut rng)));
+        // Validation refuses these; the probe still starts somewhere.
+        assert_eq!(start_community(&starts, Some(3), &mut rng), CommunityId(7));
+        assert_eq!(start_community(&[], None, &mut rng), CommunityId(0));
+        assert_eq!(start_community(&[], Some(2), &mut rng), CommunityId(0));
+    }
 }

@@ -144,6 +144,9 @@ pub struct Scenario {
     base_dir: PathBuf,
     resolved: String,
     hash: String,
+    /// The text it was read from and the overrides applied, to locate later problems.
+    text: String,
+    overrides: Overrides,
 }
 
 /// The quickstart scenario, embedded in the binary.
@@ -395,6 +398,34 @@ fn apply_sets(
     })
 }
 
+/// A validation problem as an error: blamed on the override that set the key, if any, else on
+/// the key's line in `text` (no line for a default value).
+fn located(problem: validate::Problem, text: &str, origin: &str, o: &Overrides) -> ScenarioError {
+    let (key, message) = problem;
+    if key == "replicates" && o.replicates.is_some() {
+        ScenarioError::Invalid {
+            file: COMMAND_LINE.into(),
+            line: None,
+            key: "--replicates".into(),
+            message: message.replace("`replicates`", "`--replicates`"),
+        }
+    } else if let Some(set) = blame(&o.sets, &key) {
+        ScenarioError::Invalid {
+            file: COMMAND_LINE.into(),
+            line: None,
+            message: format!("{}{message}", set_prefix(Some(set))),
+            key,
+        }
+    } else {
+        ScenarioError::Invalid {
+            file: origin.to_string(),
+            line: locate::line_of(text, &key),
+            key,
+            message,
+        }
+    }
+}
+
 impl Scenario {
     /// Reads and validates a scenario file; import paths resolve against its directory.
     pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
@@ -438,29 +469,8 @@ impl Scenario {
         if let Some(r) = overrides.replicates {
             spec.replicates = r;
         }
-        if let Some((key, message)) = validate::check(&spec, base_dir) {
-            return Err(if key == "replicates" && overrides.replicates.is_some() {
-                ScenarioError::Invalid {
-                    file: COMMAND_LINE.into(),
-                    line: None,
-                    key: "--replicates".into(),
-                    message: message.replace("`replicates`", "`--replicates`"),
-                }
-            } else if let Some(set) = blame(&overrides.sets, &key) {
-                ScenarioError::Invalid {
-                    file: COMMAND_LINE.into(),
-                    line: None,
-                    message: format!("{}{message}", set_prefix(Some(set))),
-                    key,
-                }
-            } else {
-                ScenarioError::Invalid {
-                    file: origin.to_string(),
-                    line: locate::line_of(text, &key),
-                    key,
-                    message,
-                }
-            });
+        if let Some(problem) = validate::check(&spec, base_dir) {
+            return Err(located(problem, text, origin, overrides));
         }
         let resolved = toml::to_string(&spec).map_err(|e| ScenarioError::Invalid {
             file: origin.to_string(),
@@ -474,7 +484,26 @@ impl Scenario {
             spec,
             origin: origin.to_string(),
             base_dir: base_dir.to_path_buf(),
+            text: text.to_string(),
+            overrides: overrides.clone(),
         })
+    }
+
+    /// Checks every probe group against the world's communities: its `start` kind must have at
+    /// least one community and its `community` index must be in range, in a world with
+    /// `benign` benign and `adjacent` adjacent communities. Loading does this for a generated
+    /// world; an imported world's communities are known once its labels file is read, so the
+    /// runner calls this then (`experiment::WorldSource::check` and `prepare`). Errors name the
+    /// file, line and key as loading does.
+    pub fn check_start_communities(
+        &self,
+        benign: usize,
+        adjacent: usize,
+    ) -> Result<(), ScenarioError> {
+        match validate::check_start_communities(&self.spec, benign as u64, adjacent as u64) {
+            None => Ok(()),
+            Some(problem) => Err(located(problem, &self.text, &self.origin, &self.overrides)),
+        }
     }
 
     /// The validated spec.

@@ -476,7 +476,8 @@ pub struct ProbeGroupSpec {
     pub count: u32,
     /// Kind of community the probes start in (default adjacent).
     pub start: StartSpec,
-    /// Index of the start community among those of its kind; default: a random one per probe.
+    /// Index of the start community among those of its kind (for an imported world, in
+    /// ascending order of their labels); default: a random one per probe.
     pub community: Option<u32>,
     /// Accounts of the start community followed as seed actions (0 ..= 1,000; default 3).
     pub seed_follows: u32,
