@@ -531,6 +531,27 @@ impl Scenario {
         self.resolved.clone()
     }
 
+    /// Steps between rebuilds of the platform's follow-graph index (which make follows made
+    /// during the run visible and redraw co-follow walk segments). With a living population
+    /// (`population.active_share` > 0) it is `population.graph_refresh`, shortened to
+    /// `adversary.graph_refresh` when the adversary builds bridges (`adversary.bridge_rate` >
+    /// 0), the only adaptation that adds follows (lexical evasion changes tags; a returning
+    /// banned account keeps its id and its follows). Without a population it is
+    /// `adversary.graph_refresh`. At least 1.
+    pub fn index_refresh_interval(&self) -> u32 {
+        let (population, adversary) = (&self.spec.population, &self.spec.adversary);
+        let refresh = if population.active_share > 0.0 {
+            if adversary.bridge_rate > 0.0 {
+                population.graph_refresh.min(adversary.graph_refresh)
+            } else {
+                population.graph_refresh
+            }
+        } else {
+            adversary.graph_refresh
+        };
+        refresh.max(1)
+    }
+
     /// Size of the flagged cluster in a world of `accounts` accounts: `flagged_accounts`, or
     /// `flagged_fraction` (default 0.01) of the accounts rounded, at least 1.
     pub fn flagged_size(&self, accounts: u64) -> u64 {
@@ -803,6 +824,31 @@ mod tests {
         assert!(e
             .to_string()
             .starts_with("cannot read scenario no/such/scenario.toml: "));
+    }
+
+    #[test]
+    fn index_refresh_interval_follows_the_population_unless_bridges_need_it_sooner() {
+        let refresh = |extra: &str| {
+            load(&format!("{MINIMAL}{extra}"))
+                .unwrap()
+                .index_refresh_interval()
+        };
+        let pop = "[population]\nactive_share = 0.1\ngraph_refresh = 8\n";
+        // No population: the adversary's interval, bridges or not.
+        assert_eq!(refresh(""), 5);
+        assert_eq!(refresh("[adversary]\ngraph_refresh = 3\n"), 3);
+        // A population: its own interval, whatever the adversary's, unless bridges are built.
+        assert_eq!(refresh(pop), 8);
+        assert_eq!(
+            refresh(&format!("{pop}[adversary]\ngraph_refresh = 2\n")),
+            8
+        );
+        let evading = "[moderation]\nenabled = true\n[adversary]\ngraph_refresh = 2\nlexical_evasion = 0.5\nban_evasion = 0.5\n";
+        assert_eq!(refresh(&format!("{pop}{evading}")), 8);
+        let bridges = "[adversary]\ngraph_refresh = 2\nbridge_rate = 0.1\n";
+        assert_eq!(refresh(&format!("{pop}{bridges}")), 2);
+        let slow_bridges = "[adversary]\ngraph_refresh = 12\nbridge_rate = 0.1\n";
+        assert_eq!(refresh(&format!("{pop}{slow_bridges}")), 8);
     }
 
     #[test]
