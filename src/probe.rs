@@ -127,6 +127,8 @@ pub struct Probe {
     latent: Vec<f32>,
     estimate: Vec<f32>,
     followees: Vec<AccountId>,
+    /// The account most recently followed: the last seed follow drawn, then each follow action
+    /// (re-follows included). `followees` is sorted by id, so its last is only the highest id.
     last_followed: Option<AccountId>,
     seed_term: Option<TermId>,
     last_engaged: Option<AccountId>,
