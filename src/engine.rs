@@ -150,13 +150,7 @@ pub fn run_arm(
     );
     let mut population = (spec.population.active_share > 0.0)
         .then(|| Population::new(world, tree.agents(replicate, StreamId::Population)));
-    let refresh = if population.is_some() {
-        spec.population.graph_refresh
-    } else {
-        spec.adversary.graph_refresh
-    }
-    .min(spec.adversary.graph_refresh)
-    .max(1);
+    let refresh = scenario.index_refresh_interval();
     let mut panel = Panel::new(world, &spec.panel, &tree.agents(replicate, StreamId::Panel));
     let flagged_total = truth.flagged_accounts();
     let benign_total = world.accounts() - flagged_total;

@@ -104,11 +104,11 @@ impl Estimate {
             * (64 * u64::from(w.dims) + 4 * u64::from(spec.steps) + 6144 + 60 * max_pool)
             * arms;
         // A living population keeps the platform's estimate of every account (4 B per
-        // dimension, plus its row number) and, once follows are indexed, the arm's own copy of
-        // the graph with room for 1/16 more edges, which each rebuild updates in place; a
-        // concurrent job runs one arm at a time. A run that may add more follows than that room
-        // holds (at most one per active account and step) must grow the copy, and growing a
-        // block can copy it: count a second copy then.
+        // dimension, plus its row number and the account it most recently followed) and, once
+        // follows are indexed, the arm's own copy of the graph with room for 1/16 more edges,
+        // which each rebuild updates in place; a concurrent job runs one arm at a time. A run
+        // that may add more follows than that room holds (at most one per active account and
+        // step) must grow the copy, and growing a block can copy it: count a second copy then.
         let headroom = crate::world::graph::HEADROOM as u64;
         let population_bytes = if spec.population.active_share > 0.0 {
             let copy = (edges + edges / headroom) * BYTES_PER_EDGE;
@@ -117,7 +117,7 @@ impl Estimate {
                 * spec.population.follow_prob.min(1.0)
                 * f64::from(spec.steps)) as u64;
             let regrowth = if follows > edges / headroom { copy } else { 0 };
-            accounts * (4 * u64::from(w.dims) + 4) + copy + regrowth + accounts * 16
+            accounts * (4 * u64::from(w.dims) + 8) + copy + regrowth + accounts * 16
         } else {
             0
         };

@@ -178,7 +178,9 @@ impl Panel {
                     for plan in surfaces {
                         let viewer = Viewer {
                             followees,
-                            last_followed: followees.last().copied(),
+                            // Panel accounts follow no one during the run, and the graph's
+                            // follows have no order.
+                            last_followed: None,
                             estimate: &member.estimate,
                         };
                         let serving = Serving {

@@ -451,7 +451,9 @@ impl<'a> PlatformView<'a> {
 pub struct Viewer<'a> {
     /// Accounts the viewer follows, sorted.
     pub followees: &'a [AccountId],
-    /// The account the viewer most recently followed.
+    /// The account the viewer most recently followed (`followees` is sorted by id, so its last
+    /// is not it); `None` for a viewer that has followed no one during the run (panel accounts,
+    /// population accounts before their first follow: the graph's own follows have no order).
     pub last_followed: Option<AccountId>,
     /// The platform's estimate of the viewer's interests, learnt from engagement (may be zero
     /// for a fresh account).

@@ -33,6 +33,9 @@ use rayon::prelude::*;
 /// Accounts per parallel work unit (and per random stream).
 pub const CHUNK: usize = 1024;
 
+/// No account followed yet, in `Population::last_followed`.
+const NONE: u32 = u32::MAX;
+
 /// What the population did in one step.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct PopulationStep {
@@ -74,6 +77,9 @@ pub struct Population {
     estimates: Vec<f32>,
     /// Row of each account in `estimates`.
     row_of: Vec<u32>,
+    /// The account each account most recently followed during the run ([`NONE`] before its
+    /// first follow), rows as in `estimates`.
+    last_followed: Vec<u32>,
     streams: AgentStreams,
     outputs: Vec<ChunkOut>,
 }
@@ -112,6 +118,7 @@ impl Population {
             dims,
             estimates,
             row_of,
+            last_followed: vec![NONE; world.accounts()],
             streams,
             outputs: (0..chunks).map(|_| ChunkOut::default()).collect(),
         }
@@ -138,9 +145,10 @@ impl Population {
         let (dims, streams, chunks) = (self.dims, self.streams, self.outputs.len() as u64);
         self.estimates
             .par_chunks_mut(CHUNK * dims)
+            .zip(self.last_followed.par_chunks_mut(CHUNK))
             .zip(self.outputs.par_iter_mut())
             .enumerate()
-            .for_each(|(chunk, (rows, out))| {
+            .for_each(|(chunk, ((rows, last_followed), out))| {
                 out.stats = PopulationStep::default();
                 out.follows.clear();
                 let key = 3 * (u64::from(step) * chunks + chunk as u64);
@@ -151,7 +159,11 @@ impl Population {
                 );
                 let (mut scratch, mut slate, mut weights) =
                     (Scratch::default(), Slate::new(), Vec::new());
-                for (i, estimate) in rows.chunks_mut(dims).enumerate() {
+                for (i, (estimate, last)) in rows
+                    .chunks_mut(dims)
+                    .zip(last_followed.iter_mut())
+                    .enumerate()
+                {
                     let a = world.member_at(chunk * CHUNK + i);
                     if truth.is_flagged(a) || !behaviour.random_bool(spec.active_share) {
                         continue;
@@ -165,7 +177,7 @@ impl Population {
                     for plan in surfaces {
                         let viewer = Viewer {
                             followees,
-                            last_followed: followees.last().copied(),
+                            last_followed: (*last != NONE).then_some(AccountId(*last)),
                             estimate,
                         };
                         let serving = Serving {
@@ -217,6 +229,11 @@ impl Population {
                             let p = mitigation.follow_probability(&ctx, target);
                             if p >= 1.0 || mitigation_rng.random_bool(p.max(0.0)) {
                                 out.follows.push((a, target));
+                                // The most recent follow action, even of an account already
+                                // followed (as for probes); an account cannot follow itself.
+                                if target != a {
+                                    *last = target.0;
+                                }
                             }
                         }
                     }
@@ -242,5 +259,104 @@ impl Population {
             }
         }
         total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mitigation::MitigationStack;
+    use crate::panel::Panel;
+    use crate::platform::Labels;
+    use crate::policy::{Candidate, Context, Policy};
+    use crate::rng::{SeedTree, StreamId};
+    use crate::scenario::spec::{PanelSpec, WorldSpec};
+    use std::sync::Mutex;
+
+    /// Suggests one account to everyone and records the `last_followed` of every viewer served.
+    struct SuggestOne {
+        account: AccountId,
+        seen: Mutex<Vec<Option<AccountId>>>,
+    }
+
+    impl Policy for SuggestOne {
+        fn name(&self) -> &str {
+            "suggest_one"
+        }
+
+        fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>) {
+            self.seen.lock().unwrap().push(cx.viewer.last_followed);
+            out.push(Candidate {
+                account: self.account,
+                score: 1.0,
+            });
+        }
+
+        fn score(&self, _: &mut Context<'_>, _: &mut [Candidate]) {}
+    }
+
+    #[test]
+    fn agents_are_served_with_the_account_they_most_recently_followed() {
+        let spec = WorldSpec {
+            accounts: Some(2000),
+            benign_communities: 4,
+            ..WorldSpec::default()
+        };
+        let tree = SeedTree::new(5);
+        let world = crate::world::generate(&spec, 40, &tree, 0);
+        // The lowest id: never the highest id an account follows, unless its only followee.
+        let x = AccountId(0);
+        assert!(!world.truth().is_flagged(x));
+        let policy = SuggestOne {
+            account: x,
+            seen: Mutex::new(Vec::new()),
+        };
+        let surfaces = [SurfacePlan {
+            surface: Surface::SuggestedAccounts,
+            policy: &policy,
+            pool: 5,
+            slate: 1,
+        }];
+        let labels = Labels::none(world.accounts(), world.terms());
+        let none = MitigationStack::default();
+        let pop_spec = PopulationSpec {
+            active_share: 1.0,
+            search_prob: 0.0,
+            follow_prob: 1.0,
+            ..PopulationSpec::default()
+        };
+        let mut population = Population::new(&world, tree.agents(0, StreamId::Population));
+        let mut live = LiveGraph::new();
+        // Step 1: every active account follows x; the index rebuild makes the follows visible.
+        let view = PlatformView::new(&world, &labels).with_live_graph(&live);
+        population.step(1, &pop_spec, &world, &view, &surfaces, &none);
+        let follows = population.commit(&world, &mut live).follows;
+        assert!(follows > 1000, "{follows}");
+        live.rebuild(&world);
+        policy.seen.lock().unwrap().clear();
+        // Step 2: each is served with x as the account it most recently followed (x itself,
+        // which cannot follow itself, with none).
+        let view = PlatformView::new(&world, &labels).with_live_graph(&live);
+        population.step(2, &pop_spec, &world, &view, &surfaces, &none);
+        let seen = std::mem::take(&mut *policy.seen.lock().unwrap());
+        let flagged = world.truth().flagged_accounts();
+        assert_eq!(seen.len(), world.accounts() - flagged);
+        let other: Vec<_> = seen.iter().filter(|&&s| s != Some(x)).collect();
+        assert!(
+            other == [&None],
+            "{} of {} viewers served with another account, e.g. {:?}",
+            other.len(),
+            seen.len(),
+            other.first()
+        );
+        // The panel keeps the follows the graph gives it and follows no one.
+        let panel_spec = PanelSpec {
+            size: 20,
+            ..PanelSpec::default()
+        };
+        let mut panel = Panel::new(&world, &panel_spec, &tree.agents(0, StreamId::Panel));
+        panel.step(&panel_spec, &world, &view, &surfaces, &none);
+        let seen = std::mem::take(&mut *policy.seen.lock().unwrap());
+        assert_eq!(seen, vec![None; 20]);
     }
 }

@@ -127,6 +127,8 @@ pub struct Probe {
     latent: Vec<f32>,
     estimate: Vec<f32>,
     followees: Vec<AccountId>,
+    /// The account most recently followed: the last seed follow drawn, then each follow action
+    /// (re-follows included). `followees` is sorted by id, so its last is only the highest id.
     last_followed: Option<AccountId>,
     seed_term: Option<TermId>,
     last_engaged: Option<AccountId>,
@@ -158,10 +160,7 @@ impl Probe {
         mut streams: ProbeStreams,
     ) -> Self {
         let rng = &mut streams.behaviour;
-        let community = match spec.community {
-            Some(k) => start_communities[k as usize],
-            None => start_communities[rng.random_range(0..start_communities.len())],
-        };
+        let community = start_community(start_communities, spec.community, rng);
         let dims = world.dims();
         let centre = world.cluster_mean(community);
         let scale = interest_noise / (dims as f32).sqrt();
@@ -416,6 +415,25 @@ impl Probe {
     }
 }
 
+/// The community a probe starts in: `start_communities[index]`, or a uniformly random one when
+/// no index is given. Validation guarantees a non-empty list and an index in range; should
+/// either fail anyway, the index wraps around and an empty list falls back to community 0
+/// (every world has one), rather than panicking.
+fn start_community(
+    start_communities: &[CommunityId],
+    index: Option<u32>,
+    rng: &mut SimRng,
+) -> CommunityId {
+    let n = start_communities.len();
+    if n == 0 {
+        return CommunityId(0);
+    }
+    match index {
+        Some(k) => start_communities[k as usize % n],
+        None => start_communities[rng.random_range(0..n)],
+    }
+}
+
 /// The outcome of one multinomial-logit choice over a slate.
 pub(crate) struct Choice {
     /// Index of the engaged item, `None` for no engagement.
@@ -425,7 +443,11 @@ pub(crate) struct Choice {
 }
 
 /// A multinomial-logit choice over items with contents `contents` plus a no-engagement option:
-/// weights `exp(beta * cos(latent, content))` and `exp(beta * no_click)`; one uniform draw.
+/// weights `exp(beta * cos(latent, content))` and `exp(beta * no_click)`; one uniform draw. The
+/// one logit choice of probes, panel and population. `weights` is left holding the weights of
+/// no engagement and of each item, in order, as a numerically stable softmax computes them:
+/// every exponent minus the largest, so the largest weight is 1 and none overflows, whatever
+/// the sharpness.
 pub(crate) fn logit_choice<'c>(
     latent: &[f32],
     contents: impl Iterator<Item = &'c [f32]>,
@@ -435,8 +457,10 @@ pub(crate) fn logit_choice<'c>(
     weights: &mut Vec<f64>,
 ) -> Choice {
     weights.clear();
-    weights.push((beta * no_click).exp());
-    weights.extend(contents.map(|c| (beta * f64::from(dot(latent, c))).exp()));
+    weights.push(beta * no_click);
+    weights.extend(contents.map(|c| beta * f64::from(dot(latent, c))));
+    let max = weights.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    weights.iter_mut().for_each(|w| *w = (*w - max).exp());
     let total: f64 = weights.iter().sum();
     let mut u = rng.random::<f64>() * total;
     let chosen = weights.iter().position(|w| {
@@ -456,4 +480,104 @@ pub(crate) fn blend(v: &mut [f32], target: &[f32], rate: f32) {
         .zip(target)
         .for_each(|(x, t)| *x += rate * (t - *x));
     normalize(v);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn start_community_never_panics() {
+        let mut rng = SimRng::seed_from_u64(1);
+        let starts = [CommunityId(4), CommunityId(7)];
+        assert_eq!(start_community(&starts, Some(1), &mut rng), CommunityId(7));
+        assert!(starts.contains(&start_community(&starts, None, &mut rng)));
+        // Validation refuses these; the probe still starts somewhere.
+        assert_eq!(start_community(&starts, Some(3), &mut rng), CommunityId(7));
+        assert_eq!(start_community(&[], None, &mut rng), CommunityId(0));
+        assert_eq!(start_community(&[], Some(2), &mut rng), CommunityId(0));
+    }
+
+    /// Contents at cosines 0, 0.6, 1, -1 and 0.6 to the latent `[1, 0, 0]`.
+    const LATENT: [f32; 3] = [1.0, 0.0, 0.0];
+    const CONTENTS: [[f32; 3]; 5] = [
+        [0.0, 1.0, 0.0],
+        [0.6, 0.8, 0.0],
+        [1.0, 0.0, 0.0],
+        [-1.0, 0.0, 0.0],
+        [0.6, 0.0, 0.8],
+    ];
+
+    fn choose(beta: f64, no_click: f64, rng: &mut SimRng, weights: &mut Vec<f64>) -> Choice {
+        choose_among(&CONTENTS, beta, no_click, rng, weights)
+    }
+
+    fn choose_among(
+        contents: &[[f32; 3]],
+        beta: f64,
+        no_click: f64,
+        rng: &mut SimRng,
+        weights: &mut Vec<f64>,
+    ) -> Choice {
+        let contents = contents.iter().map(|c| c.as_slice());
+        logit_choice(&LATENT, contents, beta, no_click, rng, weights)
+    }
+
+    #[test]
+    fn logit_choice_is_stable_for_huge_sharpness() {
+        let mut rng = SimRng::seed_from_u64(3);
+        let mut weights = Vec::new();
+        for beta in [1e4, 1e6, 1e300, f64::MAX] {
+            for _ in 0..100 {
+                // The most similar item (cosine 1) beats no engagement (0.3) and every other.
+                let c = choose(beta, 0.3, &mut rng, &mut weights);
+                assert_eq!(c.chosen, Some(2), "beta {beta}");
+                assert_eq!(c.engage_prob, 1.0, "beta {beta}");
+                assert!(
+                    weights.iter().all(|w| w.is_finite() && *w >= 0.0),
+                    "{weights:?}"
+                );
+                let total: f64 = weights.iter().sum();
+                let p: Vec<f64> = weights.iter().map(|w| w / total).collect();
+                assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{p:?}");
+                assert_eq!(p[3], 1.0, "beta {beta}: {p:?}");
+                // No engagement beats every item (the best is at cosine 0.6): never engages.
+                let others = [CONTENTS[0], CONTENTS[1], CONTENTS[3], CONTENTS[4]];
+                let c = choose_among(&others, beta, 0.9, &mut rng, &mut weights);
+                assert_eq!((c.chosen, c.engage_prob), (None, 0.0), "beta {beta}");
+                // Every option far below zero: no underflow to 0 / 0.
+                let c = choose(beta, -1.0, &mut rng, &mut weights);
+                assert_eq!(c.chosen, Some(2), "beta {beta}");
+                assert_eq!(c.engage_prob, 1.0, "beta {beta}");
+            }
+        }
+    }
+
+    #[test]
+    fn logit_choice_follows_the_softmax_for_moderate_sharpness() {
+        let mut rng = SimRng::seed_from_u64(4);
+        let mut weights = Vec::new();
+        let beta = 2.0;
+        let sims = [0.0, 0.6, 1.0, -1.0, 0.6];
+        let w: Vec<f64> = std::iter::once(0.3)
+            .chain(sims)
+            .map(|x: f64| (beta * x).exp())
+            .collect();
+        let total: f64 = w.iter().sum();
+        let n = 20_000;
+        let mut counts = [0usize; 6];
+        for _ in 0..n {
+            let c = choose(beta, 0.3, &mut rng, &mut weights);
+            // Cosines are computed in f32.
+            assert!((c.engage_prob - (1.0 - w[0] / total)).abs() < 1e-6);
+            counts[c.chosen.map_or(0, |i| i + 1)] += 1;
+        }
+        for (k, &count) in counts.iter().enumerate() {
+            let p = w[k] / total;
+            let se = (p * (1.0 - p) / n as f64).sqrt();
+            let share = count as f64 / n as f64;
+            assert!((share - p).abs() < 5.0 * se, "option {k}: {share} vs {p}");
+        }
+    }
 }

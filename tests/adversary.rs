@@ -276,3 +276,25 @@ fn living_population_changes_the_graph_and_stays_identical_on_1_and_4_threads() 
         arm_rows(&static_steps, "baseline")
     );
 }
+
+#[test]
+fn population_index_refresh_is_capped_by_the_adversary_only_when_it_builds_bridges() {
+    let living = |adversary: &str| {
+        let extra = format!(
+            "[population]\nactive_share = 0.2\nfollow_prob = 0.5\ngraph_refresh = 6\n\n\
+             [adversary]\n{adversary}\n"
+        );
+        output::steps_csv(&run(&scenario(&extra, ""), 2))
+    };
+    // No bridges: the adversary's refresh interval is not the population's business.
+    assert!(
+        living("graph_refresh = 2") == living("graph_refresh = 5"),
+        "adversary.graph_refresh changed a run whose adversary builds no bridges"
+    );
+    // Bridges: the index is rebuilt at least as often as the adversary asks.
+    assert!(
+        living("bridge_rate = 0.05\ngraph_refresh = 2")
+            != living("bridge_rate = 0.05\ngraph_refresh = 6"),
+        "adversary.graph_refresh did not cap the population's with bridges"
+    );
+}

@@ -346,3 +346,98 @@ fn evasion_without_moderation_is_refused() {
         &["adversary.lexical_evasion", "moderation.enabled"],
     );
 }
+
+/// A scenario on an imported world of 60 accounts in communities 0 and 1 (benign) and 2
+/// (flagged), no adjacent community; `probes` is the probe group's table body.
+fn imported_scenario(tag: &str, probes: &str) -> (PathBuf, PathBuf) {
+    let dir = temp_dir(tag);
+    let mut labels = String::from("# account community\n");
+    let mut edges = String::from("# src dst\n");
+    for a in 0..60u32 {
+        labels.push_str(&format!("{a} {}\n", a / 20));
+        for d in [1, 7, 21] {
+            edges.push_str(&format!("{a} {}\n", (a + d) % 60));
+        }
+    }
+    std::fs::write(dir.join("labels.txt"), labels).unwrap();
+    std::fs::write(dir.join("edges.txt"), edges).unwrap();
+    let text = format!(
+        "name = \"imported\"\nseed = 5\nsteps = 6\nreplicates = 1\n\n[world.import]\n\
+         edges = \"edges.txt\"\nlabels = \"labels.txt\"\nflagged_community = 2\n\n\
+         [surfaces.search]\npolicy = {{ kind = \"popularity\" }}\npool = 10\nslate = 5\n\n\
+         [[probes]]\ncount = 2\n{probes}\n\n[[arms]]\nname = \"baseline\"\n"
+    );
+    let file = dir.join("scenario.toml");
+    std::fs::write(&file, text).unwrap();
+    (dir, file)
+}
+
+/// `validate` and `run` both refuse, with exit code 2, the same one-line message naming the
+/// file, the line and the key, without panicking and without leaving results behind.
+fn import_refused(tag: &str, probes: &str, line: usize, key: &str, needle: &str) {
+    let (dir, file) = imported_scenario(tag, probes);
+    let out_dir = dir.join("results");
+    let validate = driftlab(&["validate", file.to_str().unwrap()]);
+    let run = driftlab(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let mut messages = Vec::new();
+    for (what, out) in [("validate", validate), ("run", run)] {
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{tag} {what}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{tag} {what}: {stderr}");
+        let expected = format!("scenario.toml:{line}: `{key}`");
+        assert!(stderr.contains(&expected), "{tag} {what}: {stderr}");
+        assert!(stderr.contains(needle), "{tag} {what}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{tag} {what}: {stderr}");
+        messages.push(stderr);
+    }
+    assert_eq!(messages[0], messages[1], "{tag}: validate and run disagree");
+    assert!(
+        !out_dir.exists(),
+        "{tag}: a results directory was left behind"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn imported_world_without_the_probes_start_communities_is_refused() {
+    // The import has no adjacent community; probes start in adjacent communities by default.
+    import_refused(
+        "import-start",
+        "start = \"adjacent\"",
+        18,
+        "probes[0].start",
+        "no adjacent communities",
+    );
+    import_refused(
+        "import-community",
+        "start = \"benign\"\ncommunity = 2",
+        19,
+        "probes[0].community",
+        "there are 2 benign communities",
+    );
+    // The same import with probes that fit runs.
+    let (dir, file) = imported_scenario("import-ok", "start = \"benign\"\ncommunity = 1");
+    let out_dir = dir.join("results");
+    for args in [
+        vec!["validate", file.to_str().unwrap()],
+        vec![
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    ] {
+        let out = driftlab(&args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

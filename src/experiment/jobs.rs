@@ -14,8 +14,8 @@ use crate::plugin::Registry;
 use crate::policy::{Policy, Surface};
 use crate::probe::SurfacePlan;
 use crate::rng::{SeedTree, StreamId};
-use crate::scenario::Scenario;
-use crate::world::{self, World, WorldError};
+use crate::scenario::{Scenario, ScenarioError};
+use crate::world::{self, CommunityKind, World};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,15 +31,30 @@ pub enum WorldSource {
 }
 
 impl WorldSource {
-    /// Prepares the source (reads import files, if any).
-    pub fn prepare(scenario: &Scenario) -> Result<Self, WorldError> {
+    /// Prepares the source: reads the import files, if any, and checks that the imported
+    /// communities fit the probe groups (see [`WorldSource::check`]).
+    pub fn prepare(scenario: &Scenario) -> Result<Self, Error> {
         match &scenario.spec().world.import {
             None => Ok(Self::Generate),
-            Some(import) => Ok(Self::Imported(Box::new(world::load::read(
-                import,
-                scenario.base_dir(),
-            )?))),
+            Some(import) => {
+                let imported = world::load::read(import, scenario.base_dir())?;
+                fits(scenario, imported.kinds())?;
+                Ok(Self::Imported(Box::new(imported)))
+            }
         }
+    }
+
+    /// The checks of [`WorldSource::prepare`] that need only an imported world's labels file
+    /// (the edge list is not read): the file is well formed and every probe group's `start`
+    /// kind has a community, with its `community` index in range. Nothing to do for a
+    /// generated world (loading the scenario checked it). [`crate::experiment::Experiment::check`]
+    /// runs it, for `validate` and before `run` creates anything.
+    pub fn check(scenario: &Scenario) -> Result<(), Error> {
+        if let Some(import) = &scenario.spec().world.import {
+            let kinds = world::load::community_kinds(import, scenario.base_dir())?;
+            fits(scenario, &kinds)?;
+        }
+        Ok(())
     }
 
     /// The world of one replicate.
@@ -55,6 +70,12 @@ impl WorldSource {
             Self::Imported(imported) => imported.world(&spec.world, &tree, replicate),
         }
     }
+}
+
+/// Whether a world with communities of `kinds` has the start communities the probes need.
+fn fits(scenario: &Scenario, kinds: &[CommunityKind]) -> Result<(), ScenarioError> {
+    let count = |kind| kinds.iter().filter(|&&k| k == kind).count();
+    scenario.check_start_communities(count(CommunityKind::Benign), count(CommunityKind::Adjacent))
 }
 
 /// Size figures of the first replicate's world, for the manifest.

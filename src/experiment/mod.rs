@@ -250,10 +250,12 @@ impl Experiment {
                 Error::Refused(format!("sweep point {} ({}): {e}", p.name(), p.label()))
             })?;
             self.registry.check(&s)?;
+            WorldSource::check(&s)?;
             check_memory(&s, threads)?;
             points.push((p, s));
         }
         if points.is_empty() {
+            WorldSource::check(&self.scenario)?;
             check_memory(&self.scenario, threads)?;
         }
         Ok(points)

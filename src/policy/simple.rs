@@ -68,7 +68,8 @@ impl Policy for Popularity {
 /// followed. A probe that always follows its top suggestion then performs a simple random walk
 /// on the follow graph, which gives a closed-form check of the simulator. Already-followed
 /// accounts are not excluded (the walk must stay a walk). Further candidates are further
-/// independent draws, ranked in draw order.
+/// independent draws, ranked in draw order. A viewer that has followed no one during the run
+/// (see [`Viewer::last_followed`]) is served nothing.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct UniformFollowee;
 

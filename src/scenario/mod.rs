@@ -505,6 +505,39 @@ fn apply_sets(
     })
 }
 
+/// A validation problem as an error: blamed on the override that set the key, if any, else on
+/// the key's line in `text` (no line for a default value).
+fn located_problem(
+    problem: validate::Problem,
+    text: &str,
+    origin: &str,
+    o: &Overrides,
+) -> ScenarioError {
+    let (key, message) = problem;
+    if key == "replicates" && o.replicates.is_some() {
+        ScenarioError::Invalid {
+            file: COMMAND_LINE.into(),
+            line: None,
+            key: "--replicates".into(),
+            message: message.replace("`replicates`", "`--replicates`"),
+        }
+    } else if let Some(set) = blame(&o.sets, &key) {
+        ScenarioError::Invalid {
+            file: COMMAND_LINE.into(),
+            line: None,
+            message: format!("{}{message}", set_prefix(Some(set))),
+            key,
+        }
+    } else {
+        ScenarioError::Invalid {
+            file: origin.to_string(),
+            line: locate::line_of(text, &key),
+            key,
+            message,
+        }
+    }
+}
+
 impl Scenario {
     /// Reads and validates a scenario file; import paths resolve against its directory.
     pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
@@ -549,29 +582,8 @@ impl Scenario {
         if let Some(r) = overrides.replicates {
             spec.replicates = r;
         }
-        if let Some((key, message)) = validate::check(&spec, base_dir) {
-            return Err(if key == "replicates" && overrides.replicates.is_some() {
-                ScenarioError::Invalid {
-                    file: COMMAND_LINE.into(),
-                    line: None,
-                    key: "--replicates".into(),
-                    message: message.replace("`replicates`", "`--replicates`"),
-                }
-            } else if let Some(set) = blame(&overrides.sets, &key) {
-                ScenarioError::Invalid {
-                    file: COMMAND_LINE.into(),
-                    line: None,
-                    message: format!("{}{message}", set_prefix(Some(set))),
-                    key,
-                }
-            } else {
-                ScenarioError::Invalid {
-                    file: origin.to_string(),
-                    line: locate::line_of(text, &key),
-                    key,
-                    message,
-                }
-            });
+        if let Some(problem) = validate::check(&spec, base_dir) {
+            return Err(located_problem(problem, text, origin, overrides));
         }
         let resolved = toml::to_string(&spec).map_err(|e| ScenarioError::Invalid {
             file: origin.to_string(),
@@ -588,6 +600,28 @@ impl Scenario {
             origin: origin.to_string(),
             base_dir: base_dir.to_path_buf(),
         })
+    }
+
+    /// Checks every probe group against the world's communities: its `start` kind must have at
+    /// least one community and its `community` index must be in range, in a world with
+    /// `benign` benign and `adjacent` adjacent communities. Loading does this for a generated
+    /// world; an imported world's communities are known once its labels file is read, so the
+    /// runner calls this then (`experiment::WorldSource::check` and `prepare`). Errors name the
+    /// file, line and key as loading does.
+    pub fn check_start_communities(
+        &self,
+        benign: usize,
+        adjacent: usize,
+    ) -> Result<(), ScenarioError> {
+        match validate::check_start_communities(&self.spec, benign as u64, adjacent as u64) {
+            None => Ok(()),
+            Some(problem) => Err(located_problem(
+                problem,
+                &self.text,
+                &self.origin,
+                &self.overrides,
+            )),
+        }
     }
 
     /// The validated spec.
@@ -661,6 +695,27 @@ impl Scenario {
     /// The resolved scenario as TOML, every default filled in.
     pub fn resolved_toml(&self) -> String {
         self.resolved.clone()
+    }
+
+    /// Steps between rebuilds of the platform's follow-graph index (which make follows made
+    /// during the run visible and redraw co-follow walk segments). With a living population
+    /// (`population.active_share` > 0) it is `population.graph_refresh`, shortened to
+    /// `adversary.graph_refresh` when the adversary builds bridges (`adversary.bridge_rate` >
+    /// 0), the only adaptation that adds follows (lexical evasion changes tags; a returning
+    /// banned account keeps its id and its follows). Without a population it is
+    /// `adversary.graph_refresh`. At least 1.
+    pub fn index_refresh_interval(&self) -> u32 {
+        let (population, adversary) = (&self.spec.population, &self.spec.adversary);
+        let refresh = if population.active_share > 0.0 {
+            if adversary.bridge_rate > 0.0 {
+                population.graph_refresh.min(adversary.graph_refresh)
+            } else {
+                population.graph_refresh
+            }
+        } else {
+            adversary.graph_refresh
+        };
+        refresh.max(1)
     }
 
     /// Size of the flagged cluster in a world of `accounts` accounts: `flagged_accounts`, or
@@ -937,6 +992,31 @@ mod tests {
         assert!(e
             .to_string()
             .starts_with("cannot read scenario no/such/scenario.toml: "));
+    }
+
+    #[test]
+    fn index_refresh_interval_follows_the_population_unless_bridges_need_it_sooner() {
+        let refresh = |extra: &str| {
+            load(&format!("{MINIMAL}{extra}"))
+                .unwrap()
+                .index_refresh_interval()
+        };
+        let pop = "[population]\nactive_share = 0.1\ngraph_refresh = 8\n";
+        // No population: the adversary's interval, bridges or not.
+        assert_eq!(refresh(""), 5);
+        assert_eq!(refresh("[adversary]\ngraph_refresh = 3\n"), 3);
+        // A population: its own interval, whatever the adversary's, unless bridges are built.
+        assert_eq!(refresh(pop), 8);
+        assert_eq!(
+            refresh(&format!("{pop}[adversary]\ngraph_refresh = 2\n")),
+            8
+        );
+        let evading = "[moderation]\nenabled = true\n[adversary]\ngraph_refresh = 2\nlexical_evasion = 0.5\nban_evasion = 0.5\n";
+        assert_eq!(refresh(&format!("{pop}{evading}")), 8);
+        let bridges = "[adversary]\ngraph_refresh = 2\nbridge_rate = 0.1\n";
+        assert_eq!(refresh(&format!("{pop}{bridges}")), 2);
+        let slow_bridges = "[adversary]\ngraph_refresh = 12\nbridge_rate = 0.1\n";
+        assert_eq!(refresh(&format!("{pop}{slow_bridges}")), 8);
     }
 
     #[test]

@@ -503,7 +503,8 @@ pub struct ProbeGroupSpec {
     pub count: u32,
     /// Kind of community the probes start in (default adjacent).
     pub start: StartSpec,
-    /// Index of the start community among those of its kind; default: a random one per probe.
+    /// Index of the start community among those of its kind (for an imported world, in
+    /// ascending order of their labels); default: a random one per probe.
     pub community: Option<u32>,
     /// Accounts of the start community followed as seed actions (0 ..= 1,000; default 3).
     pub seed_follows: u32,
@@ -632,7 +633,9 @@ pub struct PopulationSpec {
     /// Rate at which the platform's estimate follows engagement (0 ..= 1; default 0.2).
     pub estimate_rate: f64,
     /// Steps between rebuilds of the platform's graph index, which make new follows visible
-    /// (1 ..= steps; default 5).
+    /// (1 ..= steps; default 5). With a living population this is the index's interval,
+    /// shortened to `adversary.graph_refresh` only when the adversary builds bridges
+    /// (`adversary.bridge_rate` > 0); see `Scenario::index_refresh_interval`.
     pub graph_refresh: u32,
 }
 
@@ -674,6 +677,9 @@ pub struct AdversarySpec {
     pub bridge_rate: f64,
     /// Steps between rebuilds of the follow-graph index that make new bridge follows visible
     /// to the platform (1 ..= steps; default 5), as a platform's batch index refresh would.
+    /// Without a living population this is the index's interval (adversary on or off); with
+    /// one, the index follows `population.graph_refresh`, and this caps it only when bridges
+    /// are built (`bridge_rate` > 0); see `Scenario::index_refresh_interval`.
     pub graph_refresh: u32,
 }
 

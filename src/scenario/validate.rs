@@ -11,7 +11,8 @@
 //! - Community-size rules count accounts exactly as the generator does: at least 2 accounts per
 //!   community after the flagged cluster and the adjacent share are taken.
 //! - Nothing here reads the imported files beyond checking that they exist; their contents are
-//!   checked when the world is loaded.
+//!   checked when the world is loaded, and the probes' start communities against the labels
+//!   ([`check_start_communities`], run by `Scenario::check_start_communities`).
 
 use super::spec::*;
 use std::fmt::Display;
@@ -492,29 +493,84 @@ fn check_probes(c: &mut Checker, spec: &ScenarioSpec) {
         ] {
             c.prob(format!("{k}.{key}"), v);
         }
-        if w.import.is_some() {
-            continue; // communities are known only once the labels are read
-        }
-        let (kind, available, other) = match p.start {
-            StartSpec::Benign => ("benign", w.benign_communities, "adjacent"),
-            StartSpec::Adjacent => ("adjacent", w.adjacent_communities, "benign"),
-        };
-        c.ensure(format!("{k}.start"), available > 0, || {
-            format!(
-                "`{k}.start` = \"{kind}\" but the world has no {kind} communities \
-                 (`world.{kind}_communities` = 0): start them in \"{other}\" communities instead"
-            )
-        });
-        if let Some(idx) = p.community {
-            c.ensure(format!("{k}.community"), idx < available, || {
-                format!(
-                    "`{k}.community` = {idx} is out of range: there are {available} {kind} \
-                     communities, numbered 0 ..= {}",
-                    available.saturating_sub(1)
-                )
-            });
+        if w.import.is_none() {
+            // An imported world's communities are known once its labels are read: see
+            // `check_start_communities`.
+            let (benign, adjacent) = (w.benign_communities, w.adjacent_communities);
+            check_start(c, &k, p, benign.into(), adjacent.into(), false);
         }
     }
+}
+
+/// A probe group's `start` kind has a community, and its `community` index is in range, in a
+/// world with `benign` and `adjacent` communities (generated, or `imported` from files).
+fn check_start(
+    c: &mut Checker,
+    k: &str,
+    p: &ProbeGroupSpec,
+    benign: u64,
+    adjacent: u64,
+    imported: bool,
+) {
+    let (kind, available, other, other_available) = match p.start {
+        StartSpec::Benign => ("benign", benign, "adjacent", adjacent),
+        StartSpec::Adjacent => ("adjacent", adjacent, "benign", benign),
+    };
+    c.ensure(format!("{k}.start"), available > 0, || {
+        let why = match (imported, p.start) {
+            (false, _) => format!("`world.{kind}_communities` = 0"),
+            (true, StartSpec::Adjacent) => "`world.import.adjacent_communities` is empty".into(),
+            (true, StartSpec::Benign) => {
+                "every community of `world.import.labels` is the flagged or an adjacent one".into()
+            }
+        };
+        let world = if imported { "imported world" } else { "world" };
+        let instead = if other_available > 0 || !imported {
+            format!("start them in \"{other}\" communities instead")
+        } else {
+            "label some accounts with a benign community".into()
+        };
+        format!(
+            "`{k}.start` = \"{kind}\" but the {world} has no {kind} communities ({why}): {instead}"
+        )
+    });
+    if let Some(idx) = p.community {
+        c.ensure(format!("{k}.community"), u64::from(idx) < available, || {
+            let order = if imported {
+                " (in ascending order of their labels)"
+            } else {
+                ""
+            };
+            format!(
+                "`{k}.community` = {idx} is out of range: there are {available} {kind} \
+                 communities, numbered 0 ..= {}{order}",
+                available.saturating_sub(1)
+            )
+        });
+    }
+}
+
+/// [`check_start`] for every probe group, in a world with `benign` and `adjacent`
+/// communities: for an imported world, whose communities are known only once its labels are
+/// read.
+pub(crate) fn check_start_communities(
+    spec: &ScenarioSpec,
+    benign: u64,
+    adjacent: u64,
+) -> Option<Problem> {
+    let mut c = Checker { first: None };
+    let imported = spec.world.import.is_some();
+    for (i, p) in spec.probes.iter().enumerate() {
+        check_start(
+            &mut c,
+            &format!("probes[{i}]"),
+            p,
+            benign,
+            adjacent,
+            imported,
+        );
+    }
+    c.first
 }
 
 fn check_arms(c: &mut Checker, spec: &ScenarioSpec) {

@@ -65,6 +65,11 @@ impl Imported {
     pub fn graph(&self) -> &FollowGraph {
         &self.graph
     }
+
+    /// The kind of each community, in community id order.
+    pub fn kinds(&self) -> &[CommunityKind] {
+        &self.layout.kinds
+    }
 }
 
 /// Parses the non-comment lines of a file of integer pairs.
@@ -100,10 +105,17 @@ fn pairs(path: &Path) -> Result<Vec<(usize, u64, u64)>, WorldError> {
     Ok(out)
 }
 
-/// Reads an import: labels define the accounts, edges must only name labelled accounts.
-pub fn read(spec: &ImportSpec, base_dir: &Path) -> Result<Imported, WorldError> {
+/// The labels file of an import: each account's community label and line, the community
+/// labels in ascending order (community `i` has the `i`-th label) and the kind of each.
+struct LabelFile {
+    by_id: BTreeMap<u64, (u64, usize)>,
+    community_labels: Vec<u64>,
+    kinds: Vec<CommunityKind>,
+}
+
+/// Reads and checks the labels file of an import and classifies its communities.
+fn read_labels(spec: &ImportSpec, base_dir: &Path) -> Result<LabelFile, WorldError> {
     let labels_path = base_dir.join(&spec.labels);
-    let edges_path = base_dir.join(&spec.edges);
     let labels = pairs(&labels_path)?;
     let mut by_id: BTreeMap<u64, (u64, usize)> = BTreeMap::new();
     for &(line, id, label) in &labels {
@@ -157,6 +169,31 @@ pub fn read(spec: &ImportSpec, base_dir: &Path) -> Result<Imported, WorldError> 
             }
         })
         .collect();
+    Ok(LabelFile {
+        by_id,
+        community_labels,
+        kinds,
+    })
+}
+
+/// The kind of each community of an import, in community id order, from its labels file alone
+/// (the edge list is not read): enough to check a scenario's probes against the import before
+/// loading the graph.
+pub fn community_kinds(
+    spec: &ImportSpec,
+    base_dir: &Path,
+) -> Result<Vec<CommunityKind>, WorldError> {
+    read_labels(spec, base_dir).map(|l| l.kinds)
+}
+
+/// Reads an import: labels define the accounts, edges must only name labelled accounts.
+pub fn read(spec: &ImportSpec, base_dir: &Path) -> Result<Imported, WorldError> {
+    let edges_path = base_dir.join(&spec.edges);
+    let LabelFile {
+        by_id,
+        community_labels,
+        kinds,
+    } = read_labels(spec, base_dir)?;
     let original_ids: Vec<u64> = by_id.keys().copied().collect();
     let community: Vec<CommunityId> = by_id
         .values()
