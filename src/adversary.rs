@@ -31,7 +31,7 @@
 use crate::ids::{AccountId, TermId};
 use crate::live_graph::LiveGraph;
 use crate::mitigation::Capabilities;
-use crate::platform::{first_success, Labels};
+use crate::platform::{first_success, Labels, TermOverlay};
 use crate::rng::AgentStreams;
 use crate::scenario::spec::{AdversarySpec, ModerationSpec};
 use crate::world::{CommunityKind, World};
@@ -51,16 +51,10 @@ pub struct Adversary {
     streams: AgentStreams,
     evade_terms: bool,
     ban_after: Option<u32>,
-    /// Flagged accounts, sorted (the accounts that adapt).
-    flagged: Vec<AccountId>,
-    /// Current tags of each flagged account (same order as `flagged`).
-    tags: Vec<Vec<TermId>>,
+    /// What the platform sees of the lexical adaptations: the flagged accounts (sorted), their
+    /// current tags, the family of each spelling and the postings of every family spelling.
+    overlay: TermOverlay,
     families: Vec<Family>,
-    /// Family of each spelling id (`u32::MAX` for terms outside every family).
-    family_of: Vec<u32>,
-    /// Postings of every family spelling, most followed first (indexed by term id; empty for
-    /// terms served from the world).
-    postings: Vec<Vec<AccountId>>,
     postings_dirty: bool,
     /// Adjacent accounts (bridge targets).
     adjacent: Vec<AccountId>,
@@ -128,11 +122,14 @@ impl Adversary {
             streams,
             evade_terms: spec.lexical_evasion > 0.0 && triggers.suppresses_terms,
             ban_after: triggers.bans_after.filter(|_| spec.ban_evasion > 0.0),
-            flagged,
-            tags,
+            overlay: TermOverlay {
+                active: spec.lexical_evasion > 0.0 && triggers.suppresses_terms,
+                accounts: flagged,
+                tags,
+                family_of,
+                postings,
+            },
             families,
-            family_of,
-            postings,
             postings_dirty: false,
             adjacent,
             returns: Vec::new(),
@@ -158,10 +155,10 @@ impl Adversary {
         }
         let mut rng = self.streams.agent(u64::from(step));
         if self.evade_terms {
-            for i in 0..self.flagged.len() {
-                for k in 0..self.tags[i].len() {
-                    let t = self.tags[i][k];
-                    let Some(&f) = self.family_of.get(t.index()) else {
+            for i in 0..self.overlay.accounts.len() {
+                for k in 0..self.overlay.tags[i].len() {
+                    let t = self.overlay.tags[i][k];
+                    let Some(&f) = self.overlay.family_of.get(t.index()) else {
                         continue;
                     };
                     if f == u32::MAX || !labels.term(t) {
@@ -171,8 +168,8 @@ impl Adversary {
                         continue;
                     }
                     if let Some(v) = self.variant_for(f as usize, step, labels, &mut rng) {
-                        if v != t && !self.tags[i].contains(&v) {
-                            self.tags[i][k] = v;
+                        if v != t && !self.overlay.tags[i].contains(&v) {
+                            self.overlay.tags[i][k] = v;
                             self.stats.moves += 1;
                             self.postings_dirty = true;
                         }
@@ -185,8 +182,8 @@ impl Adversary {
         }
         if let Some(after) = self.ban_after {
             let now = labels.now();
-            for i in 0..self.flagged.len() {
-                let a = self.flagged[i];
+            for i in 0..self.overlay.accounts.len() {
+                let a = self.overlay.accounts[i];
                 match labels.labelled_since(a) {
                     Some(since) if !self.ban_decided[i] && since.saturating_add(after) <= now => {
                         self.ban_decided[i] = true;
@@ -213,7 +210,7 @@ impl Adversary {
                         &mut rng,
                     );
                     labels.relabel(a, found);
-                    if let Ok(i) = self.flagged.binary_search(&a) {
+                    if let Ok(i) = self.overlay.accounts.binary_search(&a) {
                         self.ban_decided[i] = false;
                     }
                     self.stats.returns += 1;
@@ -223,7 +220,7 @@ impl Adversary {
             }
         }
         if self.spec.bridge_rate > 0.0 && !self.adjacent.is_empty() {
-            for &f in &self.flagged {
+            for &f in &self.overlay.accounts {
                 if rng.random_bool(self.spec.bridge_rate) {
                     let target = self.adjacent[rng.random_range(0..self.adjacent.len())];
                     if live.follow(world, f, target) {
@@ -254,7 +251,7 @@ impl Adversary {
         if self.families[f].spellings.len() > self.spec.max_variants as usize {
             return None;
         }
-        let id = TermId(self.family_of.len() as u32);
+        let id = TermId(self.overlay.family_of.len() as u32);
         let m = &self.moderation;
         let found = first_success(
             m.term_recall,
@@ -264,8 +261,8 @@ impl Adversary {
             rng,
         );
         labels.add_term(found);
-        self.family_of.push(f as u32);
-        self.postings.push(Vec::new());
+        self.overlay.family_of.push(f as u32);
+        self.overlay.postings.push(Vec::new());
         self.families[f].spellings.push(id);
         self.stats.variants += 1;
         Some(id)
@@ -274,7 +271,7 @@ impl Adversary {
     fn rebuild_postings(&mut self, world: &World) {
         for family in &self.families {
             for &t in &family.spellings {
-                self.postings[t.index()].clear();
+                self.overlay.postings[t.index()].clear();
             }
         }
         // Accounts outside the cluster that use a flagged base term keep it.
@@ -283,25 +280,26 @@ impl Adversary {
             let truth = world.truth();
             for &a in world.term_postings(base) {
                 if !truth.is_flagged(a) {
-                    self.postings[base.index()].push(a);
+                    self.overlay.postings[base.index()].push(a);
                 }
             }
         }
-        for (i, &a) in self.flagged.iter().enumerate() {
-            for &t in &self.tags[i] {
+        for (i, &a) in self.overlay.accounts.iter().enumerate() {
+            for &t in &self.overlay.tags[i] {
                 if self
+                    .overlay
                     .family_of
                     .get(t.index())
                     .is_some_and(|&f| f != u32::MAX)
                 {
-                    self.postings[t.index()].push(a);
+                    self.overlay.postings[t.index()].push(a);
                 }
             }
         }
         let graph = world.graph();
         for family in &self.families {
             for &t in &family.spellings {
-                let p = &mut self.postings[t.index()];
+                let p = &mut self.overlay.postings[t.index()];
                 p.sort_unstable_by(|x, y| {
                     graph
                         .followers(*y)
@@ -314,31 +312,9 @@ impl Adversary {
         self.postings_dirty = false;
     }
 
-    /// Current tags of an account, when the adversary changed them.
-    pub fn tags(&self, a: AccountId) -> Option<&[TermId]> {
-        if !self.evade_terms {
-            return None;
-        }
-        self.flagged
-            .binary_search(&a)
-            .ok()
-            .map(|i| self.tags[i].as_slice())
-    }
-
-    /// Postings of a flagged term or variant, when the adversary owns it.
-    pub fn postings(&self, t: TermId) -> Option<&[AccountId]> {
-        if !self.evade_terms {
-            return None;
-        }
-        self.family_of
-            .get(t.index())
-            .filter(|&&f| f != u32::MAX)
-            .map(|_| self.postings[t.index()].as_slice())
-    }
-
-    /// Vocabulary size including variants.
-    pub fn terms(&self) -> usize {
-        self.family_of.len()
+    /// What the platform sees of the adversary's lexical adaptations.
+    pub fn overlay(&self) -> &TermOverlay {
+        &self.overlay
     }
 }
 
@@ -443,17 +419,18 @@ mod tests {
         labels.advance(1);
         adv.step(1, &w, &mut labels, &mut LiveGraph::new());
         assert!(adv.stats().variants > 0 && adv.stats().moves > 0);
-        let f = adv.flagged[0];
-        let tags = adv.tags(f).unwrap();
+        let f = adv.overlay.accounts[0];
+        let tags = adv.overlay().tags(f).unwrap();
         for &t in tags {
             assert!(!labels.term(t), "moved to an unlabelled spelling");
             if t.index() >= w.terms() {
-                assert!(adv.postings(t).unwrap().contains(&f));
+                assert!(adv.overlay().postings(t).unwrap().contains(&f));
             }
         }
         // The base terms no longer list flagged accounts that moved.
         for &t in &flagged_terms {
             assert!(adv
+                .overlay()
                 .postings(t)
                 .unwrap()
                 .iter()
@@ -461,6 +438,6 @@ mod tests {
         }
         // Variants are caught after the detection delay.
         labels.advance(4);
-        assert!((w.terms()..adv.terms()).all(|t| labels.term(TermId(t as u32))));
+        assert!((w.terms()..adv.overlay().terms()).all(|t| labels.term(TermId(t as u32))));
     }
 }

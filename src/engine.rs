@@ -167,7 +167,7 @@ pub fn run_arm(
         }
         let view = PlatformView::new(world, &labels)
             .with_live_graph(&live)
-            .with_adversary(&adversary);
+            .with_overlay(adversary.overlay());
         if let Some(population) = population.as_mut() {
             population.step(step, &spec.population, world, &view, surfaces, mitigation);
         }

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod live_graph;
 pub mod mitigation;
 pub mod panel;
+pub mod pipeline;
 pub mod platform;
 pub mod plugin;
 pub mod policy;
@@ -26,6 +27,7 @@ pub mod probe;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod slate;
 pub mod stats;
 pub mod world;
 

@@ -236,6 +236,53 @@ impl Labels {
     }
 }
 
+/// The adversary's lexical adaptations as the platform observes them: the current tags of
+/// flagged accounts that moved to variant spellings, and the postings of flagged terms and
+/// their variants. Owned by the adversary (which changes it), read by the view.
+#[derive(Clone, Debug, Default)]
+pub struct TermOverlay {
+    /// Whether the adaptations are on (otherwise the world's tags and postings are served).
+    pub(crate) active: bool,
+    /// The accounts that adapt, sorted.
+    pub(crate) accounts: Vec<AccountId>,
+    /// Current tags of each of them (same order).
+    pub(crate) tags: Vec<Vec<TermId>>,
+    /// Family of each spelling id (`u32::MAX` for terms outside every family).
+    pub(crate) family_of: Vec<u32>,
+    /// Postings of every family spelling, most followed first (indexed by term id; empty for
+    /// terms served from the world).
+    pub(crate) postings: Vec<Vec<AccountId>>,
+}
+
+impl TermOverlay {
+    /// Current tags of an account, when the adversary changed them.
+    pub fn tags(&self, a: AccountId) -> Option<&[TermId]> {
+        if !self.active {
+            return None;
+        }
+        self.accounts
+            .binary_search(&a)
+            .ok()
+            .map(|i| self.tags[i].as_slice())
+    }
+
+    /// Postings of a flagged term or variant, when the adversary owns it.
+    pub fn postings(&self, t: TermId) -> Option<&[AccountId]> {
+        if !self.active {
+            return None;
+        }
+        self.family_of
+            .get(t.index())
+            .filter(|&&f| f != u32::MAX)
+            .map(|_| self.postings[t.index()].as_slice())
+    }
+
+    /// Vocabulary size including variants.
+    pub fn terms(&self) -> usize {
+        self.family_of.len()
+    }
+}
+
 /// The platform's observable state, borrowed for the duration of a step.
 ///
 /// A policy cannot reach the ground truth through it; this does not compile:
@@ -251,7 +298,7 @@ pub struct PlatformView<'a> {
     labels: &'a Labels,
     graph: &'a crate::world::graph::FollowGraph,
     popularity: &'a [AccountId],
-    adversary: Option<&'a crate::adversary::Adversary>,
+    overlay: Option<&'a TermOverlay>,
     walks: Option<&'a crate::policy::walks::CoFollowWalks>,
 }
 
@@ -263,7 +310,7 @@ impl<'a> PlatformView<'a> {
             labels,
             graph: world.graph(),
             popularity: world.by_popularity(),
-            adversary: None,
+            overlay: None,
             walks: None,
         }
     }
@@ -288,8 +335,8 @@ impl<'a> PlatformView<'a> {
 
     /// The same view after the adversary's lexical adaptations: the tags and term postings it
     /// changed.
-    pub fn with_adversary(mut self, adversary: &'a crate::adversary::Adversary) -> Self {
-        self.adversary = Some(adversary);
+    pub fn with_overlay(mut self, overlay: &'a TermOverlay) -> Self {
+        self.overlay = Some(overlay);
         self
     }
 
@@ -415,14 +462,14 @@ impl<'a> PlatformView<'a> {
     /// Terms an account tags its content with.
     #[inline]
     pub fn tags(&self, a: AccountId) -> &'a [TermId] {
-        self.adversary
+        self.overlay
             .and_then(|adv| adv.tags(a))
             .unwrap_or_else(|| self.world.tags(a))
     }
 
     /// Number of terms in the vocabulary.
     pub fn terms(&self) -> usize {
-        self.adversary.map_or(self.world.terms(), |adv| {
+        self.overlay.map_or(self.world.terms(), |adv| {
             adv.terms().max(self.world.terms())
         })
     }
@@ -430,7 +477,7 @@ impl<'a> PlatformView<'a> {
     /// Accounts tagged with a term, most followed first.
     #[inline]
     pub fn term_postings(&self, t: TermId) -> &'a [AccountId] {
-        if let Some(p) = self.adversary.and_then(|adv| adv.postings(t)) {
+        if let Some(p) = self.overlay.and_then(|adv| adv.postings(t)) {
             return p;
         }
         if t.index() < self.world.terms() {

@@ -18,8 +18,9 @@
 
 use crate::ids::{AccountId, CommunityId, Step, TermId};
 use crate::mitigation::{Mitigation, MitigationCtx, Slate};
+use crate::pipeline::{serve, Request};
 use crate::platform::{PlatformView, Viewer};
-use crate::policy::{serve, Policy, Request, Scratch, Surface};
+use crate::policy::{Policy, Scratch, Surface};
 use crate::rng::SimRng;
 use crate::scenario::spec::{FollowBehaviourSpec, ProbeGroupSpec};
 use crate::world::{dot, normalize, World, UNREACHABLE};

@@ -347,7 +347,9 @@ impl Experiment {
             argv: std::env::args().collect::<Vec<_>>().join(" "),
             resumed: self.resume,
         };
-        finalize(&dir, scenario, &store, &meta)?;
+        let (steps, probes) = store.assemble()?;
+        let world = store.world_stats().unwrap_or_default();
+        finalize(&dir, scenario, (&steps, &probes), &world, &meta)?;
         store.remove()?;
         let arms = write_report(&dir)?;
         Ok(Outcome::Finished(RunReport {

@@ -3,7 +3,7 @@
 //! renamed into place, so a reader never sees half a file. Nothing here depends on wall time
 //! except the manifest, so the CSVs and the summary are byte-identical across reruns.
 
-use super::jobs::ExperimentResult;
+use super::jobs::{ExperimentResult, WorldStats};
 use crate::atomic::write_atomic;
 use crate::engine::ArmRun;
 use crate::policy::Surface;
@@ -29,21 +29,21 @@ pub struct RunMeta {
     pub resumed: bool,
 }
 
-/// Writes the final files of a run from its parts: `steps.csv` and `probes.csv` (assembled in
-/// job order), `scenario.resolved.toml` and `manifest.json`. The report is built separately
+/// Writes the final files of a run from the bodies of `steps.csv` and `probes.csv` (its parts
+/// assembled in job order), `scenario.resolved.toml` and `manifest.json`. The report is built separately
 /// from these files.
 pub fn finalize(
     dir: &Path,
     scenario: &Scenario,
-    parts: &super::parts::PartStore<'_>,
+    (steps, probes): (&str, &str),
+    world: &WorldStats,
     meta: &RunMeta,
 ) -> io::Result<()> {
     let spec = scenario.spec();
-    let (steps, probes) = parts.assemble().map_err(io::Error::other)?;
-    write_atomic(&dir.join("steps.csv"), (steps_header() + &steps).as_bytes())?;
+    write_atomic(&dir.join("steps.csv"), (steps_header() + steps).as_bytes())?;
     write_atomic(
         &dir.join("probes.csv"),
-        (String::from(PROBES_HEADER) + &probes).as_bytes(),
+        (String::from(PROBES_HEADER) + probes).as_bytes(),
     )?;
     write_atomic(
         &dir.join("scenario.resolved.toml"),
@@ -68,7 +68,7 @@ pub fn finalize(
             "name": a.name,
             "mitigations": a.mitigations.iter().map(|m| m.kind()).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
-        "world": parts.world_stats().unwrap_or_default(),
+        "world": world,
         "resolved_scenario": resolved,
     });
     let manifest = serde_json::to_string_pretty(&manifest).map_err(io::Error::other)?;

@@ -3,11 +3,11 @@
 
 use super::{Capabilities, Mitigation, MitigationCtx, Slate};
 use crate::ids::AccountId;
-use crate::policy::BuildPlugin;
-use crate::policy::{Candidate, Surface};
 use crate::rng::SimRng;
+use crate::scenario::kinds::BuildPlugin;
 use crate::scenario::kinds::ParamError;
 use crate::scenario::spec::MitigationSpec;
+use crate::slate::{Candidate, Surface};
 use rand::RngExt;
 
 /// A search for a labelled term returns nothing, or shows a warning interstitial that the user

@@ -6,96 +6,13 @@
 
 use crate::ids::{AccountId, TermId};
 use crate::platform::PlatformView;
-use crate::policy::{Candidate, Surface};
 use crate::rng::SimRng;
 use crate::scenario::spec::MitigationSpec;
+pub use crate::slate::Slate;
+use crate::slate::Surface;
 
 mod catalogue;
 pub use catalogue::*;
-
-/// A ranked candidate list that can shrink or be reordered but never grow.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Slate {
-    items: Vec<Candidate>,
-}
-
-impl Slate {
-    /// An empty slate.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The candidates in rank order.
-    pub fn items(&self) -> &[Candidate] {
-        &self.items
-    }
-
-    /// Number of candidates.
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    /// Whether the slate is empty.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    /// Keeps the candidates for which `keep` is true, in order.
-    pub fn retain(&mut self, keep: impl FnMut(&Candidate) -> bool) {
-        self.items.retain(keep);
-    }
-
-    /// Removes every candidate.
-    pub fn clear(&mut self) {
-        self.items.clear();
-    }
-
-    /// Reorders by `compare` (stable: equal candidates keep their order).
-    pub fn sort_by(&mut self, compare: impl FnMut(&Candidate, &Candidate) -> std::cmp::Ordering) {
-        self.items.sort_by(compare);
-    }
-
-    /// Moves the candidates for which `to_back` is true (called once per candidate, in rank
-    /// order) behind the others, keeping the relative order of both groups.
-    pub fn move_to_back(&mut self, mut to_back: impl FnMut(&Candidate) -> bool) {
-        let (mut front, mut back): (Vec<Candidate>, Vec<Candidate>) = (Vec::new(), Vec::new());
-        for c in self.items.drain(..) {
-            if to_back(&c) {
-                back.push(c);
-            } else {
-                front.push(c);
-            }
-        }
-        front.extend(back);
-        self.items = front;
-    }
-
-    /// Puts the candidates in the order `order` (indices into the current order). Returns false
-    /// and leaves the slate unchanged unless `order` is a permutation.
-    pub fn reorder(&mut self, order: &[usize]) -> bool {
-        let n = self.items.len();
-        let mut seen = vec![false; n];
-        if order.len() != n
-            || !order
-                .iter()
-                .all(|&i| i < n && !std::mem::replace(&mut seen[i], true))
-        {
-            return false;
-        }
-        self.items = order.iter().map(|&i| self.items[i]).collect();
-        true
-    }
-
-    /// Keeps the first `len` candidates.
-    pub fn truncate(&mut self, len: usize) {
-        self.items.truncate(len);
-    }
-
-    /// The underlying buffer, for the pipeline that fills the slate (not for mitigations).
-    pub(crate) fn buffer(&mut self) -> &mut Vec<Candidate> {
-        &mut self.items
-    }
-}
 
 /// What a mitigation may consult besides the slate.
 #[derive(Clone, Copy)]
@@ -225,7 +142,7 @@ impl MitigationStack {
     /// Builds the stack an arm describes; `plugin` builds registered plug-ins.
     pub fn from_specs_with(
         specs: &[MitigationSpec],
-        plugin: &crate::policy::BuildPlugin<'_, dyn Mitigation>,
+        plugin: &crate::scenario::kinds::BuildPlugin<'_, dyn Mitigation>,
     ) -> Result<Self, crate::scenario::kinds::ParamError> {
         Ok(Self::new(
             specs
@@ -277,6 +194,7 @@ mod tests {
     use crate::platform::Labels;
     use crate::rng::SeedTree;
     use crate::scenario::spec::WorldSpec;
+    use crate::slate::Candidate;
     use proptest::prelude::*;
 
     fn world() -> crate::world::World {
@@ -359,7 +277,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, &a)| Candidate { account: AccountId(a), score: -(i as f32) })
                 .collect();
-            let mut slate = Slate { items: input.clone() };
+            let mut slate = Slate::from_ranked(input.clone());
             let mut rng = SeedTree::new(seed).stream(0, crate::rng::StreamId::Mitigation);
             let first = rng.clone();
             MitigationStack::from_specs(&specs).apply(&ctx, &mut slate, &mut rng);
@@ -367,7 +285,7 @@ mod tests {
             // The stack equals its mitigations applied one after another, in order (same
             // random numbers).
             let mut rng = first;
-            let mut one_by_one = Slate { items: input.clone() };
+            let mut one_by_one = Slate::from_ranked(input.clone());
             for spec in &specs {
                 spec.build().apply(&ctx, &mut one_by_one, &mut rng);
             }
@@ -379,7 +297,7 @@ mod tests {
             let bare = PlatformView::new(&world, &none);
             let ctx = MitigationCtx { view: &bare, ..ctx };
             let label_based: Vec<MitigationSpec> = specs.iter().filter(|s| s.uses_labels()).cloned().collect();
-            let mut untouched = Slate { items: input.clone() };
+            let mut untouched = Slate::from_ranked(input.clone());
             MitigationStack::from_specs(&label_based).apply(&ctx, &mut untouched, &mut rng);
             prop_assert_eq!(untouched.items(), &input[..]);
         }

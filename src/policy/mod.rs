@@ -71,61 +71,13 @@ pub use hybrid::Hybrid;
 pub use simple::{Popularity, RandomPolicy, UniformFollowee};
 pub use table::{IdSet, IdTable};
 
+pub use crate::slate::{Candidate, Surface};
+
 use crate::ids::{AccountId, TermId};
-use crate::mitigation::{Mitigation, MitigationCtx, Slate};
 use crate::platform::{PlatformView, Viewer};
 use crate::rng::SimRng;
-use crate::scenario::kinds::ParamError;
-use crate::scenario::spec::{PluginSpec, PolicySpec};
-use rand::RngExt;
-use serde::Serialize;
-
-/// A scored account in a candidate pool or slate.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Candidate {
-    /// The account whose content (or profile) is shown.
-    pub account: AccountId,
-    /// The policy's score; higher ranks first, ties broken by lower account id.
-    pub score: f32,
-}
-
-/// The surfaces a platform serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Surface {
-    /// Term -> accounts.
-    Search,
-    /// Accounts to follow.
-    SuggestedAccounts,
-    /// Content of followed accounts.
-    Feed,
-    /// Content from anywhere.
-    Explore,
-}
-
-impl Surface {
-    /// All surfaces in serving order.
-    pub const ALL: [Surface; 4] = [
-        Surface::Search,
-        Surface::SuggestedAccounts,
-        Surface::Feed,
-        Surface::Explore,
-    ];
-
-    /// Name as used in scenario files and output columns.
-    pub fn name(self) -> &'static str {
-        match self {
-            Surface::Search => "search",
-            Surface::SuggestedAccounts => "suggested_accounts",
-            Surface::Feed => "feed",
-            Surface::Explore => "explore",
-        }
-    }
-
-    /// Position in [`Surface::ALL`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
+use crate::scenario::kinds::{BuildPlugin, ParamError};
+use crate::scenario::spec::PolicySpec;
 
 /// Reusable buffers, so that serving a slate allocates nothing once warm.
 #[derive(Debug, Default)]
@@ -258,9 +210,6 @@ pub trait Policy: Send + Sync {
     }
 }
 
-/// Builds a registered plug-in from its table (see [`crate::plugin::Registry`]).
-pub type BuildPlugin<'a, T> = dyn Fn(&PluginSpec) -> Result<Box<T>, ParamError> + 'a;
-
 impl PolicySpec {
     /// Builds the policy this spec describes; `plugin` builds registered plug-ins (hybrid
     /// components included).
@@ -297,21 +246,6 @@ impl PolicySpec {
         })
         .expect("a built-in policy")
     }
-}
-
-/// One request to a surface.
-#[derive(Clone, Copy, Debug)]
-pub struct Request<'a> {
-    /// The surface.
-    pub surface: Surface,
-    /// Who is served.
-    pub viewer: Viewer<'a>,
-    /// The search term (search only).
-    pub query: Option<TermId>,
-    /// Candidates kept after ranking, before mitigations.
-    pub pool: usize,
-    /// Items shown.
-    pub slate: usize,
 }
 
 /// Maps a score to a `u32` whose unsigned order is `f32::total_cmp`'s order.
@@ -364,7 +298,7 @@ fn from_ordered_bits(b: u32) -> f32 {
 /// Ranks candidates like [`rank`] and keeps the first `keep`: selects them first, then sorts
 /// only those (the same result as sorting everything, since the order is total and accounts
 /// are unique after [`dedup_best`]).
-fn rank_top(candidates: &mut Vec<Candidate>, keep: usize, keys: &mut Vec<u64>) {
+pub(crate) fn rank_top(candidates: &mut Vec<Candidate>, keep: usize, keys: &mut Vec<u64>) {
     if keep == 0 {
         candidates.clear();
         return;
@@ -387,95 +321,18 @@ fn rank_top(candidates: &mut Vec<Candidate>, keep: usize, keys: &mut Vec<u64>) {
 }
 
 /// Whether no account appears twice (for debug assertions).
-fn is_unique(candidates: &[Candidate]) -> bool {
+pub(crate) fn is_unique(candidates: &[Candidate]) -> bool {
     let mut accounts: Vec<AccountId> = candidates.iter().map(|c| c.account).collect();
     accounts.sort_unstable();
     accounts.windows(2).all(|w| w[0] != w[1])
 }
 
 /// Merges duplicate accounts, keeping the best score.
-fn dedup_best(candidates: &mut Vec<Candidate>) {
+pub(crate) fn dedup_best(candidates: &mut Vec<Candidate>) {
     candidates.sort_unstable_by_key(|c| {
         (u64::from(c.account.0) << 32) | u64::from(!ordered_bits(c.score))
     });
     candidates.dedup_by_key(|c| c.account);
-}
-
-/// Runs the pipeline for one request and leaves the result in `slate`: candidate source ->
-/// scoring -> dedup -> ranking -> pool cut -> mitigations (remove or reorder only) -> slate cut.
-#[allow(clippy::too_many_arguments)]
-pub fn serve(
-    policy: &dyn Policy,
-    mitigation: &dyn Mitigation,
-    view: &PlatformView<'_>,
-    request: &Request<'_>,
-    policy_rng: &mut SimRng,
-    mitigation_rng: &mut SimRng,
-    scratch: &mut Scratch,
-    slate: &mut Slate,
-) {
-    let out = slate.buffer();
-    out.clear();
-    let viewer = &request.viewer;
-    // Without mitigations that could reach past the slate, ranking the pool beyond the slate
-    // would change nothing that is shown.
-    let keep = if !mitigation.capabilities().stays_within_slate {
-        request.pool
-    } else {
-        request.pool.min(request.slate)
-    };
-    let mut cx = Context {
-        view,
-        viewer,
-        surface: request.surface,
-        query: request.query,
-        limit: request.pool,
-        rng: policy_rng,
-        scratch,
-    };
-    match request.surface {
-        Surface::Search => {
-            if let Some(term) = request.query {
-                let postings = view.term_postings(term);
-                let take = postings.len().min(request.pool);
-                out.extend(postings[..take].iter().map(|&account| Candidate {
-                    account,
-                    score: 0.0,
-                }));
-                policy.score(&mut cx, out);
-                rank_top(out, keep, &mut cx.scratch.keys);
-            }
-        }
-        Surface::Feed => {
-            // Each followee's activity is read once, behind a random draw: start the loads first.
-            for &account in viewer.followees {
-                view.prefetch_activity(account);
-            }
-            for &account in viewer.followees {
-                if cx.rng.random::<f32>() < view.activity(account) {
-                    out.push(Candidate {
-                        account,
-                        score: 0.0,
-                    });
-                }
-            }
-            policy.score(&mut cx, out);
-            rank_top(out, keep, &mut cx.scratch.keys);
-        }
-        Surface::SuggestedAccounts | Surface::Explore => {
-            policy.generate_top(&mut cx, keep, out);
-        }
-    }
-    // Search results (term postings) and the feed (followees) hold distinct accounts.
-    debug_assert!(is_unique(out));
-    let ctx = MitigationCtx {
-        view,
-        surface: request.surface,
-        query: request.query,
-        slate_size: request.slate,
-    };
-    mitigation.apply(&ctx, slate, mitigation_rng);
-    slate.truncate(request.slate);
 }
 
 #[cfg(test)]
@@ -507,75 +364,6 @@ mod tests {
                 c.iter().map(|x| (x.account, x.score.to_bits())).collect::<Vec<_>>(),
                 expected.iter().map(|x| (x.account, x.score.to_bits())).collect::<Vec<_>>()
             );
-        }
-    }
-
-    /// A mitigation that changes nothing but, like any user mitigation, does not promise to
-    /// stay within the slate: the pipeline ranks its whole pool.
-    struct PassThrough;
-
-    impl Mitigation for PassThrough {
-        fn name(&self) -> &str {
-            "pass_through"
-        }
-        fn apply(&self, _: &MitigationCtx<'_>, _: &mut Slate, _: &mut SimRng) {}
-    }
-
-    #[test]
-    fn ranking_only_the_slate_without_mitigations_gives_the_same_slates() {
-        use crate::mitigation::MitigationStack;
-        use crate::platform::{Labels, PlatformView, Viewer};
-        use crate::scenario::spec::{CoFollowSpec, EmbeddingSpec, WorldSpec};
-        let spec = WorldSpec {
-            accounts: Some(2000),
-            benign_communities: 4,
-            ..WorldSpec::default()
-        };
-        let world = crate::world::generate(&spec, 40, &crate::rng::SeedTree::new(5), 0);
-        let labels = Labels::none(world.accounts(), world.terms());
-        let view = PlatformView::new(&world, &labels);
-        let (none, pass) = (MitigationStack::default(), PassThrough);
-        assert!(none.capabilities().stays_within_slate && !pass.capabilities().stays_within_slate);
-        for policy in [
-            PolicySpec::CoFollow(CoFollowSpec::default()).build(),
-            PolicySpec::Embedding(EmbeddingSpec::default()).build(),
-        ] {
-            for a in (0..2000u32).step_by(97).map(AccountId) {
-                let estimate = world.content(a).to_vec();
-                let request = Request {
-                    surface: Surface::SuggestedAccounts,
-                    viewer: Viewer {
-                        followees: world.graph().followees(a),
-                        last_followed: None,
-                        estimate: &estimate,
-                    },
-                    query: None,
-                    pool: 50,
-                    slate: 5,
-                };
-                let served = |m: &dyn Mitigation| {
-                    let tree = crate::rng::SeedTree::new(9);
-                    let (mut p, mut q) = (
-                        tree.stream(0, crate::rng::StreamId::Policy),
-                        tree.stream(0, crate::rng::StreamId::Mitigation),
-                    );
-                    let (mut scratch, mut slate) = (Scratch::default(), Slate::new());
-                    serve(
-                        &*policy,
-                        m,
-                        &view,
-                        &request,
-                        &mut p,
-                        &mut q,
-                        &mut scratch,
-                        &mut slate,
-                    );
-                    slate.items().to_vec()
-                };
-                let shown = served(&none);
-                assert_eq!(shown.len(), 5);
-                assert_eq!(shown, served(&pass), "account {a:?}, {}", policy.name());
-            }
         }
     }
 }

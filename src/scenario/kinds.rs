@@ -62,6 +62,9 @@ impl std::fmt::Display for ParamError {
 
 impl std::error::Error for ParamError {}
 
+/// Builds a registered plug-in (a policy or mitigation `T`) from its table.
+pub type BuildPlugin<'a, T> = dyn Fn(&PluginSpec) -> Result<Box<T>, ParamError> + 'a;
+
 /// Deserialises typed parameters from a plug-in's table; the error names the key inside it.
 pub fn parse_params<P: DeserializeOwned>(params: &toml::Table) -> Result<P, ParamError> {
     serde_path_to_error::deserialize(toml::Value::Table(params.clone())).map_err(|e| {

@@ -3,6 +3,8 @@
 //! and popularity. Rows are sorted and free of duplicates and self-follows, so membership is a
 //! binary search and iteration order is deterministic.
 
+use super::prefetch::CACHED_BYTES;
+pub use super::prefetch::{gather, prefetch, AHEAD};
 use crate::ids::AccountId;
 use rayon::prelude::*;
 
@@ -76,7 +78,7 @@ impl<T: Copy> Csr<T> {
     /// small enough to stay in cache).
     #[inline]
     pub fn prefetch_row(&self, i: usize) {
-        if self.offsets.len() * 8 <= super::rows::CACHED_BYTES {
+        if self.offsets.len() * 8 <= CACHED_BYTES {
             return;
         }
         if let Some(o) = self.offsets.get(i) {
@@ -88,7 +90,7 @@ impl<T: Copy> Csr<T> {
     /// small enough to stay in cache).
     #[inline]
     pub fn prefetch_target(&self, p: usize) {
-        if self.targets.len() * std::mem::size_of::<T>() <= super::rows::CACHED_BYTES {
+        if self.targets.len() * std::mem::size_of::<T>() <= CACHED_BYTES {
             return;
         }
         if let Some(t) = self.targets.get(p) {
@@ -107,45 +109,6 @@ impl<T: Copy> Csr<T> {
     pub fn heap_bytes(&self) -> usize {
         self.offsets.capacity() * 8 + self.targets.capacity() * std::mem::size_of::<T>()
     }
-}
-
-/// How many items ahead [`gather`] hints the CPU: enough misses in flight to cover the memory
-/// latency, few enough that the core's miss queue does not overflow (measured on the
-/// project's machine: 16 ahead reads random 64-byte rows of a 61 MB table in 15 ns each, against
-/// 25 ns when all hints of a batch of 200 are issued first and 45 ns without hints).
-pub const AHEAD: usize = 16;
-
-/// Visits `items` in order, hinting (with `hint`) what the item [`AHEAD`] places later will read
-/// while the current one is visited: a software pipeline over a gather from memory far larger
-/// than the cache. The visiting order, and so any random draws made in `visit`, are those of a
-/// plain loop.
-#[inline(always)]
-pub fn gather<T: Copy>(items: &[T], hint: impl Fn(T), mut visit: impl FnMut(T)) {
-    for &x in items.iter().take(AHEAD) {
-        hint(x);
-    }
-    for (i, &x) in items.iter().enumerate() {
-        if let Some(&ahead) = items.get(i + AHEAD) {
-            hint(ahead);
-        }
-        visit(x);
-    }
-}
-
-/// Asks the CPU to start loading the cache line holding `x`. Random reads into a graph of
-/// millions of accounts miss the cache; hot loops that know their next addresses issue these
-/// hints a stage ahead so that the misses overlap instead of queueing one after another.
-#[inline(always)]
-pub fn prefetch<T>(x: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint: it never faults and reads nothing the program sees, and
-    // the pointer comes from a valid reference. SSE is part of the x86-64 baseline.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
 }
 
 impl<T: Copy + Ord> Csr<T> {

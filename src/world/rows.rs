@@ -7,6 +7,7 @@
 //! of its buffer, in safe code), so rows of 16 dims are one line each and wider rows span as
 //! few lines as their size allows; [`Rows::prefetch`] hints every line of a row.
 
+use super::prefetch::CACHED_BYTES;
 use ndarray::ArrayView2;
 
 /// Cache-line size assumed for alignment (64 bytes on x86-64 and most ARM cores).
@@ -23,9 +24,6 @@ pub struct Rows {
     /// only pays for issuing them).
     hint: bool,
 }
-
-/// Tables up to this size are assumed to stay in cache (a core's L2 on the project's machine).
-pub(crate) const CACHED_BYTES: usize = 1 << 20;
 
 impl Rows {
     /// A matrix of zeros.
@@ -90,12 +88,12 @@ impl Rows {
             return;
         }
         let at = self.start + i * self.dims;
-        super::graph::prefetch(&self.buf[at]);
+        super::prefetch::prefetch(&self.buf[at]);
         // The first float of each further line the row reaches (rows start on lines relative to
         // `start`, which is itself on a line).
         let mut k = self.start + ((at - self.start) / PER_LINE + 1) * PER_LINE;
         while k < at + self.dims {
-            super::graph::prefetch(&self.buf[k]);
+            super::prefetch::prefetch(&self.buf[k]);
             k += PER_LINE;
         }
     }
