@@ -3,6 +3,8 @@
 //! living population, and one replicate of the quickstart. `cargo bench --bench engine`; figures in `benches/README.md`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use driftlab::agents::population::Population;
+use driftlab::agents::probe::{Probe, ProbeStreams, StepConfig};
 use driftlab::experiment::{self, Surfaces, WorldSource};
 use driftlab::ids::{AccountId, CommunityId};
 use driftlab::live_graph::LiveGraph;
@@ -11,8 +13,6 @@ use driftlab::pipeline::{serve, Request};
 use driftlab::platform::{Labels, PlatformView, Viewer};
 use driftlab::plugin::Registry;
 use driftlab::policy::{Candidate, Context, Scratch, Surface};
-use driftlab::population::Population;
-use driftlab::probe::{Probe, ProbeStreams, StepConfig};
 use driftlab::rng::{SeedTree, StreamId};
 use driftlab::scenario::spec::{
     CoFollowSpec, EmbeddingSpec, EmptySpec, HybridComponentSpec, HybridSpec, PolicySpec,

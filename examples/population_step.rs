@@ -13,13 +13,13 @@
 //! accounts (default 20,000; every 10th in the order the population serves them), so the cost
 //! per request of each surface's policy can be read off (`benches/README.md` quotes both).
 
+use driftlab::agents::population::Population;
 use driftlab::experiment::{Surfaces, WorldSource};
 use driftlab::live_graph::LiveGraph;
 use driftlab::mitigation::{MitigationStack, Slate};
+use driftlab::pipeline::Serving;
 use driftlab::platform::{Labels, PlatformView, Viewer};
 use driftlab::policy::{Scratch, Surface};
-use driftlab::population::Population;
-use driftlab::probe::Serving;
 use driftlab::rng::{SeedTree, StreamId};
 use driftlab::scenario::{Overrides, Scenario};
 use driftlab::world::World;
@@ -177,7 +177,7 @@ fn per_request(
     world: &World,
     view: &PlatformView<'_>,
     population: &Population,
-    plan: &driftlab::probe::SurfacePlan<'_>,
+    plan: &driftlab::pipeline::SurfacePlan<'_>,
     mitigation: &MitigationStack,
     viewers: &[u32],
 ) -> f64 {

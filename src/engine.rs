@@ -5,13 +5,14 @@
 //! is byte-identical for any thread count.
 
 use crate::adversary::{Adversary, AdversaryStats};
+use crate::agents::panel::{Panel, PanelStep};
+use crate::agents::population::Population;
+use crate::agents::probe::{Probe, ProbeStep, ProbeStreams, StepConfig};
 use crate::ids::{AccountId, CommunityId, Step};
 use crate::live_graph::LiveGraph;
 use crate::mitigation::Mitigation;
-use crate::panel::{Panel, PanelStep};
+use crate::pipeline::SurfacePlan;
 use crate::platform::{Labels, PlatformView};
-use crate::population::Population;
-use crate::probe::{Probe, ProbeStep, ProbeStreams, StepConfig, SurfacePlan};
 use crate::rng::{SeedTree, StreamId};
 use crate::scenario::spec::StartSpec;
 use crate::scenario::Scenario;

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod adversary;
+pub mod agents;
 pub mod alloc;
 pub mod analysis;
 pub mod atomic;
@@ -17,13 +18,10 @@ pub mod experiment;
 pub mod ids;
 pub mod live_graph;
 pub mod mitigation;
-pub mod panel;
 pub mod pipeline;
 pub mod platform;
 pub mod plugin;
 pub mod policy;
-pub mod population;
-pub mod probe;
 pub mod report;
 pub mod rng;
 pub mod scenario;

@@ -107,6 +107,65 @@ pub fn serve(
     slate.truncate(request.slate);
 }
 
+/// A served surface, as the engine configures it.
+pub struct SurfacePlan<'a> {
+    /// The surface.
+    pub surface: Surface,
+    /// Its policy.
+    pub policy: &'a dyn Policy,
+    /// Pool size.
+    pub pool: usize,
+    /// Slate size.
+    pub slate: usize,
+}
+
+/// The random streams and buffers of the viewer a request is served for.
+pub struct Serving<'s> {
+    /// Draws made by the policy.
+    pub policy_rng: &'s mut SimRng,
+    /// Draws made by the mitigations.
+    pub mitigation_rng: &'s mut SimRng,
+    /// Policy scratch buffers.
+    pub scratch: &'s mut Scratch,
+    /// Where the served slate is left.
+    pub slate: &'s mut Slate,
+}
+
+impl SurfacePlan<'_> {
+    /// Serves this surface to `viewer` (probe, panel or population account), leaving the slate
+    /// in `serving.slate`. A search without a query serves nothing and returns false.
+    pub fn serve(
+        &self,
+        view: &PlatformView<'_>,
+        mitigation: &dyn Mitigation,
+        viewer: Viewer<'_>,
+        query: Option<TermId>,
+        serving: Serving<'_>,
+    ) -> bool {
+        if self.surface == Surface::Search && query.is_none() {
+            return false;
+        }
+        let request = Request {
+            surface: self.surface,
+            viewer,
+            query,
+            pool: self.pool,
+            slate: self.slate,
+        };
+        serve(
+            self.policy,
+            mitigation,
+            view,
+            &request,
+            serving.policy_rng,
+            serving.mitigation_rng,
+            serving.scratch,
+            serving.slate,
+        );
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

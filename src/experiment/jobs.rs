@@ -9,10 +9,10 @@
 use crate::engine::{run_arm, ArmRun};
 use crate::error::Error;
 use crate::mitigation::MitigationStack;
+use crate::pipeline::SurfacePlan;
 use crate::platform::Labels;
 use crate::plugin::Registry;
 use crate::policy::{Policy, Surface};
-use crate::probe::SurfacePlan;
 use crate::rng::{SeedTree, StreamId};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::world::{self, CommunityKind, World};

@@ -18,15 +18,16 @@
 //! order), and follows are applied serially in chunk order, so the result is the same for any
 //! number of threads. Nothing is allocated per account: buffers live per chunk.
 
+use super::{blend, initial_estimate, serve_and_respond, Buffers, ChoiceModel, Persona, Streams};
 use crate::ids::{AccountId, TermId};
 use crate::live_graph::LiveGraph;
-use crate::mitigation::{Mitigation, MitigationCtx, Slate};
+use crate::mitigation::Mitigation;
+use crate::pipeline::SurfacePlan;
 use crate::platform::{PlatformView, Viewer};
-use crate::policy::{Scratch, Surface};
-use crate::probe::{blend, logit_choice, Serving, SurfacePlan};
-use crate::rng::AgentStreams;
+use crate::rng::{AgentStreams, SimRng};
 use crate::scenario::spec::PopulationSpec;
-use crate::world::{normalize, World};
+use crate::slate::{Candidate, Surface};
+use crate::world::World;
 use rand::RngExt;
 use rayon::prelude::*;
 
@@ -101,12 +102,7 @@ impl Population {
                 } else {
                     followees
                 };
-                for &f in sources {
-                    row.iter_mut()
-                        .zip(world.content(f))
-                        .for_each(|(e, x)| *e += x);
-                }
-                normalize(row);
+                initial_estimate(world, sources, row);
             });
         let chunks = world.accounts().div_ceil(CHUNK);
         let mut row_of = vec![0u32; world.accounts()];
@@ -157,8 +153,11 @@ impl Population {
                     streams.agent(key + 1),
                     streams.agent(key + 2),
                 );
-                let (mut scratch, mut slate, mut weights) =
-                    (Scratch::default(), Slate::new(), Vec::new());
+                let mut buffers = Buffers::default();
+                let model = ChoiceModel {
+                    sharpness: spec.choice_sharpness,
+                    no_click: spec.no_click_affinity,
+                };
                 for (i, (estimate, last)) in rows
                     .chunks_mut(dims)
                     .zip(last_followed.iter_mut())
@@ -172,71 +171,31 @@ impl Population {
                     let terms = world.community_terms(world.community(a));
                     let query = (behaviour.random_bool(spec.search_prob) && !terms.is_empty())
                         .then(|| TermId(behaviour.random_range(terms)));
-                    let followees = view.followees(a);
-                    let latent = truth.latent(a);
-                    for plan in surfaces {
-                        let viewer = Viewer {
-                            followees,
-                            last_followed: (*last != NONE).then_some(AccountId(*last)),
-                            estimate,
-                        };
-                        let serving = Serving {
-                            policy_rng: &mut policy_rng,
-                            mitigation_rng: &mut mitigation_rng,
-                            scratch: &mut scratch,
-                            slate: &mut slate,
-                        };
-                        if !plan.serve(view, mitigation, viewer, query, serving) {
-                            continue;
-                        }
-                        let items = slate.items();
-                        if items.is_empty() {
-                            continue;
-                        }
-                        // The choice reads every shown account's content: start those loads
-                        // together rather than one by one.
-                        for c in items {
-                            world.prefetch_content(c.account);
-                        }
-                        out.stats.impressions += items.len() as u64;
-                        out.stats.flagged +=
-                            items.iter().filter(|c| truth.is_flagged(c.account)).count() as u64;
-                        let choice = logit_choice(
-                            latent,
-                            items.iter().map(|c| world.content(c.account)),
-                            spec.choice_sharpness,
-                            spec.no_click_affinity,
-                            &mut behaviour,
-                            &mut weights,
-                        );
-                        if let Some(k) = choice.chosen {
-                            blend(
-                                estimate,
-                                world.content(items[k].account),
-                                spec.estimate_rate as f32,
-                            );
-                        }
-                        if plan.surface == Surface::SuggestedAccounts
-                            && behaviour.random_bool(spec.follow_prob)
-                        {
-                            let target = items[0].account;
-                            let ctx = MitigationCtx {
-                                view,
-                                surface: plan.surface,
-                                query: None,
-                                slate_size: plan.slate,
-                            };
-                            let p = mitigation.follow_probability(&ctx, target);
-                            if p >= 1.0 || mitigation_rng.random_bool(p.max(0.0)) {
-                                out.follows.push((a, target));
-                                // The most recent follow action, even of an account already
-                                // followed (as for probes); an account cannot follow itself.
-                                if target != a {
-                                    *last = target.0;
-                                }
-                            }
-                        }
-                    }
+                    let mut turn = Turn {
+                        world,
+                        account: a,
+                        followees: view.followees(a),
+                        latent: truth.latent(a),
+                        estimate,
+                        last,
+                        spec,
+                        out: &mut *out,
+                    };
+                    let streams = Streams {
+                        behaviour: &mut behaviour,
+                        policy: &mut policy_rng,
+                        mitigation: &mut mitigation_rng,
+                    };
+                    serve_and_respond(
+                        &mut turn,
+                        view,
+                        surfaces,
+                        mitigation,
+                        query,
+                        model,
+                        streams,
+                        &mut buffers,
+                    );
                 }
             });
     }
@@ -262,11 +221,63 @@ impl Population {
     }
 }
 
+/// An ordinary account during one step: the persona of the shared agent loop.
+struct Turn<'a> {
+    world: &'a World,
+    account: AccountId,
+    followees: &'a [AccountId],
+    latent: &'a [f32],
+    estimate: &'a mut [f32],
+    last: &'a mut u32,
+    spec: &'a PopulationSpec,
+    out: &'a mut ChunkOut,
+}
+
+impl Persona for Turn<'_> {
+    fn viewer(&self) -> Viewer<'_> {
+        Viewer {
+            followees: self.followees,
+            last_followed: (*self.last != NONE).then_some(AccountId(*self.last)),
+            estimate: self.estimate,
+        }
+    }
+
+    fn latent(&self) -> &[f32] {
+        self.latent
+    }
+
+    fn shown(&mut self, _: Surface, items: &[Candidate], _: &mut SimRng) {
+        let truth = self.world.truth();
+        self.out.stats.impressions += items.len() as u64;
+        self.out.stats.flagged +=
+            items.iter().filter(|c| truth.is_flagged(c.account)).count() as u64;
+    }
+
+    fn engaged(&mut self, _: AccountId, content: &[f32]) {
+        blend(self.estimate, content, self.spec.estimate_rate as f32);
+    }
+
+    fn pick_follow(&mut self, items: &[Candidate], behaviour: &mut SimRng) -> Option<AccountId> {
+        behaviour
+            .random_bool(self.spec.follow_prob)
+            .then_some(items[0].account)
+    }
+
+    fn followed(&mut self, target: AccountId) {
+        self.out.follows.push((self.account, target));
+        // The most recent follow action, even of an account already followed (as for probes);
+        // an account cannot follow itself.
+        if target != self.account {
+            *self.last = target.0;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::mitigation::MitigationStack;
-    use crate::panel::Panel;
+    use crate::agents::panel::Panel;
     use crate::platform::Labels;
     use crate::policy::{Candidate, Context, Policy};
     use crate::rng::{SeedTree, StreamId};

@@ -15,15 +15,17 @@
 //! flagged share of impressions, and the share of panel accounts exposed to the flagged cluster
 //! at least once so far (reach).
 
+use super::{
+    blend, initial_estimate, serve_and_respond, Buffers, Choice, ChoiceModel, Persona, Streams,
+};
 use crate::ids::{AccountId, CommunityId, TermId};
-use crate::mitigation::{Mitigation, Slate};
+use crate::mitigation::Mitigation;
+use crate::pipeline::SurfacePlan;
 use crate::platform::{PlatformView, Viewer};
-use crate::policy::Scratch;
-use crate::probe::SurfacePlan;
-use crate::probe::{blend, logit_choice, Serving};
 use crate::rng::{AgentStreams, SimRng};
 use crate::scenario::spec::PanelSpec;
-use crate::world::{dot, normalize, World};
+use crate::slate::{Candidate, Surface};
+use crate::world::{dot, World};
 use rand::RngExt;
 use rayon::prelude::*;
 
@@ -115,13 +117,7 @@ impl Panel {
                 } else {
                     followees
                 };
-                for &f in sources {
-                    estimate
-                        .iter_mut()
-                        .zip(world.content(f))
-                        .for_each(|(e, x)| *e += x);
-                }
-                normalize(&mut estimate);
+                initial_estimate(world, sources, &mut estimate);
                 Member {
                     account,
                     community: world.community(account),
@@ -164,66 +160,37 @@ impl Panel {
         self.members
             .par_iter_mut()
             .zip(self.records.par_iter_mut())
-            .for_each_init(
-                || (Scratch::default(), Slate::new(), Vec::new()),
-                |(scratch, slate, weights), (member, record)| {
-                    *record = MemberStep::default();
-                    let query = member.behaviour.random_bool(spec.search_prob).then(|| {
-                        let terms = world.community_terms(member.community);
-                        (!terms.is_empty()).then(|| TermId(member.behaviour.random_range(terms)))
-                    });
-                    let query = query.flatten();
-                    let followees = world.graph().followees(member.account);
-                    let latent = truth.latent(member.account);
-                    for plan in surfaces {
-                        let viewer = Viewer {
-                            followees,
-                            // Panel accounts follow no one during the run, and the graph's
-                            // follows have no order.
-                            last_followed: None,
-                            estimate: &member.estimate,
-                        };
-                        let serving = Serving {
-                            policy_rng: &mut member.policy,
-                            mitigation_rng: &mut member.mitigation,
-                            scratch,
-                            slate,
-                        };
-                        if !plan.serve(view, mitigation, viewer, query, serving) {
-                            continue;
-                        }
-                        let items = slate.items();
-                        if items.is_empty() {
-                            continue;
-                        }
-                        for c in items {
-                            record.affinity += f64::from(dot(latent, world.content(c.account)));
-                            if truth.is_flagged(c.account) {
-                                record.flagged += 1;
-                            }
-                        }
-                        record.shown += items.len() as u32;
-                        let choice = logit_choice(
-                            latent,
-                            items.iter().map(|c| world.content(c.account)),
-                            spec.choice_sharpness,
-                            spec.no_click_affinity,
-                            &mut member.behaviour,
-                            weights,
-                        );
-                        record.engage += choice.engage_prob;
-                        record.slates += 1;
-                        // The platform's estimate learns from the engagement.
-                        if let Some(i) = choice.chosen {
-                            let content = world.content(items[i].account);
-                            blend(&mut member.estimate, content, spec.estimate_rate as f32);
-                        }
-                    }
-                    if record.flagged > 0 {
-                        member.exposed = true;
-                    }
-                },
-            );
+            .for_each_init(Buffers::default, |buffers, (member, record)| {
+                *record = MemberStep::default();
+                let query = member.behaviour.random_bool(spec.search_prob).then(|| {
+                    let terms = world.community_terms(member.community);
+                    (!terms.is_empty()).then(|| TermId(member.behaviour.random_range(terms)))
+                });
+                let query = query.flatten();
+                let mut turn = Turn {
+                    world,
+                    followees: world.graph().followees(member.account),
+                    latent: truth.latent(member.account),
+                    estimate: &mut member.estimate,
+                    estimate_rate: spec.estimate_rate as f32,
+                    record,
+                };
+                let model = ChoiceModel {
+                    sharpness: spec.choice_sharpness,
+                    no_click: spec.no_click_affinity,
+                };
+                let streams = Streams {
+                    behaviour: &mut member.behaviour,
+                    policy: &mut member.policy,
+                    mitigation: &mut member.mitigation,
+                };
+                serve_and_respond(
+                    &mut turn, view, surfaces, mitigation, query, model, streams, buffers,
+                );
+                if record.flagged > 0 {
+                    member.exposed = true;
+                }
+            });
         let (mut relevance, mut flagged_share, mut with_impressions) = (0.0, 0.0, 0usize);
         let (mut engage, mut slates) = (0.0, 0u32);
         for r in &self.records {
@@ -250,6 +217,59 @@ impl Panel {
             reach: exposed as f64 / self.members.len() as f64,
         }
     }
+}
+
+/// A panel account during one step: the persona of the shared agent loop. It never follows.
+struct Turn<'a> {
+    world: &'a World,
+    followees: &'a [AccountId],
+    latent: &'a [f32],
+    estimate: &'a mut Vec<f32>,
+    estimate_rate: f32,
+    record: &'a mut MemberStep,
+}
+
+impl Persona for Turn<'_> {
+    fn viewer(&self) -> Viewer<'_> {
+        Viewer {
+            followees: self.followees,
+            // Panel accounts follow no one during the run, and the graph's follows have no
+            // order.
+            last_followed: None,
+            estimate: self.estimate,
+        }
+    }
+
+    fn latent(&self) -> &[f32] {
+        self.latent
+    }
+
+    fn shown(&mut self, _: Surface, items: &[Candidate], _: &mut SimRng) {
+        let truth = self.world.truth();
+        for c in items {
+            self.record.affinity += f64::from(dot(self.latent, self.world.content(c.account)));
+            if truth.is_flagged(c.account) {
+                self.record.flagged += 1;
+            }
+        }
+        self.record.shown += items.len() as u32;
+    }
+
+    fn chose(&mut self, choice: &Choice) {
+        self.record.engage += choice.engage_prob;
+        self.record.slates += 1;
+    }
+
+    fn engaged(&mut self, _: AccountId, content: &[f32]) {
+        // The platform's estimate learns from the engagement.
+        blend(self.estimate, content, self.estimate_rate);
+    }
+
+    fn pick_follow(&mut self, _: &[Candidate], _: &mut SimRng) -> Option<AccountId> {
+        None
+    }
+
+    fn followed(&mut self, _: AccountId) {}
 }
 
 /// `k` distinct items of `from` (all of them when `k >= from.len()`), by partial Fisher-Yates
