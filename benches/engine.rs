@@ -7,7 +7,7 @@ use driftlab::agents::population::Population;
 use driftlab::agents::probe::{Probe, ProbeStreams, StepConfig};
 use driftlab::experiment::{self, Surfaces, WorldSource};
 use driftlab::ids::{AccountId, CommunityId};
-use driftlab::live_graph::LiveGraph;
+use driftlab::internals::LiveGraph;
 use driftlab::mitigation::{MitigationStack, Slate};
 use driftlab::pipeline::{serve, Request};
 use driftlab::platform::{Labels, PlatformView, Viewer};

@@ -111,7 +111,7 @@ fn peak(c: &mut Criterion) {
 /// meets: reads of `u32`s at random positions of a 512 MiB array (larger than any cache, like
 /// the 1m world's ~400 MB of CSR), one read per index, the indices independent so the core can
 /// keep as many misses in flight as it has buffers for. Once as plain loads, once through
-/// `driftlab::world::graph::gather`, the software pipeline (hints 16 reads ahead) that
+/// `driftlab::internals::gather`, the software pipeline (hints 16 reads ahead) that
 /// driftlab's embedding retrieval uses.
 fn random_reads(c: &mut Criterion) {
     let mut group = c.benchmark_group("random_reads_512mib_one_core");
@@ -139,9 +139,9 @@ fn random_reads(c: &mut Criterion) {
     group.bench_function("gather_pipelined", |b| {
         b.iter(|| {
             let mut acc = 0u32;
-            driftlab::world::graph::gather(
+            driftlab::internals::gather(
                 &index,
-                |i| driftlab::world::graph::prefetch(&table[i]),
+                |i| driftlab::internals::prefetch(&table[i]),
                 |i| acc = acc.wrapping_add(table[i]),
             );
             acc

@@ -15,7 +15,7 @@
 
 use driftlab::agents::population::Population;
 use driftlab::experiment::{Surfaces, WorldSource};
-use driftlab::live_graph::LiveGraph;
+use driftlab::internals::LiveGraph;
 use driftlab::mitigation::{MitigationStack, Slate};
 use driftlab::pipeline::Serving;
 use driftlab::platform::{Labels, PlatformView, Viewer};

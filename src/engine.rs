@@ -129,11 +129,7 @@ pub fn run_arm(
     }
     let config = StepConfig {
         drift_threshold: spec.metrics.drift_threshold,
-        report_prob: if spec.moderation.enabled {
-            spec.moderation.report_prob
-        } else {
-            0.0
-        },
+        report_prob: scenario.derived().report_prob,
     };
     let mut adversary = Adversary::new(
         world,
@@ -146,12 +142,14 @@ pub fn run_arm(
     // Follows made during the run (population, bridges), visible after each index rebuild.
     let mut live = LiveGraph::new().with_walks(
         world,
-        spec.surfaces.co_follow_segments() as usize,
+        scenario.derived().co_follow_segments as usize,
         tree.agents(replicate, StreamId::Walks),
     );
-    let mut population = (spec.population.active_share > 0.0)
+    let mut population = scenario
+        .derived()
+        .population
         .then(|| Population::new(world, tree.agents(replicate, StreamId::Population)));
-    let refresh = scenario.index_refresh_interval();
+    let refresh = scenario.derived().index_refresh;
     let mut panel = Panel::new(world, &spec.panel, &tree.agents(replicate, StreamId::Panel));
     let flagged_total = truth.flagged_accounts();
     let benign_total = world.accounts() - flagged_total;

@@ -110,7 +110,7 @@ impl Estimate {
         // that may add more follows than that room holds (at most one per active account and
         // step) must grow the copy, and growing a block can copy it: count a second copy then.
         let headroom = crate::world::graph::HEADROOM as u64;
-        let population_bytes = if spec.population.active_share > 0.0 {
+        let population_bytes = if scenario.derived().population {
             let copy = (edges + edges / headroom) * BYTES_PER_EDGE;
             let follows = (accounts.saturating_sub(flagged) as f64
                 * spec.population.active_share
@@ -124,7 +124,7 @@ impl Estimate {
         // Precomputed co-follow walk segments: one table per arm being run.
         let walk_bytes = accounts
             * crate::policy::walks::CoFollowWalks::bytes_per_account(
-                spec.surfaces.co_follow_segments() as usize,
+                scenario.derived().co_follow_segments as usize,
             ) as u64;
         // The process itself: code, thread stacks, output tables and plot rendering (15 MB for
         // the smoke scenario, whose world is half a megabyte).

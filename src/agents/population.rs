@@ -276,8 +276,8 @@ impl Persona for Turn<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mitigation::MitigationStack;
     use crate::agents::panel::Panel;
+    use crate::mitigation::MitigationStack;
     use crate::platform::Labels;
     use crate::policy::{Candidate, Context, Policy};
     use crate::rng::{SeedTree, StreamId};

@@ -63,8 +63,7 @@ impl WorldSource {
         let tree = SeedTree::new(spec.seed);
         match self {
             Self::Generate => {
-                let accounts = spec.world.accounts.unwrap_or(0);
-                let flagged = scenario.flagged_size(accounts) as usize;
+                let flagged = scenario.derived().flagged_accounts.unwrap_or(1) as usize;
                 world::generate(&spec.world, flagged, &tree, replicate)
             }
             Self::Imported(imported) => imported.world(&spec.world, &tree, replicate),

@@ -110,7 +110,7 @@ pub fn steps_header() -> String {
 pub const PROBES_HEADER: &str = "arm,replicate,probe,persona,start_community,first_flagged_step,first_flagged_follow_step,drift_step,censored\n";
 
 /// The `steps.csv` rows of one (arm, replicate).
-pub fn steps_rows(arm: &str, replicate: u32, run: &ArmRun) -> String {
+pub(crate) fn steps_rows(arm: &str, replicate: u32, run: &ArmRun) -> String {
     let mut out = String::new();
     for row in &run.steps {
         let _ = write!(
@@ -145,7 +145,7 @@ pub fn steps_rows(arm: &str, replicate: u32, run: &ArmRun) -> String {
 
 /// The `probes.csv` rows of one (arm, replicate). `drift_step` is the horizon when `censored`
 /// is 1 (survival-analysis convention: time and event flag).
-pub fn probes_rows(spec: &ScenarioSpec, arm: &str, replicate: u32, run: &ArmRun) -> String {
+pub(crate) fn probes_rows(spec: &ScenarioSpec, arm: &str, replicate: u32, run: &ArmRun) -> String {
     let mut out = String::new();
     for p in &run.probes {
         let _ = writeln!(

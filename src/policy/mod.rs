@@ -63,13 +63,14 @@ mod fusion;
 mod hybrid;
 mod simple;
 mod table;
-pub mod walks;
+pub(crate) mod walks;
 
-pub use cofollow::{CoFollow, Tally};
+pub use cofollow::CoFollow;
+pub(crate) use cofollow::Tally;
 pub use embedding::Embedding;
 pub use hybrid::Hybrid;
 pub use simple::{Popularity, RandomPolicy, UniformFollowee};
-pub use table::{IdSet, IdTable};
+pub(crate) use table::{IdSet, IdTable};
 
 pub use crate::slate::{Candidate, Surface};
 

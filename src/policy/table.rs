@@ -39,11 +39,13 @@ impl IdTable {
     }
 
     /// Number of distinct ids.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.order.len()
     }
 
     /// Whether no id was inserted since the last reset.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.order.is_empty()
     }

@@ -142,6 +142,7 @@ impl std::error::Error for ScenarioError {
 #[derive(Clone, Debug)]
 pub struct Scenario {
     spec: ScenarioSpec,
+    derived: Derived,
     /// The text the scenario was read from (for locating errors found later).
     text: std::sync::Arc<str>,
     /// The overrides it was read with.
@@ -150,6 +151,27 @@ pub struct Scenario {
     base_dir: PathBuf,
     resolved: String,
     hash: String,
+}
+
+/// Values derived from a checked spec once, when it is loaded: the engine reads these and never
+/// re-applies the rules that give them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Derived {
+    /// Accounts of the flagged cluster of a generated world (`world.flagged_accounts`, or
+    /// `world.flagged_fraction` of the accounts, at least 1); `None` for an imported world,
+    /// whose labels file gives it.
+    pub flagged_accounts: Option<u64>,
+    /// Steps between rebuilds of the platform's follow index ([`Scenario::index_refresh_interval`]).
+    pub index_refresh: u32,
+    /// Probability that a probe reports a flagged impression: `moderation.report_prob`, 0 with
+    /// moderation off (and then no draws are made for reports).
+    pub report_prob: f64,
+    /// Co-follow walk segments per account the platform precomputes (the most any enabled
+    /// surface's policy asks for).
+    pub co_follow_segments: u32,
+    /// Whether the living population acts (`population.active_share` > 0).
+    pub population: bool,
 }
 
 /// The quickstart scenario, embedded in the binary.
@@ -591,7 +613,23 @@ impl Scenario {
             key: String::new(),
             message: format!("the resolved scenario cannot be written as TOML: {e}"),
         })?;
+        let derived = Derived {
+            flagged_accounts: spec
+                .world
+                .import
+                .is_none()
+                .then(|| flagged_size(&spec.world, spec.world.accounts.unwrap_or(0))),
+            index_refresh: index_refresh_interval(&spec),
+            report_prob: if spec.moderation.enabled {
+                spec.moderation.report_prob
+            } else {
+                0.0
+            },
+            co_follow_segments: spec.surfaces.co_follow_segments(),
+            population: spec.population.active_share > 0.0,
+        };
         Ok(Scenario {
+            derived,
             hash: format!("{:016x}", fnv1a(resolved.as_bytes())),
             resolved,
             spec,
@@ -697,37 +735,52 @@ impl Scenario {
         self.resolved.clone()
     }
 
-    /// Steps between rebuilds of the platform's follow-graph index (which make follows made
-    /// during the run visible and redraw co-follow walk segments). With a living population
-    /// (`population.active_share` > 0) it is `population.graph_refresh`, shortened to
-    /// `adversary.graph_refresh` when the adversary builds bridges (`adversary.bridge_rate` >
-    /// 0), the only adaptation that adds follows (lexical evasion changes tags; a returning
-    /// banned account keeps its id and its follows). Without a population it is
-    /// `adversary.graph_refresh`. At least 1.
+    /// Values derived from the spec when it was loaded.
+    pub fn derived(&self) -> &Derived {
+        &self.derived
+    }
+
+    /// Steps between rebuilds of the platform's follow-graph index (see the free function).
     pub fn index_refresh_interval(&self) -> u32 {
-        let (population, adversary) = (&self.spec.population, &self.spec.adversary);
-        let refresh = if population.active_share > 0.0 {
-            if adversary.bridge_rate > 0.0 {
-                population.graph_refresh.min(adversary.graph_refresh)
-            } else {
-                population.graph_refresh
-            }
-        } else {
-            adversary.graph_refresh
-        };
-        refresh.max(1)
+        self.derived.index_refresh
     }
 
     /// Size of the flagged cluster in a world of `accounts` accounts: `flagged_accounts`, or
     /// `flagged_fraction` (default 0.01) of the accounts rounded, at least 1.
     pub fn flagged_size(&self, accounts: u64) -> u64 {
-        let w = &self.spec.world;
-        w.flagged_accounts.unwrap_or_else(|| {
-            ((accounts as f64) * w.flagged_fraction.unwrap_or(0.01))
-                .round()
-                .max(1.0) as u64
-        })
+        flagged_size(&self.spec.world, accounts)
     }
+}
+
+/// Steps between rebuilds of the platform's follow-graph index (which make follows made during
+/// the run visible and redraw co-follow walk segments). With a living population
+/// (`population.active_share` > 0) it is `population.graph_refresh`, shortened to
+/// `adversary.graph_refresh` when the adversary builds bridges (`adversary.bridge_rate` > 0),
+/// the only adaptation that adds follows (lexical evasion changes tags; a returning banned
+/// account keeps its id and its follows). Without a population it is
+/// `adversary.graph_refresh`. At least 1.
+fn index_refresh_interval(spec: &ScenarioSpec) -> u32 {
+    let (population, adversary) = (&spec.population, &spec.adversary);
+    let refresh = if population.active_share > 0.0 {
+        if adversary.bridge_rate > 0.0 {
+            population.graph_refresh.min(adversary.graph_refresh)
+        } else {
+            population.graph_refresh
+        }
+    } else {
+        adversary.graph_refresh
+    };
+    refresh.max(1)
+}
+
+/// Size of the flagged cluster in a world of `accounts` accounts: `flagged_accounts`, or
+/// `flagged_fraction` (default 0.01) of the accounts rounded, at least 1.
+fn flagged_size(w: &WorldSpec, accounts: u64) -> u64 {
+    w.flagged_accounts.unwrap_or_else(|| {
+        ((accounts as f64) * w.flagged_fraction.unwrap_or(0.01))
+            .round()
+            .max(1.0) as u64
+    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! binary search and iteration order is deterministic.
 
 use super::prefetch::CACHED_BYTES;
-pub use super::prefetch::{gather, prefetch, AHEAD};
+pub(crate) use super::prefetch::{gather, prefetch, AHEAD};
 use crate::ids::AccountId;
 use rayon::prelude::*;
 

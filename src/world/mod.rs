@@ -11,7 +11,7 @@ pub mod centroids;
 pub mod generate;
 pub mod graph;
 pub mod load;
-pub mod prefetch;
+pub(crate) mod prefetch;
 pub mod rows;
 
 use crate::ids::{AccountId, CommunityId, TermId};
