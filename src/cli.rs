@@ -4,9 +4,9 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use driftlab::analysis::compare::{compare_exact, compare_statistical};
-use driftlab::analysis::report::write_report;
 use driftlab::experiment::{Event, Experiment, Outcome};
 use driftlab::plugin::Registry;
+use driftlab::report::write_report;
 use driftlab::scenario::{Overrides, Scenario, ScenarioError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;

@@ -31,14 +31,13 @@ pub use jobs::{
     WorldStats,
 };
 
-use crate::analysis::report::{read_manifest, write_report};
 use crate::analysis::summary::ArmStats;
-use crate::analysis::sweep::write_sweep_summary;
 use crate::error::Error;
 use crate::estimate::{available_memory, Estimate};
 use crate::mitigation::Mitigation;
 use crate::plugin::{ParamError, Registry};
 use crate::policy::Policy;
+use crate::report::{read_manifest, write_report, write_sweep_summary};
 use crate::scenario::sweep::{grid, GridPoint};
 use crate::scenario::Scenario;
 use output::{finalize, RunMeta};
