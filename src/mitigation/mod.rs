@@ -10,8 +10,8 @@ use crate::policy::{Candidate, Surface};
 use crate::rng::SimRng;
 use crate::scenario::spec::MitigationSpec;
 
-mod catalogue;
-pub use catalogue::*;
+mod builtin;
+pub use builtin::*;
 
 /// A ranked candidate list that can shrink or be reordered but never grow.
 #[derive(Clone, Debug, Default, PartialEq)]
