@@ -33,7 +33,7 @@ pub use jobs::{
 
 use crate::analysis::summary::ArmStats;
 use crate::error::Error;
-use crate::estimate::{available_memory, Estimate};
+use crate::estimate::{available_memory, CostEstimate};
 use crate::mitigation::Mitigation;
 use crate::plugin::{ParamError, Registry};
 use crate::policy::Policy;
@@ -381,7 +381,7 @@ impl Experiment {
 /// Refuses, before allocating anything, a scenario whose estimated peak memory exceeds what the
 /// machine has available.
 fn check_memory(scenario: &Scenario, threads: usize) -> Result<(), Error> {
-    let est = Estimate::of(scenario, threads);
+    let est = CostEstimate::of(scenario, threads);
     if let Some(available) = available_memory() {
         if est.peak_bytes > available {
             return Err(Error::Refused(format!(
