@@ -3,7 +3,7 @@
 //! scenarios/bench/1m.toml` (used by `benches/README.md` to measure world generation at scale;
 //! run it under `/usr/bin/time -v` for the peak memory).
 
-use driftlab::estimate::Estimate;
+use driftlab::estimate::CostEstimate;
 use driftlab::experiment::WorldSource;
 use driftlab::scenario::{Overrides, Scenario};
 use std::path::Path;
@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "scenarios/bench/1m.toml".into());
     let scenario = Scenario::load(Path::new(&path), &Overrides::default())?;
     let threads = rayon::current_num_threads();
-    let estimate = Estimate::of(&scenario, 1);
+    let estimate = CostEstimate::of(&scenario, 1);
     let source = WorldSource::prepare(&scenario)?;
     let start = Instant::now();
     let world = source.world(&scenario, 0);

@@ -4,9 +4,9 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use driftlab::analysis::compare::{compare_exact, compare_statistical};
-use driftlab::analysis::report::write_report;
 use driftlab::experiment::{Event, Experiment, Outcome};
 use driftlab::plugin::Registry;
+use driftlab::report::write_report;
 use driftlab::scenario::{Overrides, Scenario, ScenarioError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -133,7 +133,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 .check()?;
             print!("{}", scenario.resolved_toml());
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let est = driftlab::estimate::Estimate::of(&scenario, threads);
+            let est = driftlab::estimate::CostEstimate::of(&scenario, threads);
             eprintln!(
                 "ok: scenario `{}` is valid (hash {}). Estimate on {threads} threads: {}",
                 scenario.spec().name,

@@ -28,7 +28,7 @@ pub enum Error {
     Parts(#[from] crate::experiment::identity::PartsError),
     /// The results could not be summarised or plotted.
     #[error(transparent)]
-    Report(#[from] crate::analysis::report::ReportError),
+    Report(#[from] crate::report::ReportError),
     /// Results could not be written.
     #[error("cannot write results: {0}")]
     Io(#[from] std::io::Error),

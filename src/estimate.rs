@@ -8,7 +8,7 @@ use std::fmt;
 
 /// Estimated resources of a run.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Estimate {
+pub struct CostEstimate {
     /// Accounts per world.
     pub accounts: u64,
     /// Expected follow edges per world.
@@ -61,7 +61,7 @@ fn samples(policy: &PolicySpec) -> u64 {
     }
 }
 
-impl Estimate {
+impl CostEstimate {
     /// Estimates a run of `scenario` on `threads` threads.
     pub fn of(scenario: &Scenario, threads: usize) -> Self {
         let spec = scenario.spec();
@@ -179,7 +179,7 @@ fn human(bytes: u64) -> String {
     }
 }
 
-impl fmt::Display for Estimate {
+impl fmt::Display for CostEstimate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,

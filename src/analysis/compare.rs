@@ -7,9 +7,9 @@
 //!   the difference is within sampling noise (|z| below 3.29, i.e. two-sided p > 0.001, with
 //!   standard errors taken from the 95% intervals).
 
-use super::report::{read_manifest, ReportError};
 use super::summary::{summarize, ArmStats, Estimate};
 use super::tables::ResultTables;
+use crate::report::{read_manifest, ReportError};
 use std::fmt::Write as _;
 use std::path::Path;
 

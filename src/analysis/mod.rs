@@ -1,9 +1,21 @@
 //! Analysis of a results directory: read the CSVs back, compute statistics across replicates,
-//! write the report, and compare two result sets (the CI gate). Nothing here runs the
-//! simulation; the engine never depends on this module.
+//! and compare two result sets (the CI gate). Nothing here runs the simulation or writes a
+//! report (that is [`crate::report`]); the engine never depends on this module.
 
 pub mod compare;
-pub mod report;
 pub mod summary;
-pub mod sweep;
 pub mod tables;
+
+/// Moved to `report::`: `driftlab::report::{write_report, read_manifest, ReportError}`.
+#[doc(hidden)]
+pub mod report {
+    // moved to report::
+    pub use crate::report::{read_manifest, write_report, ReportError};
+}
+
+/// Moved to `report::`: `driftlab::report::write_sweep_summary`.
+#[doc(hidden)]
+pub mod sweep {
+    // moved to report::
+    pub use crate::report::write_sweep_summary;
+}

@@ -31,14 +31,13 @@ pub use jobs::{
     WorldStats,
 };
 
-use crate::analysis::report::{read_manifest, write_report};
 use crate::analysis::summary::ArmStats;
-use crate::analysis::sweep::write_sweep_summary;
 use crate::error::Error;
-use crate::estimate::{available_memory, Estimate};
+use crate::estimate::{available_memory, CostEstimate};
 use crate::mitigation::Mitigation;
 use crate::plugin::{ParamError, Registry};
 use crate::policy::Policy;
+use crate::report::{read_manifest, write_report, write_sweep_summary};
 use crate::scenario::sweep::{grid, GridPoint};
 use crate::scenario::Scenario;
 use output::{finalize, RunMeta};
@@ -384,7 +383,7 @@ impl Experiment {
 /// Refuses, before allocating anything, a scenario whose estimated peak memory exceeds what the
 /// machine has available.
 fn check_memory(scenario: &Scenario, threads: usize) -> Result<(), Error> {
-    let est = Estimate::of(scenario, threads);
+    let est = CostEstimate::of(scenario, threads);
     if let Some(available) = available_memory() {
         if est.peak_bytes > available {
             return Err(Error::Refused(format!(

@@ -65,8 +65,8 @@ use crate::scenario::spec::MitigationSpec;
 pub use crate::slate::Slate;
 use crate::slate::Surface;
 
-mod catalogue;
-pub use catalogue::*;
+mod builtin;
+pub use builtin::*;
 
 /// What a mitigation may consult besides the slate.
 #[derive(Clone, Copy)]

@@ -1,5 +1,5 @@
 //! Parameter sweeps: the `[sweep]` table of a scenario expands into a grid of scenarios, one
-//! per combination of values, each run and reported on its own; `analysis::sweep` then plots
+//! per combination of values, each run and reported on its own; `report::write_sweep_summary` then plots
 //! the headline metrics against each swept parameter.
 
 use std::collections::BTreeMap;

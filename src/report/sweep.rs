@@ -3,10 +3,10 @@
 //! probes drifted against that parameter (`sweep-<parameter>.png`/`.svg`), one line per arm and
 //! combination of the other parameters.
 
-use super::report::ReportError;
-use super::summary::{ArmStats, Estimate};
+use super::plot::{self, BandPoint, BandSeries, Chart};
+use super::ReportError;
+use crate::analysis::summary::{ArmStats, Estimate};
 use crate::atomic::write_atomic;
-use crate::report::plot::{self, BandPoint, BandSeries, Chart};
 use crate::scenario::sweep::GridPoint;
 use serde_json::json;
 use std::collections::BTreeMap;

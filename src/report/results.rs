@@ -1,55 +1,15 @@
 //! Builds `summary.json`, `summary.md` and the plots of a results directory from its CSVs and
 //! manifest, so a report can be rebuilt at any time without rerunning (`driftlab report`).
 
-use super::summary::{summarize, ArmStats, Estimate};
-use super::tables::{ResultTables, TableError, STEP_METRICS};
+use super::plot::{self, BandPoint, BandSeries, Chart};
+use super::{read_manifest, ReportError};
+use crate::analysis::summary::{summarize, ArmStats, Estimate, LEVEL};
+use crate::analysis::tables::{ResultTables, STEP_METRICS};
 use crate::atomic::write_atomic;
 use crate::policy::Surface;
-use crate::report::plot::{self, BandPoint, BandSeries, Chart, PlotError};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-/// Why a report could not be built.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ReportError {
-    /// A results table is missing or malformed.
-    #[error(transparent)]
-    Table(#[from] TableError),
-    /// The manifest is missing or malformed.
-    #[error("{path}: {message}")]
-    Manifest {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
-    /// A plot could not be drawn.
-    #[error(transparent)]
-    Plot(#[from] PlotError),
-    /// A file could not be written.
-    #[error("cannot write {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-}
-
-/// Reads `manifest.json` of a results directory.
-pub fn read_manifest(dir: &Path) -> Result<Value, ReportError> {
-    let path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| ReportError::Manifest {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    serde_json::from_str(&text).map_err(|e| ReportError::Manifest {
-        path,
-        message: e.to_string(),
-    })
-}
 
 fn pct(e: &Estimate) -> String {
     match (e.estimate, e.lower, e.upper) {
@@ -274,7 +234,7 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
     });
     let summary = json!({
         "reproducibility": stamp,
-        "confidence_level": super::summary::LEVEL,
+        "confidence_level": LEVEL,
         "replicates": tables.replicates(),
         "steps": horizon,
         "metrics": STEP_METRICS,
