@@ -16,6 +16,7 @@ pub mod estimate;
 pub mod experiment;
 pub mod ids;
 pub mod live_graph;
+pub mod metrics;
 pub mod mitigation;
 pub mod panel;
 pub mod platform;
