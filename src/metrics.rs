@@ -116,7 +116,7 @@ pub const STEP_METRICS: &[StepMetric] = &[
     step("impressions", "impressions per probe per step", |r| r.impressions).unlisted(),
     step(
         "flagged_share",
-        "flagged share of a probe's impressions, overall and per surface",
+        "flagged share of a probe's impressions (mean over probes with impressions), overall and per surface (flagged_share_<surface>)",
         |r| r.flagged_share,
     )
     .clipped(),
@@ -146,10 +146,10 @@ pub const STEP_METRICS: &[StepMetric] = &[
     ),
     on(Feed, "flagged_impressions_feed", FLAGGED_ON, |r| r.surface_flagged[2]),
     on(Explore, "flagged_impressions_explore", FLAGGED_ON, |r| r.surface_flagged[3]),
-    step("flagged_follows", "flagged accounts followed so far", |r| r.flagged_follows),
+    step("flagged_follows", "flagged accounts followed so far, mean per probe", |r| r.flagged_follows),
     step(
         "hops_to_flagged",
-        "follow hops from the probe to the nearest flagged account",
+        "follow hops from the probe to the nearest flagged account, mean over probes with a follow path",
         |r| r.hops_to_flagged,
     ),
     step(
@@ -161,7 +161,7 @@ pub const STEP_METRICS: &[StepMetric] = &[
     .unlisted(),
     step(
         "profile_cosine",
-        "cosine of the platform's estimated profile of the probe to the flagged centroid",
+        "cosine of the platform's estimated profile of the probe to the flagged centroid, mean per probe",
         |r| r.profile_cosine,
     ),
     step(
@@ -208,7 +208,7 @@ pub const STEP_METRICS: &[StepMetric] = &[
     ),
     step(
         "population_flagged_share",
-        "flagged share of the living population's impressions",
+        "flagged share of the living population's impressions (empty for a static population)",
         |r| r.population_flagged_share,
     )
     .clipped()
