@@ -14,15 +14,24 @@
 //!    a share whose intervals the report clips to [0, 1] and `.params(..)` for the scenario keys
 //!    that shape it.
 //!
+//! A per-surface metric is one `on(surface, "name_<surface>", ..)` line per surface, in
+//! [`Surface::ALL`] order (a test checks the names, the order and the surface each reads).
+//!
 //! That is all: the header, the rows, the reader, the per-step curves of `summary.json` and
 //! `driftlab list` follow. A new column changes `steps.csv`, so the committed reference results
-//! must be regenerated (`.ci/update-reference`). Analysis code that needs one metric by name
-//! looks its index up at compile time with [`step_column`], so a renamed column fails the build
-//! instead of silently reading another one.
+//! must be regenerated (`.ci/update-reference`), and the README's description of `steps.csv`
+//! should mention it. Analysis code that needs one metric by name looks its index up at compile
+//! time with [`step_column`], so a renamed column fails the build instead of silently reading
+//! another one.
+//!
+//! A per-probe outcome is one [`ProbeMetric`] in [`PROBE_METRICS`], plus a field of
+//! [`ProbeRow`] and of `analysis::tables::ProbeRecord`, whose typed fields the reader fills by
+//! column name (a test checks it reads every column).
 
 use crate::engine::{ProbeRow, StepRow};
 use crate::ids::Step;
 use crate::policy::Surface;
+use Surface::{Explore, Feed, Search, SuggestedAccounts};
 
 /// A scenario key that shapes a metric, for `driftlab list`: (key, default, meaning).
 pub type Param = (&'static str, &'static str, &'static str);
@@ -98,8 +107,6 @@ impl StepMetric {
         }
     }
 }
-
-use Surface::{Explore, Feed, Search, SuggestedAccounts};
 
 // The shared descriptions of the per-surface metrics.
 const SHARE_ON: &str = "flagged share of a probe's impressions on a surface";

@@ -217,10 +217,11 @@ mod tests {
 
     #[test]
     fn parses_and_reports_line_numbers() {
-        let steps =
-            "h\na,0,1,1,0.5,,,,,0,0,0,0,0,1,0,0.1,0,0.4,0.6,0,0,0,1,\nb,0,1,1,0.25,,,,,0,0,0,0,0,1,0,0.1,0,0.4,0.5,0,0,0,1,\n";
+        // impressions, flagged_share, then every other metric empty.
+        let rest = ",".repeat(STEP_METRICS.len() - 2);
+        let steps = format!("h\na,0,1,1,0.5{rest}\nb,0,1,1,0.25{rest}\n");
         let probes = "h\na,0,0,p,3,2,,5,0\nb,0,0,p,3,,,10,1\n";
-        let t = ResultTables::parse(steps, probes, Path::new("x")).unwrap();
+        let t = ResultTables::parse(&steps, probes, Path::new("x")).unwrap();
         assert_eq!(t.arms, vec!["a", "b"]);
         assert_eq!(t.metric(1, 1), vec![vec![0.25]]);
         assert!(t.steps[0].values[2].is_nan());
