@@ -1,6 +1,9 @@
 //! What a scenario can name: policies, mitigations, probe behaviours and metrics, each with a
 //! one-line description and its parameters with defaults (`driftlab list`).
 
+use crate::metrics;
+use crate::policy::Surface;
+
 /// One thing a scenario can name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -31,7 +34,7 @@ pub fn entries() -> Vec<Entry> {
             .collect(),
         plugin: false,
     };
-    vec![
+    let mut all = vec![
         e("policy", "random", "uniformly random accounts (the null recommender)", NONE),
         e("policy", "popularity", "most-followed accounts first", NONE),
         e("policy", "co_follow", "accounts followed by people who follow what the viewer follows (sampled two-hop paths)", &[("samples", "300", "sampled paths per request"), ("segments", "0", "precomputed walk segments per account, redrawn at each index rebuild (0: walk every path)")]),
@@ -53,19 +56,75 @@ pub fn entries() -> Vec<Entry> {
         e("behaviour", "follow_top", "follow the top suggestion", &[("follow_prob", "0.3", "probability of a follow action per step")]),
         e("behaviour", "follow_random_of_top_k", "follow a uniformly random one of the top k suggestions", &[("top_k", "3", "k"), ("follow_prob", "0.3", "probability of a follow action per step")]),
         e("behaviour", "follow_if_similar", "follow the top suggestion if its content is close to the probe's interests", &[("similarity_threshold", "0.2", "cosine threshold"), ("follow_prob", "0.3", "probability of a follow action per step")]),
-        e("metric", "flagged_share", "flagged share of a probe's impressions, overall and per surface", NONE),
-        e("metric", "flagged_impressions_<surface>", "flagged impressions per probe per step on a surface", NONE),
-        e("metric", "flagged_follows", "flagged accounts followed so far", NONE),
-        e("metric", "hops_to_flagged", "follow hops from the probe to the nearest flagged account", NONE),
-        e("metric", "profile_cosine", "cosine of the platform's estimated profile of the probe to the flagged centroid", NONE),
-        e("metric", "drifted", "share of probes whose flagged share, pooled over drift_window steps, reached drift_threshold", &[("drift_window", "5", "w, in steps"), ("drift_threshold", "0.5", "theta")]),
-        e("metric", "panel_relevance", "collateral: mean affinity of the items shown to the panel of ordinary accounts to their latent interests", &[("panel.size", "50", "panel accounts per replicate")]),
-        e("metric", "panel_engagement", "collateral: mean logit probability that a panel account engages with a served slate", NONE),
-        e("metric", "panel_flagged_share", "flagged share of the panel's impressions", NONE),
-        e("metric", "panel_reach", "share of panel accounts shown a flagged account at least once so far", NONE),
-        e("metric", "benign_labelled", "share of benign accounts carrying a moderation label (wrongly suppressed)", NONE),
-        e("metric", "flagged_labelled", "share of flagged accounts carrying a label (realised recall)", NONE),
-        e("metric", "population_flagged_share", "flagged share of the living population's impressions", &[("population.active_share", "0", "share of ordinary accounts active per step")]),
-        e("metric", "first_flagged_step", "per probe: first step with a flagged impression", NONE),
-    ]
+    ];
+    all.extend(metric_entries());
+    all
+}
+
+/// The metrics, from their one definition ([`crate::metrics`]): per-step metrics in column
+/// order (a per-surface metric once, as `<metric>_<surface>`), then the per-probe ones.
+fn metric_entries() -> impl Iterator<Item = Entry> {
+    let entry = |name: String, description: &str, params: &[metrics::Param]| Entry {
+        category: "metric".to_string(),
+        name,
+        description: description.to_string(),
+        params: params
+            .iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+            .collect(),
+        plugin: false,
+    };
+    let steps = metrics::STEP_METRICS.iter().filter_map(move |m| {
+        let params = m.listed?;
+        let name = match m.surface {
+            None => m.column.to_string(),
+            Some(s) if s == Surface::ALL[0] => {
+                let metric = m.column.strip_suffix(s.name())?;
+                format!("{metric}<surface>")
+            }
+            Some(_) => return None,
+        };
+        Some(entry(name, m.description, params))
+    });
+    let probes = metrics::PROBE_METRICS
+        .iter()
+        .filter(|m| m.listed)
+        .map(move |m| entry(m.column.to_string(), m.description, NONE));
+    steps.chain(probes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_entries_come_from_the_schema() {
+        let metrics: Vec<Entry> = entries()
+            .into_iter()
+            .filter(|e| e.category == "metric")
+            .collect();
+        let names: Vec<&str> = metrics.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "flagged_share",
+                "flagged_impressions_<surface>",
+                "flagged_follows",
+                "hops_to_flagged",
+                "profile_cosine",
+                "drifted",
+                "panel_relevance",
+                "panel_engagement",
+                "panel_flagged_share",
+                "panel_reach",
+                "benign_labelled",
+                "flagged_labelled",
+                "population_flagged_share",
+                "first_flagged_step",
+            ]
+        );
+        let drifted = &metrics[5];
+        assert_eq!(drifted.params[0].0, "drift_window");
+        assert!(metrics.iter().all(|e| !e.description.is_empty()));
+    }
 }

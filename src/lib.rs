@@ -59,6 +59,7 @@ pub mod estimate;
 pub mod experiment;
 pub mod ids;
 mod live_graph;
+pub mod metrics;
 pub mod mitigation;
 pub mod pipeline;
 pub mod platform;

@@ -2,7 +2,8 @@
 //! of "not yet drifted" with Greenwood bands, log-rank tests and paired differences against the
 //! first arm (the baseline). Arms share random numbers, so differences are paired by replicate.
 
-use super::tables::{ResultTables, STEP_METRICS};
+use super::tables::ResultTables;
+use crate::metrics;
 use crate::stats::{
     kaplan_meier, log_rank, mean_ci_t, paired_difference_ci, wilson_interval, Interval, Observation,
 };
@@ -166,16 +167,16 @@ fn drifted_by_replicate(tables: &ResultTables, arm: usize) -> Vec<f64> {
         .collect()
 }
 
+// The metrics the summary reads by name, as indices into the values of a step record.
+const FLAGGED_SHARE: usize = metrics::step_column("flagged_share");
+const FLAGGED_FOLLOWS: usize = metrics::step_column("flagged_follows");
+const PANEL_RELEVANCE: usize = metrics::step_column("panel_relevance");
+const PANEL_ENGAGEMENT: usize = metrics::step_column("panel_engagement");
+const BENIGN_LABELLED: usize = metrics::step_column("benign_labelled");
+const PANEL_REACH: usize = metrics::step_column("panel_reach");
+
 /// Computes the statistics of every arm; the first arm is the reference of differences.
 pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
-    let flagged = 1; // index of flagged_share in STEP_METRICS
-    let follows = STEP_METRICS
-        .iter()
-        .position(|m| *m == "flagged_follows")
-        .unwrap_or(0);
-    let metric = |name: &str| STEP_METRICS.iter().position(|m| *m == name).unwrap_or(0);
-    let (relevance, engagement) = (metric("panel_relevance"), metric("panel_engagement"));
-    let (benign_labelled, reach) = (metric("benign_labelled"), metric("panel_reach"));
     let per_rep_mean = |arm: usize, m: usize| -> Vec<f64> {
         tables.metric(arm, m).iter().map(|r| row_mean(r)).collect()
     };
@@ -193,7 +194,7 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
     let base_obs = observations(tables, 0);
     let base_drifted = drifted_by_replicate(tables, 0);
     let base_share: Vec<f64> = tables
-        .metric(0, flagged)
+        .metric(0, FLAGGED_SHARE)
         .iter()
         .map(|r| row_mean(r))
         .collect();
@@ -211,7 +212,7 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                     .collect()
             };
             let share_by_rep: Vec<f64> = tables
-                .metric(arm, flagged)
+                .metric(arm, FLAGGED_SHARE)
                 .iter()
                 .map(|r| row_mean(r))
                 .collect();
@@ -229,21 +230,18 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                 let lr = log_rank(&base_obs, &obs);
                 (finite(lr.chi2), finite(lr.p_value))
             };
-            let curves = STEP_METRICS
+            let curves = metrics::STEP_METRICS
                 .iter()
                 .enumerate()
-                .map(|(m, name)| {
+                .map(|(m, metric)| {
                     let by_rep = tables.metric(arm, m);
                     let points = (0..tables.horizon() as usize)
                         .map(|t| {
                             let column: Vec<f64> = by_rep.iter().map(|r| r[t]).collect();
                             let value: Estimate = mean_ci_t(&column, LEVEL).into();
-                            let bounded = name.contains("share")
-                                || *name == "drifted"
-                                || *name == "unreachable";
                             CurvePoint {
                                 step: t as u32 + 1,
-                                value: if bounded {
+                                value: if metric.clipped {
                                     value.clamp(0.0, 1.0)
                                 } else {
                                     value
@@ -251,7 +249,7 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                             }
                         })
                         .collect();
-                    (name.to_string(), points)
+                    (metric.column.to_string(), points)
                 })
                 .collect();
             let survival = km
@@ -271,7 +269,7 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
             ArmStats {
                 name: tables.arms[arm].clone(),
                 probes: obs.len(),
-                final_flagged_share: Estimate::from(mean_ci_t(&last(flagged), LEVEL))
+                final_flagged_share: Estimate::from(mean_ci_t(&last(FLAGGED_SHARE), LEVEL))
                     .clamp(0.0, 1.0),
                 mean_flagged_share: Estimate::from(mean_ci_t(&share_by_rep, LEVEL)).clamp(0.0, 1.0),
                 drifted_share: wilson_interval(drifted, obs.len(), LEVEL).into(),
@@ -280,20 +278,20 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                     lower: median_lo,
                     upper: median_hi,
                 },
-                final_flagged_follows: mean_ci_t(&last(follows), LEVEL).into(),
+                final_flagged_follows: mean_ci_t(&last(FLAGGED_FOLLOWS), LEVEL).into(),
                 drifted_share_difference: diff.into(),
                 flagged_share_difference: paired_difference_ci(&base_share, &share_by_rep, LEVEL)
                     .into(),
                 // A share cannot fall below zero, so the reduction cannot exceed 100%.
                 drift_reduction: Estimate::from(reduction).clamp(f64::NEG_INFINITY, 1.0),
-                relevance_loss: relative_loss(arm, relevance),
-                engagement_loss: relative_loss(arm, engagement),
+                relevance_loss: relative_loss(arm, PANEL_RELEVANCE),
+                engagement_loss: relative_loss(arm, PANEL_ENGAGEMENT),
                 benign_labelled: Estimate::from(mean_ci_t(
-                    &per_rep_mean(arm, benign_labelled),
+                    &per_rep_mean(arm, BENIGN_LABELLED),
                     LEVEL,
                 ))
                 .clamp(0.0, 1.0),
-                panel_reach: Estimate::from(mean_ci_t(&last(reach), LEVEL)).clamp(0.0, 1.0),
+                panel_reach: Estimate::from(mean_ci_t(&last(PANEL_REACH), LEVEL)).clamp(0.0, 1.0),
                 pareto_optimal: false,
                 log_rank_chi2: chi2,
                 log_rank_p: p,

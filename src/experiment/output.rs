@@ -6,7 +6,7 @@
 use super::jobs::{ExperimentResult, WorldStats};
 use crate::atomic::write_atomic;
 use crate::engine::ArmRun;
-use crate::policy::Surface;
+use crate::metrics;
 use crate::scenario::spec::ScenarioSpec;
 use crate::scenario::Scenario;
 use serde_json::json;
@@ -78,87 +78,54 @@ pub fn finalize(
     )
 }
 
-/// A float for CSV: six decimals, empty for NaN.
-fn num(x: f64) -> String {
+/// Appends a float cell: six decimals, empty for NaN (written in place, no allocation).
+fn push_num(out: &mut String, x: f64) {
     if x.is_finite() {
-        format!("{x:.6}")
-    } else {
-        String::new()
+        let _ = write!(out, "{x:.6}");
     }
 }
 
-fn opt<T: ToString>(x: Option<T>) -> String {
-    x.map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// Header of `steps.csv`.
+/// Header of `steps.csv` ([`metrics::STEPS_HEADER`]).
 pub fn steps_header() -> String {
-    let mut out = String::from("arm,replicate,step,impressions,flagged_share");
-    for s in Surface::ALL {
-        let _ = write!(out, ",flagged_share_{}", s.name());
-    }
-    for s in Surface::ALL {
-        let _ = write!(out, ",flagged_impressions_{}", s.name());
-    }
-    out.push_str(",flagged_follows,hops_to_flagged,unreachable,profile_cosine,drifted");
-    out.push_str(",panel_relevance,panel_engagement,panel_flagged_share,panel_reach");
-    out.push_str(",benign_labelled,flagged_labelled,population_flagged_share\n");
-    out
+    String::from(metrics::STEPS_HEADER)
 }
 
-/// Header of `probes.csv`.
-pub const PROBES_HEADER: &str = "arm,replicate,probe,persona,start_community,first_flagged_step,first_flagged_follow_step,drift_step,censored\n";
+/// Header of `probes.csv` ([`metrics::PROBES_HEADER`]).
+pub const PROBES_HEADER: &str = metrics::PROBES_HEADER;
 
-/// The `steps.csv` rows of one (arm, replicate).
+/// The `steps.csv` rows of one (arm, replicate): the columns of [`metrics::STEP_METRICS`].
 pub(crate) fn steps_rows(arm: &str, replicate: u32, run: &ArmRun) -> String {
-    let mut out = String::new();
+    // About ten bytes a cell: one allocation for the whole block in the common case.
+    let row_len = arm.len() + 16 + 10 * metrics::STEP_METRICS.len();
+    let mut out = String::with_capacity(run.steps.len() * row_len);
     for row in &run.steps {
-        let _ = write!(
-            out,
-            "{arm},{replicate},{},{},{}",
-            row.step,
-            num(row.impressions),
-            num(row.flagged_share)
-        );
-        for x in row.surface_share.iter().chain(&row.surface_flagged) {
-            let _ = write!(out, ",{}", num(*x));
+        let _ = write!(out, "{arm},{replicate},{}", row.step);
+        for m in metrics::STEP_METRICS {
+            out.push(',');
+            push_num(&mut out, (m.value)(row));
         }
-        let _ = writeln!(
-            out,
-            ",{},{},{},{},{},{},{},{},{},{},{},{}",
-            num(row.flagged_follows),
-            num(row.hops_to_flagged),
-            num(row.unreachable),
-            num(row.profile_cosine),
-            num(row.drifted),
-            num(row.panel.relevance),
-            num(row.panel.engagement),
-            num(row.panel.flagged_share),
-            num(row.panel.reach),
-            num(row.benign_labelled),
-            num(row.flagged_labelled),
-            num(row.population_flagged_share)
-        );
+        out.push('\n');
     }
     out
 }
 
-/// The `probes.csv` rows of one (arm, replicate). `drift_step` is the horizon when `censored`
-/// is 1 (survival-analysis convention: time and event flag).
+/// The `probes.csv` rows of one (arm, replicate): the identity columns, then the columns of
+/// [`metrics::PROBE_METRICS`].
 pub(crate) fn probes_rows(spec: &ScenarioSpec, arm: &str, replicate: u32, run: &ArmRun) -> String {
     let mut out = String::new();
     for p in &run.probes {
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "{arm},{replicate},{},{},{},{},{},{},{}",
-            p.probe,
-            spec.probes[p.group].name,
-            p.community.0,
-            opt(p.first_flagged_step),
-            opt(p.first_flagged_follow_step),
-            p.drift_step.unwrap_or(spec.steps),
-            u8::from(p.drift_step.is_none())
+            "{arm},{replicate},{},{},{}",
+            p.probe, spec.probes[p.group].name, p.community.0
         );
+        for m in metrics::PROBE_METRICS {
+            out.push(',');
+            if let Some(v) = (m.value)(p, spec.steps) {
+                let _ = write!(out, "{v}");
+            }
+        }
+        out.push('\n');
     }
     out
 }

@@ -1,0 +1,512 @@
+//! The one definition of the metrics a run writes: every column of `steps.csv` after
+//! `arm,replicate,step` ([`STEP_METRICS`]) and of `probes.csv` after the probe's identity
+//! ([`PROBE_METRICS`]), each with its column name, a one-line description and how to read it
+//! from the engine's rows. Everything else is derived from these tables: the CSV headers and
+//! rows ([`crate::experiment::output`]), the reader of the CSVs and the report
+//! ([`crate::analysis::tables`], [`crate::analysis::summary`]) and the metric entries of
+//! `driftlab list` ([`crate::catalog`]).
+//!
+//! # Adding a per-step metric
+//!
+//! 1. Compute it: a field of [`StepRow`], filled in `engine::run_arm` or `engine::reduce`.
+//! 2. Add one [`StepMetric`] to [`STEP_METRICS`], at the position its column takes in
+//!    `steps.csv`: `step("name", "what it measures", |r| r.field)`, plus `.clipped()` if it is
+//!    a share whose intervals the report clips to [0, 1] and `.params(..)` for the scenario keys
+//!    that shape it.
+//!
+//! A per-surface metric is one `on(surface, "name_<surface>", ..)` line per surface, in
+//! [`Surface::ALL`] order (a test checks the names, the order and the surface each reads).
+//!
+//! That is all: the header, the rows, the reader, the per-step curves of `summary.json` and
+//! `driftlab list` follow. A new column changes `steps.csv`, so the committed reference results
+//! must be regenerated (`.ci/update-reference`), and the README's description of `steps.csv`
+//! should mention it. Analysis code that needs one metric by name looks its index up at compile
+//! time with [`step_column`], so a renamed column fails the build instead of silently reading
+//! another one.
+//!
+//! A per-probe outcome is one [`ProbeMetric`] in [`PROBE_METRICS`], plus a field of
+//! [`ProbeRow`] and of `analysis::tables::ProbeRecord`, whose typed fields the reader fills by
+//! column name (a test checks it reads every column).
+
+use crate::engine::{ProbeRow, StepRow};
+use crate::ids::Step;
+use crate::policy::Surface;
+use Surface::{Explore, Feed, Search, SuggestedAccounts};
+
+/// A scenario key that shapes a metric, for `driftlab list`: (key, default, meaning).
+pub type Param = (&'static str, &'static str, &'static str);
+
+/// One column of `steps.csv`: a metric of one step, averaged over the probes of one arm in one
+/// replicate.
+#[derive(Clone, Copy, Debug)]
+pub struct StepMetric {
+    /// Column name. A per-surface metric has one column per surface, `<metric>_<surface>`, in
+    /// [`Surface::ALL`] order.
+    pub column: &'static str,
+    /// The surface of a per-surface column.
+    pub surface: Option<Surface>,
+    /// One line for `driftlab list` (the columns of a per-surface metric share it).
+    pub description: &'static str,
+    /// Reads the value from an engine row (NaN: undefined, an empty cell).
+    pub value: fn(&StepRow) -> f64,
+    /// Whether the report clips its per-step intervals to [0, 1].
+    pub clipped: bool,
+    /// Listed by `driftlab list`, with the scenario keys that shape it; a per-surface metric is
+    /// listed once, as `<metric>_<surface>`. `None`: not listed.
+    pub listed: Option<&'static [Param]>,
+}
+
+/// A metric of one column, listed without parameters, not clipped.
+const fn step(
+    column: &'static str,
+    description: &'static str,
+    value: fn(&StepRow) -> f64,
+) -> StepMetric {
+    StepMetric {
+        column,
+        surface: None,
+        description,
+        value,
+        clipped: false,
+        listed: Some(&[]),
+    }
+}
+
+/// One column of a per-surface metric.
+const fn on(
+    surface: Surface,
+    column: &'static str,
+    description: &'static str,
+    value: fn(&StepRow) -> f64,
+) -> StepMetric {
+    StepMetric {
+        surface: Some(surface),
+        ..step(column, description, value)
+    }
+}
+
+impl StepMetric {
+    const fn clipped(self) -> Self {
+        Self {
+            clipped: true,
+            ..self
+        }
+    }
+
+    const fn params(self, params: &'static [Param]) -> Self {
+        Self {
+            listed: Some(params),
+            ..self
+        }
+    }
+
+    const fn unlisted(self) -> Self {
+        Self {
+            listed: None,
+            ..self
+        }
+    }
+}
+
+// The shared descriptions of the per-surface metrics.
+const SHARE_ON: &str = "flagged share of a probe's impressions on a surface";
+const FLAGGED_ON: &str = "flagged impressions per probe per step on a surface";
+
+/// The columns of `steps.csv` after `arm,replicate,step`, in order.
+///
+/// `clipped` follows the rule the report used before this table existed (a name containing
+/// "share", `drifted`, `unreachable`): `panel_reach`, `benign_labelled` and `flagged_labelled`
+/// are shares too but were never clipped, and clipping them would change `summary.json`.
+/// `impressions` and `unreachable` were never listed by `driftlab list`, and the per-surface
+/// shares are listed under `flagged_share`.
+pub const STEP_METRICS: &[StepMetric] = &[
+    step("impressions", "impressions per probe per step", |r| r.impressions).unlisted(),
+    step(
+        "flagged_share",
+        "flagged share of a probe's impressions (mean over probes with impressions), overall and per surface (flagged_share_<surface>)",
+        |r| r.flagged_share,
+    )
+    .clipped(),
+    on(Search, "flagged_share_search", SHARE_ON, |r| r.surface_share[0])
+        .clipped()
+        .unlisted(),
+    on(
+        SuggestedAccounts,
+        "flagged_share_suggested_accounts",
+        SHARE_ON,
+        |r| r.surface_share[1],
+    )
+    .clipped()
+    .unlisted(),
+    on(Feed, "flagged_share_feed", SHARE_ON, |r| r.surface_share[2])
+        .clipped()
+        .unlisted(),
+    on(Explore, "flagged_share_explore", SHARE_ON, |r| r.surface_share[3])
+        .clipped()
+        .unlisted(),
+    on(Search, "flagged_impressions_search", FLAGGED_ON, |r| r.surface_flagged[0]),
+    on(
+        SuggestedAccounts,
+        "flagged_impressions_suggested_accounts",
+        FLAGGED_ON,
+        |r| r.surface_flagged[1],
+    ),
+    on(Feed, "flagged_impressions_feed", FLAGGED_ON, |r| r.surface_flagged[2]),
+    on(Explore, "flagged_impressions_explore", FLAGGED_ON, |r| r.surface_flagged[3]),
+    step("flagged_follows", "flagged accounts followed so far, mean per probe", |r| r.flagged_follows),
+    step(
+        "hops_to_flagged",
+        "follow hops from the probe to the nearest flagged account, mean over probes with a follow path",
+        |r| r.hops_to_flagged,
+    ),
+    step(
+        "unreachable",
+        "share of probes with no follow path to the flagged cluster",
+        |r| r.unreachable,
+    )
+    .clipped()
+    .unlisted(),
+    step(
+        "profile_cosine",
+        "cosine of the platform's estimated profile of the probe to the flagged centroid, mean per probe",
+        |r| r.profile_cosine,
+    ),
+    step(
+        "drifted",
+        "share of probes whose flagged share, pooled over drift_window steps, reached drift_threshold",
+        |r| r.drifted,
+    )
+    .clipped()
+    .params(&[
+        ("drift_window", "5", "w, in steps"),
+        ("drift_threshold", "0.5", "theta"),
+    ]),
+    step(
+        "panel_relevance",
+        "collateral: mean affinity of the items shown to the panel of ordinary accounts to their latent interests",
+        |r| r.panel.relevance,
+    )
+    .params(&[("panel.size", "50", "panel accounts per replicate")]),
+    step(
+        "panel_engagement",
+        "collateral: mean logit probability that a panel account engages with a served slate",
+        |r| r.panel.engagement,
+    ),
+    step(
+        "panel_flagged_share",
+        "flagged share of the panel's impressions",
+        |r| r.panel.flagged_share,
+    )
+    .clipped(),
+    step(
+        "panel_reach",
+        "share of panel accounts shown a flagged account at least once so far",
+        |r| r.panel.reach,
+    ),
+    step(
+        "benign_labelled",
+        "share of benign accounts carrying a moderation label (wrongly suppressed)",
+        |r| r.benign_labelled,
+    ),
+    step(
+        "flagged_labelled",
+        "share of flagged accounts carrying a label (realised recall)",
+        |r| r.flagged_labelled,
+    ),
+    step(
+        "population_flagged_share",
+        "flagged share of the living population's impressions (empty for a static population)",
+        |r| r.population_flagged_share,
+    )
+    .clipped()
+    .params(&[(
+        "population.active_share",
+        "0",
+        "share of ordinary accounts active per step",
+    )]),
+];
+
+/// Index in [`STEP_METRICS`] of the column `name`; a compile-time error (or a panic) when there
+/// is none. Use it in a `const` so that a renamed metric fails the build.
+pub const fn step_column(name: &str) -> usize {
+    let mut i = 0;
+    while i < STEP_METRICS.len() {
+        if str_eq(STEP_METRICS[i].column, name) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("no such column in metrics::STEP_METRICS")
+}
+
+/// The column names of [`STEP_METRICS`], in order.
+pub const fn step_columns() -> [&'static str; STEP_METRICS.len()] {
+    let mut out = [""; STEP_METRICS.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = STEP_METRICS[i].column;
+        i += 1;
+    }
+    out
+}
+
+/// One column of `probes.csv`: an outcome of one probe. Every value is a step, a count or a
+/// flag, so a cell is an integer or empty.
+#[derive(Clone, Copy, Debug)]
+pub struct ProbeMetric {
+    /// Column name.
+    pub column: &'static str,
+    /// One line for `driftlab list`.
+    pub description: &'static str,
+    /// Reads the cell from an engine row and the horizon of the run (`None`: an empty cell).
+    pub value: fn(&ProbeRow, Step) -> Option<u32>,
+    /// Whether `driftlab list` lists it.
+    pub listed: bool,
+}
+
+/// The identity columns of `probes.csv`, before [`PROBE_METRICS`]: written from the run (arm,
+/// replicate, persona name), not from the probe's outcome.
+pub const PROBE_IDENTITY: [&str; 5] = ["arm", "replicate", "probe", "persona", "start_community"];
+
+/// The columns of `probes.csv` after [`PROBE_IDENTITY`], in order. `drift_step` and `censored`
+/// are the survival-analysis pair (time, event flag): a probe that never drifted is censored at
+/// the horizon. Only `first_flagged_step` was ever listed by `driftlab list`.
+pub const PROBE_METRICS: &[ProbeMetric] = &[
+    ProbeMetric {
+        column: "first_flagged_step",
+        description: "per probe: first step with a flagged impression",
+        value: |p, _| p.first_flagged_step,
+        listed: true,
+    },
+    ProbeMetric {
+        column: "first_flagged_follow_step",
+        description: "per probe: first step at which it followed a flagged account (0: a seed follow)",
+        value: |p, _| p.first_flagged_follow_step,
+        listed: false,
+    },
+    ProbeMetric {
+        column: "drift_step",
+        description: "per probe: time-to-drift, the first step at which its flagged share pooled over drift_window steps reached drift_threshold; the horizon when censored",
+        value: |p, horizon| Some(p.drift_step.unwrap_or(horizon)),
+        listed: false,
+    },
+    ProbeMetric {
+        column: "censored",
+        description: "per probe: 1 when it had not drifted by the horizon, else 0",
+        value: |p, _| Some(u32::from(p.drift_step.is_none())),
+        listed: false,
+    },
+];
+
+/// Index in [`PROBE_METRICS`] of the column `name`, as [`step_column`].
+pub const fn probe_column(name: &str) -> usize {
+    let mut i = 0;
+    while i < PROBE_METRICS.len() {
+        if str_eq(PROBE_METRICS[i].column, name) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("no such column in metrics::PROBE_METRICS")
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Length of `first,..,columns..\n`.
+const fn header_len(first: &[&str], columns: &[&str]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < first.len() {
+        n += first[i].len() + 1;
+        i += 1;
+    }
+    i = 0;
+    while i < columns.len() {
+        n += columns[i].len() + 1;
+        i += 1;
+    }
+    n
+}
+
+/// The bytes of a CSV header line: the names joined by commas, then a newline.
+const fn header_bytes<const N: usize>(first: &[&str], columns: &[&str]) -> [u8; N] {
+    let mut out = [0u8; N];
+    let mut at = 0;
+    let mut i = 0;
+    while i < first.len() + columns.len() {
+        let name = if i < first.len() {
+            first[i].as_bytes()
+        } else {
+            columns[i - first.len()].as_bytes()
+        };
+        let mut j = 0;
+        while j < name.len() {
+            out[at] = name[j];
+            at += 1;
+            j += 1;
+        }
+        out[at] = if i + 1 == first.len() + columns.len() {
+            b'\n'
+        } else {
+            b','
+        };
+        at += 1;
+        i += 1;
+    }
+    assert!(at == N, "header length");
+    out
+}
+
+const fn probe_columns() -> [&'static str; PROBE_METRICS.len()] {
+    let mut out = [""; PROBE_METRICS.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = PROBE_METRICS[i].column;
+        i += 1;
+    }
+    out
+}
+
+const STEP_KEYS: [&str; 3] = ["arm", "replicate", "step"];
+const STEP_HEADER_LEN: usize = header_len(&STEP_KEYS, &step_columns());
+const STEP_HEADER_BYTES: [u8; STEP_HEADER_LEN] = header_bytes(&STEP_KEYS, &step_columns());
+const PROBE_HEADER_LEN: usize = header_len(&PROBE_IDENTITY, &probe_columns());
+const PROBE_HEADER_BYTES: [u8; PROBE_HEADER_LEN] = header_bytes(&PROBE_IDENTITY, &probe_columns());
+
+const fn utf8(bytes: &'static [u8]) -> &'static str {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(_) => panic!("a column name is not UTF-8"),
+    }
+}
+
+/// The header line of `steps.csv`: `arm,replicate,step` and [`STEP_METRICS`], with its newline.
+pub const STEPS_HEADER: &str = utf8(&STEP_HEADER_BYTES);
+
+/// The header line of `probes.csv`: [`PROBE_IDENTITY`] and [`PROBE_METRICS`], with its
+/// newline.
+pub const PROBES_HEADER: &str = utf8(&PROBE_HEADER_BYTES);
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::agents::panel::PanelStep;
+    use crate::ids::CommunityId;
+
+    /// A row whose every value is distinct (and exact in six decimals), so a column reading the
+    /// wrong field shows.
+    pub(crate) fn distinct_row() -> StepRow {
+        let mut next = 0.0;
+        let mut v = || {
+            next += 1.125;
+            next
+        };
+        StepRow {
+            step: 7,
+            impressions: v(),
+            flagged_share: v(),
+            surface_share: [v(), v(), v(), v()],
+            surface_flagged: [v(), v(), v(), v()],
+            flagged_follows: v(),
+            hops_to_flagged: v(),
+            unreachable: v(),
+            profile_cosine: v(),
+            drifted: v(),
+            panel: PanelStep {
+                relevance: v(),
+                engagement: v(),
+                flagged_share: v(),
+                reach: v(),
+            },
+            benign_labelled: v(),
+            flagged_labelled: v(),
+            population_flagged_share: v(),
+        }
+    }
+
+    #[test]
+    fn every_step_column_reads_its_own_field() {
+        let row = distinct_row();
+        let mut seen: Vec<f64> = STEP_METRICS.iter().map(|m| (m.value)(&row)).collect();
+        seen.sort_by(f64::total_cmp);
+        seen.dedup();
+        assert_eq!(seen.len(), STEP_METRICS.len(), "two columns read one field");
+        let mut names: Vec<&str> = STEP_METRICS.iter().map(|m| m.column).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), STEP_METRICS.len(), "a column name is repeated");
+        for (i, m) in STEP_METRICS.iter().enumerate() {
+            assert_eq!(step_column(m.column), i);
+        }
+    }
+
+    #[test]
+    fn per_surface_columns_are_named_and_read_by_their_surface() {
+        let row = distinct_row();
+        let families: Vec<&[StepMetric]> = STEP_METRICS
+            .chunk_by(|a, b| a.surface.is_some() && b.surface > a.surface)
+            .filter(|f| f[0].surface.is_some())
+            .collect();
+        assert_eq!(families.len(), 2);
+        for family in families {
+            let surfaces: Vec<Surface> = family.iter().filter_map(|m| m.surface).collect();
+            assert_eq!(surfaces, Surface::ALL, "{}", family[0].column);
+            let prefix = family[0].column.strip_suffix(Search.name()).unwrap();
+            for (m, s) in family.iter().zip(Surface::ALL) {
+                assert_eq!(m.column, format!("{prefix}{}", s.name()));
+                assert_eq!(m.description, family[0].description);
+                let array = match prefix {
+                    "flagged_share_" => row.surface_share,
+                    "flagged_impressions_" => row.surface_flagged,
+                    other => panic!("unknown per-surface metric {other}"),
+                };
+                assert_eq!((m.value)(&row), array[s.index()], "{}", m.column);
+            }
+        }
+    }
+
+    #[test]
+    fn headers_are_the_tables() {
+        let steps: Vec<&str> = STEPS_HEADER.trim_end_matches('\n').split(',').collect();
+        assert_eq!(steps[..3], ["arm", "replicate", "step"]);
+        assert_eq!(steps[3..], step_columns());
+        let probes: Vec<&str> = PROBES_HEADER.trim_end_matches('\n').split(',').collect();
+        assert_eq!(probes[..PROBE_IDENTITY.len()], PROBE_IDENTITY);
+        assert_eq!(probes[PROBE_IDENTITY.len()..], probe_columns());
+        assert!(STEPS_HEADER.ends_with("population_flagged_share\n"));
+        assert_eq!(STEPS_HEADER.matches('\n').count(), 1);
+    }
+
+    #[test]
+    fn probe_columns_read_the_outcome() {
+        let row = |drift_step| ProbeRow {
+            group: 0,
+            probe: 3,
+            community: CommunityId(2),
+            first_flagged_step: Some(4),
+            first_flagged_follow_step: None,
+            drift_step,
+        };
+        let cells = |p: &ProbeRow| -> Vec<Option<u32>> {
+            PROBE_METRICS.iter().map(|m| (m.value)(p, 30)).collect()
+        };
+        assert_eq!(cells(&row(Some(9))), [Some(4), None, Some(9), Some(0)]);
+        assert_eq!(cells(&row(None)), [Some(4), None, Some(30), Some(1)]);
+        for (i, m) in PROBE_METRICS.iter().enumerate() {
+            assert_eq!(probe_column(m.column), i);
+        }
+    }
+}
