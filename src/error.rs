@@ -25,7 +25,7 @@ pub enum Error {
     Refused(String),
     /// Parts of an earlier run cannot be used.
     #[error(transparent)]
-    Parts(#[from] crate::experiment::identity::PartsError),
+    Parts(#[from] crate::results::identity::PartsError),
     /// The results could not be summarised or plotted.
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),

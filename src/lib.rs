@@ -66,6 +66,7 @@ pub mod platform;
 pub mod plugin;
 pub mod policy;
 pub mod report;
+pub mod results;
 pub mod rng;
 pub mod scenario;
 pub mod slate;

@@ -2,7 +2,7 @@
 //! `arm,replicate,step` ([`STEP_METRICS`]) and of `probes.csv` after the probe's identity
 //! ([`PROBE_METRICS`]), each with its column name, a one-line description and how to read it
 //! from the engine's rows. Everything else is derived from these tables: the CSV headers and
-//! rows ([`crate::experiment::output`]), the reader of the CSVs and the report
+//! rows ([`crate::results::output`]), the reader of the CSVs and the report
 //! ([`crate::analysis::tables`], [`crate::analysis::summary`]) and the metric entries of
 //! `driftlab list` ([`crate::catalog`]).
 //!

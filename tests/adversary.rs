@@ -2,7 +2,8 @@
 //! baseline byte for byte, lexical evasion erodes search suppression over time, banned accounts
 //! come back, bridges change co-follow, and all of it stays deterministic across thread counts.
 
-use driftlab::experiment::{self, output, ExperimentResult};
+use driftlab::experiment::{self, ExperimentResult};
+use driftlab::results::output;
 use driftlab::scenario::{Overrides, Scenario};
 use std::path::Path;
 

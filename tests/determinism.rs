@@ -1,7 +1,8 @@
 //! Determinism is the product: the same scenario and seed give byte-identical results whatever
 //! the thread count, in the library and through the binary.
 
-use driftlab::experiment::{self, output};
+use driftlab::experiment;
+use driftlab::results::output;
 use driftlab::scenario::{Overrides, Scenario};
 use std::path::Path;
 use std::process::Command;

@@ -4,7 +4,8 @@
 //! guaranteed bit-identical across platforms); everything else must match exactly.
 //! Regenerate after an intended change with `.ci/update-reference`.
 
-use driftlab::experiment::{self, output};
+use driftlab::experiment;
+use driftlab::results::output;
 use driftlab::scenario::{Overrides, Scenario};
 use std::path::Path;
 

@@ -236,8 +236,8 @@ mod tests {
     fn reads_every_column_the_writer_writes() {
         use crate::agents::panel::PanelStep;
         use crate::engine::{ArmRun, ProbeRow, StepRow};
-        use crate::experiment::output::{probes_rows, steps_header, steps_rows, PROBES_HEADER};
         use crate::ids::CommunityId;
+        use crate::results::output::{probes_rows, steps_header, steps_rows, PROBES_HEADER};
         use crate::scenario::{Overrides, Scenario};
 
         let full = metrics::tests::distinct_row();

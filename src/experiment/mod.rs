@@ -21,10 +21,7 @@
 //!
 //! Results do not depend on the thread count: jobs are reduced in job order, never in parallel.
 
-pub mod identity;
 pub mod jobs;
-pub mod output;
-pub mod parts;
 
 pub use jobs::{
     run_in_memory, run_jobs, Completion, ExperimentResult, JobSink, Surfaces, WorldSource,
@@ -38,10 +35,10 @@ use crate::mitigation::Mitigation;
 use crate::plugin::{ParamError, Registry};
 use crate::policy::Policy;
 use crate::report::{read_manifest, write_report, write_sweep_summary};
+use crate::results::output::{finalize, RunMeta};
+use crate::results::parts::PartStore;
 use crate::scenario::sweep::{grid, GridPoint};
 use crate::scenario::Scenario;
-use output::{finalize, RunMeta};
-use parts::PartStore;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

@@ -4,10 +4,10 @@
 //! the same bytes as an uninterrupted one.
 
 use super::identity::{PartsError, RunIdentity};
-use super::jobs::{JobSink, WorldStats};
 use super::output::{probes_rows, steps_rows};
 use crate::atomic::write_atomic;
 use crate::engine::ArmRun;
+use crate::experiment::jobs::{JobSink, WorldStats};
 use crate::scenario::Scenario;
 use std::io;
 use std::path::{Path, PathBuf};

@@ -3,9 +3,9 @@
 //! renamed into place, so a reader never sees half a file. Nothing here depends on wall time
 //! except the manifest, so the CSVs and the summary are byte-identical across reruns.
 
-use super::jobs::{ExperimentResult, WorldStats};
 use crate::atomic::write_atomic;
 use crate::engine::ArmRun;
+use crate::experiment::jobs::{ExperimentResult, WorldStats};
 use crate::metrics;
 use crate::scenario::spec::ScenarioSpec;
 use crate::scenario::Scenario;
