@@ -40,6 +40,17 @@ struct Plugin<T: ?Sized> {
     factory: Factory<T>,
 }
 
+impl<T: ?Sized> Plugin<T> {
+    /// An undocumented plug-in built by `factory`.
+    fn new(factory: Factory<T>) -> Self {
+        Self {
+            about: String::new(),
+            params: Vec::new(),
+            factory,
+        }
+    }
+}
+
 impl<T: ?Sized> Clone for Plugin<T> {
     fn clone(&self) -> Self {
         Self {
@@ -137,17 +148,9 @@ impl Registry {
     {
         if self.check_name(Category::Policy, kind, self.policies.contains_key(kind)) {
             let factory: Factory<dyn Policy> = Arc::new(move |table: &toml::Table| {
-                let params = parse_params::<P>(table)?;
-                Ok(Box::new(factory(params)?) as Box<dyn Policy>)
+                Ok(Box::new(factory(parse_params::<P>(table)?)?) as Box<dyn Policy>)
             });
-            self.policies.insert(
-                kind.to_string(),
-                Plugin {
-                    about: String::new(),
-                    params: Vec::new(),
-                    factory,
-                },
-            );
+            self.policies.insert(kind.to_string(), Plugin::new(factory));
         }
         self
     }
@@ -165,17 +168,10 @@ impl Registry {
             self.mitigations.contains_key(kind),
         ) {
             let factory: Factory<dyn Mitigation> = Arc::new(move |table: &toml::Table| {
-                let params = parse_params::<P>(table)?;
-                Ok(Box::new(factory(params)?) as Box<dyn Mitigation>)
+                Ok(Box::new(factory(parse_params::<P>(table)?)?) as Box<dyn Mitigation>)
             });
-            self.mitigations.insert(
-                kind.to_string(),
-                Plugin {
-                    about: String::new(),
-                    params: Vec::new(),
-                    factory,
-                },
-            );
+            self.mitigations
+                .insert(kind.to_string(), Plugin::new(factory));
         }
         self
     }
