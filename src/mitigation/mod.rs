@@ -355,5 +355,56 @@ mod tests {
             MitigationStack::from_specs(&label_based).apply(&ctx, &mut untouched, &mut rng);
             prop_assert_eq!(untouched.items(), &input[..]);
         }
+
+        #[test]
+        fn user_mitigations_only_remove_or_reorder(
+            accounts in proptest::collection::vec(0u32..300, 0..40),
+            order in proptest::collection::vec(0usize..10, 0..4),
+            seed in any::<u64>(),
+        ) {
+            // A user's mitigation, registered like any plug-in, tries everything the Slate
+            // allows (shuffles, drops, sorts, moves to the back), mixed into a built-in stack.
+            let world = world();
+            let labels = Labels::none(world.accounts(), world.terms());
+            let view = PlatformView::new(&world, &labels);
+            let ctx = MitigationCtx { view: &view, surface: Surface::Feed, query: None, slate_size: 5 };
+            let mut registry = crate::plugin::Registry::new();
+            registry.mitigation("scramble", |_: crate::plugin::NoParams| Ok(Scramble));
+            let mut specs: Vec<MitigationSpec> = order.iter().map(|&i| all_specs()[i].clone()).collect();
+            let plugin = crate::scenario::spec::PluginSpec { kind: "scramble".into(), params: Default::default() };
+            specs.insert(specs.len() / 2, MitigationSpec::Plugin(plugin));
+            let stack = registry.build_stack(&specs).unwrap();
+            let input: Vec<Candidate> = accounts
+                .iter()
+                .enumerate()
+                .map(|(i, &a)| Candidate { account: AccountId(a), score: -(i as f32) })
+                .collect();
+            let mut slate = Slate::from_ranked(input.clone());
+            let mut rng = SeedTree::new(seed).stream(0, crate::rng::StreamId::Mitigation);
+            stack.apply(&ctx, &mut slate, &mut rng);
+            prop_assert!(is_submultiset(&sorted(slate.items()), &sorted(&input)));
+        }
+    }
+
+    /// A user mitigation that uses every operation a Slate offers.
+    struct Scramble;
+
+    impl Mitigation for Scramble {
+        fn name(&self) -> &str {
+            "scramble"
+        }
+        fn apply(&self, _: &MitigationCtx<'_>, slate: &mut Slate, rng: &mut SimRng) {
+            use rand::RngExt;
+            let n = slate.len();
+            let mut order: Vec<usize> = (0..n).collect();
+            for i in (1..n).rev() {
+                order.swap(i, rng.random_range(0..=i));
+            }
+            slate.reorder(&order);
+            slate.retain(|_| rng.random_bool(0.8));
+            slate.move_to_back(|c| c.account.0 % 3 == 0);
+            slate.sort_by(|a, b| a.score.total_cmp(&b.score));
+            slate.truncate(rng.random_range(0..=n));
+        }
     }
 }
