@@ -127,7 +127,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let mut population = population;
-    let refresh = spec.population.graph_refresh.max(1);
+    let refresh = scenario.derived().index_refresh;
     let mut step_seconds = Vec::new();
     for step in 1..=spec.steps {
         let view = PlatformView::new(&world, &labels).with_live_graph(&live);

@@ -20,7 +20,7 @@
 //!   adjacent community with probability `bridge_rate` per step. That puts flagged accounts
 //!   among the followers of adjacent accounts, exactly where co-follow recommendations look.
 //!   New follows go to the arm's [`LiveGraph`] and become visible to the platform when its
-//!   graph index is rebuilt, every `graph_refresh` steps.
+//!   follow index is rebuilt, every `surfaces.index_refresh` steps.
 //!
 //! The adversary acts on the ground truth (it *is* the flagged cluster) but exposes to the
 //! platform only what a platform would observe: tags, term postings, the follow graph. Its
@@ -341,7 +341,6 @@ mod tests {
         let w = world();
         let spec = AdversarySpec {
             bridge_rate: 0.5,
-            graph_refresh: 1,
             ..AdversarySpec::default()
         };
         let stack = MitigationStack::new(Vec::new());

@@ -103,7 +103,7 @@ const LABEL_BASED: [(&str, &str); 7] = [
     ("friction", r#"{ kind = "friction", factor = 0.1 }"#),
 ];
 
-const ADAPTING: &str = "[adversary]\nlexical_evasion = 0.5\nban_evasion = 0.5\nreturn_delay = 2\nbridge_rate = 0.05\ngraph_refresh = 2\n";
+const ADAPTING: &str = "[surfaces]\nindex_refresh = 2\n[adversary]\nlexical_evasion = 0.5\nban_evasion = 0.5\nreturn_delay = 2\nbridge_rate = 0.05\n";
 
 #[test]
 fn recall_zero_makes_every_label_based_mitigation_the_baseline_byte_for_byte() {
@@ -218,7 +218,10 @@ fn banned_accounts_return_and_bridges_feed_co_follow() {
         .count();
     assert!(dips > 0);
 
-    let bridging = scenario("[adversary]\nbridge_rate = 0.2\ngraph_refresh = 1\n", "");
+    let bridging = scenario(
+        "[surfaces]\nindex_refresh = 1\n[adversary]\nbridge_rate = 0.2\n",
+        "",
+    );
     let quiet = scenario("", "");
     let (b, q) = (run(&bridging, 2), run(&quiet, 2));
     assert!(b.run(0, 0).adversary.bridges > 0);
@@ -252,7 +255,7 @@ fn adapting_adversary_and_panel_are_identical_on_1_and_4_threads() {
 fn living_population_changes_the_graph_and_stays_identical_on_1_and_4_threads() {
     let arms = "\n[[arms]]\nname = \"exclude\"\nmitigations = [{ kind = \"exclude_flagged_from_suggestions\" }]\n";
     let living = scenario(
-        "[population]\nactive_share = 0.2\nfollow_prob = 0.5\ngraph_refresh = 3\n\n[adversary]\nbridge_rate = 0.05\n",
+        "[surfaces]\nindex_refresh = 3\n[population]\nactive_share = 0.2\nfollow_prob = 0.5\n\n[adversary]\nbridge_rate = 0.05\n",
         arms,
     );
     let (one, four) = (run(&living, 1), run(&living, 4));
@@ -279,23 +282,23 @@ fn living_population_changes_the_graph_and_stays_identical_on_1_and_4_threads() 
 }
 
 #[test]
-fn population_index_refresh_is_capped_by_the_adversary_only_when_it_builds_bridges() {
-    let living = |adversary: &str| {
+fn the_index_refresh_interval_is_one_key_whoever_follows() {
+    let living = |refresh: u32, adversary: &str| {
         let extra = format!(
-            "[population]\nactive_share = 0.2\nfollow_prob = 0.5\ngraph_refresh = 6\n\n\
+            "[surfaces]\nindex_refresh = {refresh}\n\n\
+             [population]\nactive_share = 0.2\nfollow_prob = 0.5\n\n\
              [adversary]\n{adversary}\n"
         );
         output::steps_csv(&run(&scenario(&extra, ""), 2))
     };
-    // No bridges: the adversary's refresh interval is not the population's business.
+    // The population's follows become visible at the interval asked for...
     assert!(
-        living("graph_refresh = 2") == living("graph_refresh = 5"),
-        "adversary.graph_refresh changed a run whose adversary builds no bridges"
+        living(2, "") != living(6, ""),
+        "surfaces.index_refresh did not change a run with a living population"
     );
-    // Bridges: the index is rebuilt at least as often as the adversary asks.
+    // ... and nothing else caps it: bridges are seen at the same interval.
     assert!(
-        living("bridge_rate = 0.05\ngraph_refresh = 2")
-            != living("bridge_rate = 0.05\ngraph_refresh = 6"),
-        "adversary.graph_refresh did not cap the population's with bridges"
+        living(6, "bridge_rate = 0.05") != living(2, "bridge_rate = 0.05"),
+        "surfaces.index_refresh did not change a run with bridges"
     );
 }

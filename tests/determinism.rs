@@ -115,7 +115,7 @@ fn walk_segments_with_a_living_population_agree_for_1_and_4_threads() {
                         "surfaces.suggested_accounts.policy.components[0].policy.segments={segments}"
                     ),
                     "population.active_share=0.1".into(),
-                    "population.graph_refresh=3".into(),
+                    "surfaces.index_refresh=3".into(),
                     "replicates=2".into(),
                     "steps=12".into(),
                 ],

@@ -162,7 +162,7 @@ pub struct Derived {
     /// `world.flagged_fraction` of the accounts, at least 1); `None` for an imported world,
     /// whose labels file gives it.
     pub flagged_accounts: Option<u64>,
-    /// Steps between rebuilds of the platform's follow index ([`Scenario::index_refresh_interval`]).
+    /// Steps between rebuilds of the platform's follow index (`surfaces.index_refresh`).
     pub index_refresh: u32,
     /// Probability that a probe reports a flagged impression: `moderation.report_prob`, 0 with
     /// moderation off (and then no draws are made for reports).
@@ -619,7 +619,7 @@ impl Scenario {
                 .import
                 .is_none()
                 .then(|| flagged_size(&spec.world, spec.world.accounts.unwrap_or(0))),
-            index_refresh: index_refresh_interval(&spec),
+            index_refresh: spec.surfaces.index_refresh.max(1),
             report_prob: if spec.moderation.enabled {
                 spec.moderation.report_prob
             } else {
@@ -740,37 +740,11 @@ impl Scenario {
         &self.derived
     }
 
-    /// Steps between rebuilds of the platform's follow-graph index (see the free function).
-    pub fn index_refresh_interval(&self) -> u32 {
-        self.derived.index_refresh
-    }
-
     /// Size of the flagged cluster in a world of `accounts` accounts: `flagged_accounts`, or
     /// `flagged_fraction` (default 0.01) of the accounts rounded, at least 1.
     pub fn flagged_size(&self, accounts: u64) -> u64 {
         flagged_size(&self.spec.world, accounts)
     }
-}
-
-/// Steps between rebuilds of the platform's follow-graph index (which make follows made during
-/// the run visible and redraw co-follow walk segments). With a living population
-/// (`population.active_share` > 0) it is `population.graph_refresh`, shortened to
-/// `adversary.graph_refresh` when the adversary builds bridges (`adversary.bridge_rate` > 0),
-/// the only adaptation that adds follows (lexical evasion changes tags; a returning banned
-/// account keeps its id and its follows). Without a population it is
-/// `adversary.graph_refresh`. At least 1.
-fn index_refresh_interval(spec: &ScenarioSpec) -> u32 {
-    let (population, adversary) = (&spec.population, &spec.adversary);
-    let refresh = if population.active_share > 0.0 {
-        if adversary.bridge_rate > 0.0 {
-            population.graph_refresh.min(adversary.graph_refresh)
-        } else {
-            population.graph_refresh
-        }
-    } else {
-        adversary.graph_refresh
-    };
-    refresh.max(1)
 }
 
 /// Size of the flagged cluster in a world of `accounts` accounts: `flagged_accounts`, or
@@ -1048,28 +1022,27 @@ mod tests {
     }
 
     #[test]
-    fn index_refresh_interval_follows_the_population_unless_bridges_need_it_sooner() {
+    fn the_index_refresh_is_one_key_and_the_old_ones_say_where_it_went() {
         let refresh = |extra: &str| {
             load(&format!("{MINIMAL}{extra}"))
                 .unwrap()
-                .index_refresh_interval()
+                .derived()
+                .index_refresh
         };
-        let pop = "[population]\nactive_share = 0.1\ngraph_refresh = 8\n";
-        // No population: the adversary's interval, bridges or not.
         assert_eq!(refresh(""), 5);
-        assert_eq!(refresh("[adversary]\ngraph_refresh = 3\n"), 3);
-        // A population: its own interval, whatever the adversary's, unless bridges are built.
-        assert_eq!(refresh(pop), 8);
-        assert_eq!(
-            refresh(&format!("{pop}[adversary]\ngraph_refresh = 2\n")),
-            8
-        );
-        let evading = "[moderation]\nenabled = true\n[adversary]\ngraph_refresh = 2\nlexical_evasion = 0.5\nban_evasion = 0.5\n";
-        assert_eq!(refresh(&format!("{pop}{evading}")), 8);
-        let bridges = "[adversary]\ngraph_refresh = 2\nbridge_rate = 0.1\n";
-        assert_eq!(refresh(&format!("{pop}{bridges}")), 2);
-        let slow_bridges = "[adversary]\ngraph_refresh = 12\nbridge_rate = 0.1\n";
-        assert_eq!(refresh(&format!("{pop}{slow_bridges}")), 8);
+        assert_eq!(refresh("[surfaces]\nindex_refresh = 8\n"), 8);
+        // Longer than the run is allowed: the index is then never rebuilt.
+        assert_eq!(refresh("[surfaces]\nindex_refresh = 1000\n"), 1000);
+        for old in ["population", "adversary"] {
+            let m = message(&format!("{MINIMAL}[{old}]\ngraph_refresh = 2\n"));
+            assert_eq!(
+                m,
+                format!(
+                    "t.toml:8: `{old}.graph_refresh` moved to `surfaces.index_refresh` (one \
+                     interval for the platform's follow index, whoever follows)"
+                )
+            );
+        }
     }
 
     #[test]

@@ -299,6 +299,11 @@ pub struct SurfacesSpec {
     pub feed: SurfaceSpec,
     /// Content from anywhere (the policy generates its own candidates).
     pub explore: SurfaceSpec,
+    /// Steps between rebuilds of the platform's follow index (1 ..= 100,000; default 5): the
+    /// batch refresh that makes follows made during the run (the living population's, the
+    /// adversary's bridges) visible to co-follow and popularity, and redraws co-follow walk
+    /// segments. One interval for the platform, whoever follows.
+    pub index_refresh: u32,
 }
 
 impl Default for SurfacesSpec {
@@ -312,6 +317,7 @@ impl Default for SurfacesSpec {
             ),
             feed: SurfaceSpec::new(PolicySpec::Embedding(EmbeddingSpec::default()), 100, 10),
             explore: SurfaceSpec::new(PolicySpec::Embedding(EmbeddingSpec::default()), 100, 10),
+            index_refresh: 5,
         }
     }
 }
@@ -632,11 +638,9 @@ pub struct PopulationSpec {
     pub no_click_affinity: f64,
     /// Rate at which the platform's estimate follows engagement (0 ..= 1; default 0.2).
     pub estimate_rate: f64,
-    /// Steps between rebuilds of the platform's graph index, which make new follows visible
-    /// (1 ..= steps; default 5). With a living population this is the index's interval,
-    /// shortened to `adversary.graph_refresh` only when the adversary builds bridges
-    /// (`adversary.bridge_rate` > 0); see `Scenario::index_refresh_interval`.
-    pub graph_refresh: u32,
+    /// Moved: the index refresh interval is `surfaces.index_refresh` (refused with that hint).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_refresh: Option<u32>,
 }
 
 impl Default for PopulationSpec {
@@ -648,7 +652,7 @@ impl Default for PopulationSpec {
             choice_sharpness: 5.0,
             no_click_affinity: 0.3,
             estimate_rate: 0.2,
-            graph_refresh: 5,
+            graph_refresh: None,
         }
     }
 }
@@ -675,12 +679,9 @@ pub struct AdversarySpec {
     /// community with this probability per step (0 ..= 1; default 0), which puts flagged
     /// accounts among the followers of adjacent accounts, where co-follow finds them.
     pub bridge_rate: f64,
-    /// Steps between rebuilds of the follow-graph index that make new bridge follows visible
-    /// to the platform (1 ..= steps; default 5), as a platform's batch index refresh would.
-    /// Without a living population this is the index's interval (adversary on or off); with
-    /// one, the index follows `population.graph_refresh`, and this caps it only when bridges
-    /// are built (`bridge_rate` > 0); see `Scenario::index_refresh_interval`.
-    pub graph_refresh: u32,
+    /// Moved: the index refresh interval is `surfaces.index_refresh` (refused with that hint).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph_refresh: Option<u32>,
 }
 
 impl Default for AdversarySpec {
@@ -691,7 +692,7 @@ impl Default for AdversarySpec {
             ban_evasion: 0.0,
             return_delay: 5,
             bridge_rate: 0.0,
-            graph_refresh: 5,
+            graph_refresh: None,
         }
     }
 }

@@ -172,11 +172,14 @@ pub(crate) fn check(spec: &ScenarioSpec, base_dir: &Path) -> Option<Problem> {
         1.0,
     );
     c.prob("population.estimate_rate", pop.estimate_rate);
-    c.range(
+    c.ensure(
         "population.graph_refresh",
-        pop.graph_refresh,
-        1,
-        spec.steps.max(1),
+        pop.graph_refresh.is_none(),
+        || {
+            "`population.graph_refresh` moved to `surfaces.index_refresh` (one interval for the \
+         platform's follow index, whoever follows)"
+                .into()
+        },
     );
     for (key, values) in &spec.sweep {
         let path = format!("sweep.{key:?}");
@@ -437,11 +440,16 @@ fn check_adversary(c: &mut Checker, spec: &ScenarioSpec) {
         },
     );
     c.prob("adversary.bridge_rate", a.bridge_rate);
+    c.ensure("adversary.graph_refresh", a.graph_refresh.is_none(), || {
+        "`adversary.graph_refresh` moved to `surfaces.index_refresh` (one interval for the \
+         platform's follow index, whoever follows)"
+            .into()
+    });
     c.range(
-        "adversary.graph_refresh",
-        a.graph_refresh,
+        "surfaces.index_refresh",
+        spec.surfaces.index_refresh,
         1,
-        spec.steps.max(1),
+        100_000,
     );
     // Adaptation to moderation needs moderation to adapt to.
     for (key, on) in [
