@@ -10,7 +10,7 @@ use driftlab::ids::{AccountId, CommunityId};
 use driftlab::internals::LiveGraph;
 use driftlab::mitigation::{MitigationStack, Slate};
 use driftlab::pipeline::{serve, Request};
-use driftlab::platform::{Labels, PlatformView, Viewer};
+use driftlab::platform::{Estimates, Labels, PlatformView, Viewer};
 use driftlab::plugin::Registry;
 use driftlab::policy::{Candidate, Context, Scratch, Surface};
 use driftlab::rng::{SeedTree, StreamId};
@@ -250,11 +250,16 @@ fn probe_step(c: &mut Criterion) {
                     policy: tree.agents(0, StreamId::Policy).agent(0),
                     mitigation: tree.agents(0, StreamId::Mitigation).agent(0),
                 };
-                Probe::new(&world, persona, 0, &starts, 0.5, 5, streams)
+                let probe = Probe::new(&world, persona, 0, &starts, 0.5, 5, streams);
+                let estimate = Estimates::initial(&world, 1, |_| probe.followees());
+                (probe, estimate)
             },
-            |mut probe| {
+            |(mut probe, mut estimate)| {
+                let row = estimate.row_mut(0);
                 for step in 1..=steps {
-                    black_box(probe.step(step, persona, &world, &view, &plans, &none, &config));
+                    black_box(
+                        probe.step(row, step, persona, &world, &view, &plans, &none, &config),
+                    );
                 }
                 probe
             },

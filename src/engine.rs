@@ -12,7 +12,7 @@ use crate::ids::{AccountId, CommunityId, Step};
 use crate::live_graph::LiveGraph;
 use crate::mitigation::Mitigation;
 use crate::pipeline::SurfacePlan;
-use crate::platform::{Labels, PlatformView};
+use crate::platform::{Estimates, Labels, PlatformView};
 use crate::rng::{SeedTree, StreamId};
 use crate::scenario::spec::StartSpec;
 use crate::scenario::Scenario;
@@ -127,6 +127,8 @@ pub fn run_arm(
             probes.push(Probe::new(world, group, g, starts, noise, window, streams));
         }
     }
+    // The platform's estimate of each probe, first from its seed follows.
+    let mut estimates = Estimates::initial(world, probes.len(), |i| probes[i].followees());
     let config = StepConfig {
         drift_threshold: spec.metrics.drift_threshold,
         report_prob: scenario.derived().report_prob,
@@ -173,9 +175,12 @@ pub fn run_arm(
         probes
             .par_iter_mut()
             .zip(records.par_iter_mut())
-            .for_each(|(probe, record)| {
+            .zip(estimates.par_rows_mut())
+            .for_each(|((probe, record), estimate)| {
                 let persona = &spec.probes[probe.group()];
-                *record = probe.step(step, persona, world, &view, surfaces, mitigation, &config);
+                *record = probe.step(
+                    estimate, step, persona, world, &view, surfaces, mitigation, &config,
+                );
             });
         // The panel is served under the same labels as the probes in this step.
         let panel_step = panel.step(&spec.panel, world, &view, surfaces, mitigation);

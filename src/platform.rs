@@ -236,6 +236,90 @@ impl Labels {
     }
 }
 
+/// The platform's estimate of the interests of each account it serves: its user model, one unit
+/// vector per account (row-major), learned from engagement and follows by the agent loop. What
+/// policies see of a viewer ([`Viewer::estimate`]); agents never choose by it.
+#[derive(Clone, Debug, Default)]
+pub struct Estimates {
+    dims: usize,
+    rows: Vec<f32>,
+}
+
+impl Estimates {
+    /// `n` estimates of `dims` dimensions, each the normalised mean content of the accounts
+    /// `sources(i)` gives for row `i` (what the account follows; its own content when it
+    /// follows no one): what the platform can observe before any engagement.
+    pub fn initial<'w>(
+        world: &'w World,
+        n: usize,
+        sources: impl Fn(usize) -> &'w [AccountId] + Sync,
+    ) -> Self {
+        use rayon::prelude::*;
+        let dims = world.dims();
+        let mut rows = vec![0f32; n * dims];
+        rows.par_chunks_mut(dims.max(1))
+            .enumerate()
+            .for_each(|(i, row)| {
+                for &f in sources(i) {
+                    row.iter_mut()
+                        .zip(world.content(f))
+                        .for_each(|(e, x)| *e += x);
+                }
+                crate::world::normalize(row);
+            });
+        Self { dims, rows }
+    }
+
+    /// Number of estimates.
+    pub fn len(&self) -> usize {
+        self.rows.len().checked_div(self.dims).unwrap_or(0)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The estimate of row `i`.
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.rows[i * self.dims..(i + 1) * self.dims]
+    }
+
+    /// The estimate of row `i`, mutable (tools and benchmarks that drive one agent).
+    pub fn row_mut(&mut self, i: usize) -> &mut [f32] {
+        &mut self.rows[i * self.dims..(i + 1) * self.dims]
+    }
+
+    /// Every row, mutable, in order, as a parallel iterator (for the agent loop, which learns
+    /// in them).
+    pub(crate) fn par_rows_mut(&mut self) -> rayon::slice::ChunksExactMut<'_, f32> {
+        use rayon::prelude::*;
+        self.rows.par_chunks_exact_mut(self.dims.max(1))
+    }
+
+    /// Rows `start..` in chunks of `rows` rows (the population's work units).
+    pub(crate) fn par_blocks_mut(&mut self, rows: usize) -> rayon::slice::ChunksMut<'_, f32> {
+        use rayon::prelude::*;
+        self.rows.par_chunks_mut(rows * self.dims.max(1))
+    }
+
+    /// Dimensions of an estimate.
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.rows.capacity() * 4
+    }
+
+    /// Moves an estimate a share `rate` of the way toward `content` and renormalises: how the
+    /// platform learns from an engagement or a follow.
+    pub fn learn(estimate: &mut [f32], content: &[f32], rate: f32) {
+        crate::world::blend(estimate, content, rate);
+    }
+}
+
 /// The adversary's lexical adaptations as the platform observes them: the current tags of
 /// flagged accounts that moved to variant spellings, and the postings of flagged terms and
 /// their variants. Owned by the adversary (which changes it), read by the view.

@@ -16,19 +16,22 @@ pub mod probe;
 use crate::ids::{AccountId, TermId};
 use crate::mitigation::{Mitigation, MitigationCtx};
 use crate::pipeline::{Serving, SurfacePlan};
-use crate::platform::{PlatformView, Viewer};
+use crate::platform::{Estimates, PlatformView, Viewer};
 use crate::policy::Scratch;
 use crate::rng::SimRng;
 use crate::slate::{Candidate, Slate, Surface};
-use crate::world::{dot, normalize, World};
+use crate::world::dot;
 use rand::RngExt;
 
 /// How one kind of agent responds to what it is served: the persona over the shared loop.
 /// Every method that draws random numbers receives the agent's behaviour stream, so the order
 /// of draws is the loop's.
 pub(crate) trait Persona {
-    /// The agent as the platform sees it now (followees, most recent follow, its estimate).
-    fn viewer(&self) -> Viewer<'_>;
+    /// The accounts the agent follows now, sorted.
+    fn followees(&self) -> &[AccountId];
+
+    /// The account it most recently followed.
+    fn last_followed(&self) -> Option<AccountId>;
 
     /// The agent's latent interests (ground truth: they drive its choices, never a policy).
     fn latent(&self) -> &[f32];
@@ -39,14 +42,16 @@ pub(crate) trait Persona {
     /// The logit choice over the slate was made.
     fn chose(&mut self, _choice: &Choice) {}
 
-    /// Engaged with `account` (whose content is `content`): the platform's estimate learns.
-    fn engaged(&mut self, account: AccountId, content: &[f32]);
+    /// Engaged with `account` (whose content is `content`), after the platform's estimate has
+    /// learned from it.
+    fn engaged(&mut self, _account: AccountId, _content: &[f32]) {}
 
     /// Whether (and whom) to follow from a non-empty slate of suggested accounts.
     fn pick_follow(&mut self, items: &[Candidate], behaviour: &mut SimRng) -> Option<AccountId>;
 
-    /// A follow went through the arm's friction and bans.
-    fn followed(&mut self, account: AccountId);
+    /// A follow went through the arm's friction and bans; returns whether the platform's
+    /// estimate learns from it (the followed account's content).
+    fn followed(&mut self, account: AccountId) -> bool;
 }
 
 /// The settings of an agent's logit choice.
@@ -80,10 +85,14 @@ pub(crate) struct Buffers {
 }
 
 /// Serves every surface of `surfaces` in order to one agent and lets it respond: see the module
-/// doc. `query` is its search term this step (search serves nothing without one).
+/// doc. `query` is its search term this step (search serves nothing without one); `estimate`
+/// is the platform's estimate of the agent ([`Estimates`]), which learns at `estimate_rate`
+/// from each engagement (and each follow the persona reports).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn serve_and_respond<P: Persona>(
     persona: &mut P,
+    estimate: &mut [f32],
+    estimate_rate: f32,
     view: &PlatformView<'_>,
     surfaces: &[SurfacePlan<'_>],
     mitigation: &dyn Mitigation,
@@ -104,7 +113,12 @@ pub(crate) fn serve_and_respond<P: Persona>(
             scratch: &mut buffers.scratch,
             slate: &mut buffers.slate,
         };
-        if !plan.serve(view, mitigation, persona.viewer(), query, serving) {
+        let viewer = Viewer {
+            followees: persona.followees(),
+            last_followed: persona.last_followed(),
+            estimate,
+        };
+        if !plan.serve(view, mitigation, viewer, query, serving) {
             continue;
         }
         let items = buffers.slate.items();
@@ -127,7 +141,9 @@ pub(crate) fn serve_and_respond<P: Persona>(
         persona.chose(&choice);
         if let Some(i) = choice.chosen {
             let account = items[i].account;
-            persona.engaged(account, view.content(account));
+            let content = view.content(account);
+            Estimates::learn(estimate, content, estimate_rate);
+            persona.engaged(account, content);
         }
         if plan.surface == Surface::SuggestedAccounts {
             let Some(account) = persona.pick_follow(items, behaviour) else {
@@ -144,21 +160,11 @@ pub(crate) fn serve_and_respond<P: Persona>(
             if p < 1.0 && !mitigation_rng.random_bool(p.max(0.0)) {
                 continue;
             }
-            persona.followed(account);
+            if persona.followed(account) {
+                Estimates::learn(estimate, view.content(account), estimate_rate);
+            }
         }
     }
-}
-
-/// The platform's first estimate of an account: the normalised mean content of `sources`
-/// (what it follows; its own content when it follows no one), all observable. Written to `out`.
-pub(crate) fn initial_estimate(world: &World, sources: &[AccountId], out: &mut [f32]) {
-    out.iter_mut().for_each(|e| *e = 0.0);
-    for &f in sources {
-        out.iter_mut()
-            .zip(world.content(f))
-            .for_each(|(e, x)| *e += x);
-    }
-    normalize(out);
 }
 
 /// The outcome of one multinomial-logit choice over a slate.
@@ -201,13 +207,7 @@ pub(crate) fn logit_choice<'c>(
     }
 }
 
-/// Moves a unit vector a share `rate` of the way toward `target` and renormalises.
-pub(crate) fn blend(v: &mut [f32], target: &[f32], rate: f32) {
-    v.iter_mut()
-        .zip(target)
-        .for_each(|(x, t)| *x += rate * (t - *x));
-    normalize(v);
-}
+pub(crate) use crate::world::blend;
 
 #[cfg(test)]
 mod tests {

@@ -15,13 +15,11 @@
 //! flagged share of impressions, and the share of panel accounts exposed to the flagged cluster
 //! at least once so far (reach).
 
-use super::{
-    blend, initial_estimate, serve_and_respond, Buffers, Choice, ChoiceModel, Persona, Streams,
-};
+use super::{serve_and_respond, Buffers, Choice, ChoiceModel, Persona, Streams};
 use crate::ids::{AccountId, CommunityId, TermId};
 use crate::mitigation::Mitigation;
 use crate::pipeline::SurfacePlan;
-use crate::platform::{PlatformView, Viewer};
+use crate::platform::{Estimates, PlatformView};
 use crate::rng::{AgentStreams, SimRng};
 use crate::scenario::spec::PanelSpec;
 use crate::slate::{Candidate, Surface};
@@ -29,11 +27,11 @@ use crate::world::{dot, World};
 use rand::RngExt;
 use rayon::prelude::*;
 
-/// One panel account: its identity, the platform's estimate of it, and its random streams.
+/// One panel account: its identity and its random streams (the platform's estimate of it is a
+/// row of the panel's [`Estimates`]).
 struct Member {
     account: AccountId,
     community: CommunityId,
-    estimate: Vec<f32>,
     exposed: bool,
     behaviour: SimRng,
     policy: SimRng,
@@ -79,6 +77,8 @@ impl PanelStep {
 /// The panel of one arm in one replicate.
 pub struct Panel {
     members: Vec<Member>,
+    /// The platform's estimate of each member, rows in member order.
+    estimates: Estimates,
     records: Vec<MemberStep>,
 }
 
@@ -108,20 +108,9 @@ impl Panel {
             .enumerate()
             .map(|(m, account)| {
                 let m = 1 + 3 * m as u64;
-                // The platform's first estimate: the mean content the account follows (or its
-                // own content when it follows no one), both observable.
-                let mut estimate = vec![0f32; world.dims()];
-                let followees = world.graph().followees(account);
-                let sources: &[AccountId] = if followees.is_empty() {
-                    std::slice::from_ref(&account)
-                } else {
-                    followees
-                };
-                initial_estimate(world, sources, &mut estimate);
                 Member {
                     account,
                     community: world.community(account),
-                    estimate,
                     exposed: false,
                     behaviour: streams.agent(m),
                     policy: streams.agent(m + 1),
@@ -129,8 +118,23 @@ impl Panel {
                 }
             })
             .collect::<Vec<_>>();
+        // The platform's first estimate: the mean content the account follows (or its own
+        // content when it follows no one), both observable.
+        let estimates = Estimates::initial(world, members.len(), |i| {
+            let account = &members[i].account;
+            let followees = world.graph().followees(*account);
+            if followees.is_empty() {
+                std::slice::from_ref(account)
+            } else {
+                followees
+            }
+        });
         let records = vec![MemberStep::default(); members.len()];
-        Self { members, records }
+        Self {
+            members,
+            estimates,
+            records,
+        }
     }
 
     /// Number of panel accounts.
@@ -160,7 +164,8 @@ impl Panel {
         self.members
             .par_iter_mut()
             .zip(self.records.par_iter_mut())
-            .for_each_init(Buffers::default, |buffers, (member, record)| {
+            .zip(self.estimates.par_rows_mut())
+            .for_each_init(Buffers::default, |buffers, ((member, record), estimate)| {
                 *record = MemberStep::default();
                 let query = member.behaviour.random_bool(spec.search_prob).then(|| {
                     let terms = world.community_terms(member.community);
@@ -171,8 +176,6 @@ impl Panel {
                     world,
                     followees: world.graph().followees(member.account),
                     latent: truth.latent(member.account),
-                    estimate: &mut member.estimate,
-                    estimate_rate: spec.estimate_rate as f32,
                     record,
                 };
                 let model = ChoiceModel {
@@ -185,7 +188,16 @@ impl Panel {
                     mitigation: &mut member.mitigation,
                 };
                 serve_and_respond(
-                    &mut turn, view, surfaces, mitigation, query, model, streams, buffers,
+                    &mut turn,
+                    estimate,
+                    spec.estimate_rate as f32,
+                    view,
+                    surfaces,
+                    mitigation,
+                    query,
+                    model,
+                    streams,
+                    buffers,
                 );
                 if record.flagged > 0 {
                     member.exposed = true;
@@ -224,20 +236,17 @@ struct Turn<'a> {
     world: &'a World,
     followees: &'a [AccountId],
     latent: &'a [f32],
-    estimate: &'a mut Vec<f32>,
-    estimate_rate: f32,
     record: &'a mut MemberStep,
 }
 
 impl Persona for Turn<'_> {
-    fn viewer(&self) -> Viewer<'_> {
-        Viewer {
-            followees: self.followees,
-            // Panel accounts follow no one during the run, and the graph's follows have no
-            // order.
-            last_followed: None,
-            estimate: self.estimate,
-        }
+    fn followees(&self) -> &[AccountId] {
+        self.followees
+    }
+
+    fn last_followed(&self) -> Option<AccountId> {
+        // Panel accounts follow no one during the run, and the graph's follows have no order.
+        None
     }
 
     fn latent(&self) -> &[f32] {
@@ -260,16 +269,13 @@ impl Persona for Turn<'_> {
         self.record.slates += 1;
     }
 
-    fn engaged(&mut self, _: AccountId, content: &[f32]) {
-        // The platform's estimate learns from the engagement.
-        blend(self.estimate, content, self.estimate_rate);
-    }
-
     fn pick_follow(&mut self, _: &[Candidate], _: &mut SimRng) -> Option<AccountId> {
         None
     }
 
-    fn followed(&mut self, _: AccountId) {}
+    fn followed(&mut self, _: AccountId) -> bool {
+        false
+    }
 }
 
 /// `k` distinct items of `from` (all of them when `k >= from.len()`), by partial Fisher-Yates

@@ -18,12 +18,12 @@
 //! order), and follows are applied serially in chunk order, so the result is the same for any
 //! number of threads. Nothing is allocated per account: buffers live per chunk.
 
-use super::{blend, initial_estimate, serve_and_respond, Buffers, ChoiceModel, Persona, Streams};
+use super::{serve_and_respond, Buffers, ChoiceModel, Persona, Streams};
 use crate::ids::{AccountId, TermId};
 use crate::live_graph::LiveGraph;
 use crate::mitigation::Mitigation;
 use crate::pipeline::SurfacePlan;
-use crate::platform::{PlatformView, Viewer};
+use crate::platform::{Estimates, PlatformView};
 use crate::rng::{AgentStreams, SimRng};
 use crate::scenario::spec::PopulationSpec;
 use crate::slate::{Candidate, Surface};
@@ -72,10 +72,9 @@ struct ChunkOut {
 
 /// The living population of one arm in one replicate.
 pub struct Population {
-    dims: usize,
-    /// The platform's estimate of every account, row-major (`accounts x dims`), rows in the
-    /// order of the world's member lists (cluster by cluster).
-    estimates: Vec<f32>,
+    /// The platform's estimate of every account, rows in the order of the world's member lists
+    /// (cluster by cluster).
+    estimates: Estimates,
     /// Row of each account in `estimates`.
     row_of: Vec<u32>,
     /// The account each account most recently followed during the run ([`NONE`] before its
@@ -89,21 +88,15 @@ impl Population {
     /// The population of `world`: the platform's first estimate of each account is the mean
     /// content of what it follows (its own content when it follows no one).
     pub fn new(world: &World, streams: AgentStreams) -> Self {
-        let dims = world.dims();
-        let mut estimates = vec![0f32; world.accounts() * dims];
-        estimates
-            .par_chunks_mut(dims)
-            .enumerate()
-            .for_each(|(p, row)| {
-                let a = world.member_at(p);
-                let followees = world.graph().followees(a);
-                let sources: &[AccountId] = if followees.is_empty() {
-                    std::slice::from_ref(&a)
-                } else {
-                    followees
-                };
-                initial_estimate(world, sources, row);
-            });
+        let estimates = Estimates::initial(world, world.accounts(), |p| {
+            let a = world.member_at(p);
+            let followees = world.graph().followees(a);
+            if followees.is_empty() {
+                world.member_slice(p)
+            } else {
+                followees
+            }
+        });
         let chunks = world.accounts().div_ceil(CHUNK);
         let mut row_of = vec![0u32; world.accounts()];
         for p in 0..world.accounts() {
@@ -111,7 +104,6 @@ impl Population {
             row_of[world.member_at(p).index()] = p as u32;
         }
         Self {
-            dims,
             estimates,
             row_of,
             last_followed: vec![NONE; world.accounts()],
@@ -122,8 +114,7 @@ impl Population {
 
     /// The platform's estimate of an account.
     pub fn estimate(&self, a: AccountId) -> &[f32] {
-        let row = self.row_of[a.index()] as usize;
-        &self.estimates[row * self.dims..(row + 1) * self.dims]
+        self.estimates.row(self.row_of[a.index()] as usize)
     }
 
     /// One step of every active account, served under `view` (which borrows the live graph);
@@ -138,9 +129,13 @@ impl Population {
         mitigation: &dyn Mitigation,
     ) {
         let truth = world.truth();
-        let (dims, streams, chunks) = (self.dims, self.streams, self.outputs.len() as u64);
+        let (dims, streams, chunks) = (
+            self.estimates.dims().max(1),
+            self.streams,
+            self.outputs.len() as u64,
+        );
         self.estimates
-            .par_chunks_mut(CHUNK * dims)
+            .par_blocks_mut(CHUNK)
             .zip(self.last_followed.par_chunks_mut(CHUNK))
             .zip(self.outputs.par_iter_mut())
             .enumerate()
@@ -176,7 +171,6 @@ impl Population {
                         account: a,
                         followees: view.followees(a),
                         latent: truth.latent(a),
-                        estimate,
                         last,
                         spec,
                         out: &mut *out,
@@ -188,6 +182,8 @@ impl Population {
                     };
                     serve_and_respond(
                         &mut turn,
+                        estimate,
+                        spec.estimate_rate as f32,
                         view,
                         surfaces,
                         mitigation,
@@ -227,19 +223,18 @@ struct Turn<'a> {
     account: AccountId,
     followees: &'a [AccountId],
     latent: &'a [f32],
-    estimate: &'a mut [f32],
     last: &'a mut u32,
     spec: &'a PopulationSpec,
     out: &'a mut ChunkOut,
 }
 
 impl Persona for Turn<'_> {
-    fn viewer(&self) -> Viewer<'_> {
-        Viewer {
-            followees: self.followees,
-            last_followed: (*self.last != NONE).then_some(AccountId(*self.last)),
-            estimate: self.estimate,
-        }
+    fn followees(&self) -> &[AccountId] {
+        self.followees
+    }
+
+    fn last_followed(&self) -> Option<AccountId> {
+        (*self.last != NONE).then_some(AccountId(*self.last))
     }
 
     fn latent(&self) -> &[f32] {
@@ -253,23 +248,21 @@ impl Persona for Turn<'_> {
             items.iter().filter(|c| truth.is_flagged(c.account)).count() as u64;
     }
 
-    fn engaged(&mut self, _: AccountId, content: &[f32]) {
-        blend(self.estimate, content, self.spec.estimate_rate as f32);
-    }
-
     fn pick_follow(&mut self, items: &[Candidate], behaviour: &mut SimRng) -> Option<AccountId> {
         behaviour
             .random_bool(self.spec.follow_prob)
             .then_some(items[0].account)
     }
 
-    fn followed(&mut self, target: AccountId) {
+    fn followed(&mut self, target: AccountId) -> bool {
         self.out.follows.push((self.account, target));
         // The most recent follow action, even of an account already followed (as for probes);
         // an account cannot follow itself.
         if target != self.account {
             *self.last = target.0;
         }
+        // The platform's estimate of an ordinary account learns from its engagement only.
+        false
     }
 }
 

@@ -20,7 +20,7 @@ use super::{blend, serve_and_respond, Buffers, ChoiceModel, Persona, Streams};
 use crate::ids::{AccountId, CommunityId, Step, TermId};
 use crate::mitigation::Mitigation;
 use crate::pipeline::SurfacePlan;
-use crate::platform::{PlatformView, Viewer};
+use crate::platform::PlatformView;
 use crate::rng::SimRng;
 use crate::scenario::spec::{FollowBehaviourSpec, ProbeGroupSpec};
 use crate::slate::{Candidate, Surface};
@@ -68,7 +68,6 @@ pub struct Probe {
     group: usize,
     community: CommunityId,
     latent: Vec<f32>,
-    estimate: Vec<f32>,
     followees: Vec<AccountId>,
     /// The account most recently followed: the last seed follow drawn, then each follow action
     /// (re-follows included). `followees` is sorted by id, so its last is only the highest id.
@@ -123,14 +122,6 @@ impl Probe {
                 last_followed = Some(a);
             }
         }
-        let mut estimate = vec![0f32; dims];
-        for &a in &followees {
-            estimate
-                .iter_mut()
-                .zip(world.content(a))
-                .for_each(|(e, x)| *e += x);
-        }
-        normalize(&mut estimate);
         let terms = world.community_terms(community);
         let seed_term = (!terms.is_empty()).then(|| TermId(rng.random_range(terms)));
         let truth = world.truth();
@@ -144,7 +135,6 @@ impl Probe {
             group,
             community,
             latent,
-            estimate,
             followees,
             last_followed,
             seed_term,
@@ -176,10 +166,13 @@ impl Probe {
         &self.followees
     }
 
-    /// Takes step `step` and returns what the probe saw.
+    /// Takes step `step` and returns what the probe saw; `estimate` is the platform's estimate
+    /// of the probe ([`crate::platform::Estimates`], first from its seed follows), which learns
+    /// from what it does.
     #[allow(clippy::too_many_arguments)]
     pub fn step(
         &mut self,
+        estimate: &mut [f32],
         step: Step,
         spec: &ProbeGroupSpec,
         world: &World,
@@ -198,7 +191,6 @@ impl Probe {
             report_prob: config.report_prob,
             record: &mut record,
             latent: &mut self.latent,
-            estimate: &mut self.estimate,
             followees: &mut self.followees,
             last_followed: &mut self.last_followed,
             last_engaged: &mut self.last_engaged,
@@ -218,6 +210,8 @@ impl Probe {
         };
         serve_and_respond(
             &mut turn,
+            estimate,
+            spec.estimate_rate as f32,
             view,
             surfaces,
             mitigation,
@@ -227,7 +221,7 @@ impl Probe {
             &mut self.buffers,
         );
         self.record(step, &mut record, config.drift_threshold);
-        record.cosine = dot(&self.estimate, truth.flagged_centroid());
+        record.cosine = dot(estimate, truth.flagged_centroid());
         record
     }
 
@@ -280,7 +274,6 @@ struct Turn<'a> {
     report_prob: f64,
     record: &'a mut ProbeStep,
     latent: &'a mut Vec<f32>,
-    estimate: &'a mut Vec<f32>,
     followees: &'a mut Vec<AccountId>,
     last_followed: &'a mut Option<AccountId>,
     last_engaged: &'a mut Option<AccountId>,
@@ -291,12 +284,12 @@ struct Turn<'a> {
 }
 
 impl Persona for Turn<'_> {
-    fn viewer(&self) -> Viewer<'_> {
-        Viewer {
-            followees: self.followees,
-            last_followed: *self.last_followed,
-            estimate: self.estimate,
-        }
+    fn followees(&self) -> &[AccountId] {
+        self.followees
+    }
+
+    fn last_followed(&self) -> Option<AccountId> {
+        *self.last_followed
     }
 
     fn latent(&self) -> &[f32] {
@@ -320,7 +313,6 @@ impl Persona for Turn<'_> {
 
     fn engaged(&mut self, account: AccountId, content: &[f32]) {
         blend(self.latent, content, self.spec.interest_drift as f32);
-        blend(self.estimate, content, self.spec.estimate_rate as f32);
         *self.last_engaged = Some(account);
     }
 
@@ -343,7 +335,7 @@ impl Persona for Turn<'_> {
         }
     }
 
-    fn followed(&mut self, account: AccountId) {
+    fn followed(&mut self, account: AccountId) -> bool {
         // Following an account already followed is a no-op on the graph but still the most
         // recent follow action (the uniform-followee walk moves on).
         *self.last_followed = Some(account);
@@ -355,13 +347,13 @@ impl Persona for Turn<'_> {
                 *self.flagged_follows += 1;
                 self.first_flagged_follow_step.get_or_insert(self.step);
             }
-            blend(
-                self.estimate,
-                self.world.content(account),
-                self.spec.estimate_rate as f32,
-            );
-        } else if truth.is_flagged(account) {
-            self.first_flagged_follow_step.get_or_insert(self.step);
+            // A new follow tells the platform something: its estimate learns from it.
+            true
+        } else {
+            if truth.is_flagged(account) {
+                self.first_flagged_follow_step.get_or_insert(self.step);
+            }
+            false
         }
     }
 }

@@ -52,6 +52,12 @@ impl<T: Copy> Csr<T> {
         self.targets.len()
     }
 
+    /// The stored target at position `p` of the flat array, as a one-item slice.
+    #[inline]
+    pub(crate) fn target_slice(&self, p: usize) -> &[T] {
+        std::slice::from_ref(&self.targets[p])
+    }
+
     /// The targets of row `i`.
     #[inline]
     pub fn row(&self, i: usize) -> &[T] {

@@ -194,6 +194,11 @@ impl World {
         self.members.target(p)
     }
 
+    /// The account at a position of the flat members array, as a one-item slice.
+    pub(crate) fn member_slice(&self, p: usize) -> &[AccountId] {
+        self.members.target_slice(p)
+    }
+
     /// Content of the account at a position of the flat members array (a contiguous copy in
     /// cluster order: see the field's doc).
     #[inline]
@@ -284,6 +289,14 @@ pub fn normalize(v: &mut [f32]) {
     if norm > 0.0 {
         v.iter_mut().for_each(|x| *x /= norm);
     }
+}
+
+/// Moves a unit vector a share `rate` of the way toward `target` and renormalises.
+pub fn blend(v: &mut [f32], target: &[f32], rate: f32) {
+    v.iter_mut()
+        .zip(target)
+        .for_each(|(x, t)| *x += rate * (t - *x));
+    normalize(v);
 }
 
 /// Dot product in a fixed order: eight running sums over the lanes `i mod 8` (one SIMD register,
