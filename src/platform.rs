@@ -413,7 +413,7 @@ impl<'a> PlatformView<'a> {
     /// The co-follow walk segments precomputed at the platform's last index rebuild, when the
     /// scenario asks for them.
     #[inline]
-    pub fn co_follow_walks(&self) -> Option<&'a crate::policy::walks::CoFollowWalks> {
+    pub(crate) fn co_follow_walks(&self) -> Option<&'a crate::policy::walks::CoFollowWalks> {
         self.walks
     }
 
@@ -442,12 +442,14 @@ impl<'a> PlatformView<'a> {
 
     /// Hints the CPU to load an account's content vector (see [`crate::world::graph::prefetch`]).
     #[inline]
+    #[doc(hidden)]
     pub fn prefetch_content(&self, a: AccountId) {
         self.world.prefetch_content(a);
     }
 
     /// Hints the CPU to load an account's activity.
     #[inline]
+    #[doc(hidden)]
     pub fn prefetch_activity(&self, a: AccountId) {
         self.world.prefetch_activity(a);
     }
@@ -508,12 +510,14 @@ impl<'a> PlatformView<'a> {
     /// A cluster's range in the platform's cluster-ordered vector index (an inverted file):
     /// `(start, len)`; its members are at positions `start..start + len`.
     #[inline]
+    #[doc(hidden)]
     pub fn cluster_span(&self, c: CommunityId) -> (usize, usize) {
         self.world.member_span(c)
     }
 
     /// The account at a position of the cluster-ordered index.
     #[inline]
+    #[doc(hidden)]
     pub fn indexed_account(&self, p: usize) -> AccountId {
         self.world.member_at(p)
     }
@@ -521,12 +525,14 @@ impl<'a> PlatformView<'a> {
     /// The content vector at a position of the cluster-ordered index (the same values as
     /// [`PlatformView::content`] of [`PlatformView::indexed_account`], stored contiguously).
     #[inline]
+    #[doc(hidden)]
     pub fn indexed_content(&self, p: usize) -> &'a [f32] {
         self.world.member_content(p)
     }
 
     /// Hints the CPU to load a position of the cluster-ordered index.
     #[inline]
+    #[doc(hidden)]
     pub fn prefetch_indexed(&self, p: usize) {
         self.world.prefetch_member(p);
     }
