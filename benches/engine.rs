@@ -10,7 +10,7 @@ use driftlab::ids::{AccountId, CommunityId};
 use driftlab::internals::LiveGraph;
 use driftlab::mitigation::{MitigationStack, Slate};
 use driftlab::pipeline::{serve, Request};
-use driftlab::platform::{Estimates, Labels, PlatformView, Viewer};
+use driftlab::platform::{InterestEstimates, Labels, PlatformView, Viewer};
 use driftlab::plugin::Registry;
 use driftlab::policy::{Candidate, Context, Scratch, Surface};
 use driftlab::rng::{SeedTree, StreamId};
@@ -251,7 +251,7 @@ fn probe_step(c: &mut Criterion) {
                     mitigation: tree.agents(0, StreamId::Mitigation).agent(0),
                 };
                 let probe = Probe::new(&world, persona, 0, &starts, 0.5, 5, streams);
-                let estimate = Estimates::initial(&world, 1, |_| probe.followees());
+                let estimate = InterestEstimates::initial(&world, 1, |_| probe.followees());
                 (probe, estimate)
             },
             |(mut probe, mut estimate)| {

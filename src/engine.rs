@@ -12,7 +12,7 @@ use crate::ids::{AccountId, CommunityId, Step};
 use crate::live_graph::LiveGraph;
 use crate::mitigation::Mitigation;
 use crate::pipeline::SurfacePlan;
-use crate::platform::{Estimates, Labels, PlatformView};
+use crate::platform::{InterestEstimates, Labels, PlatformView};
 use crate::rng::{SeedTree, StreamId};
 use crate::scenario::spec::StartSpec;
 use crate::scenario::Scenario;
@@ -128,7 +128,7 @@ pub fn run_arm(
         }
     }
     // The platform's estimate of each probe, first from its seed follows.
-    let mut estimates = Estimates::initial(world, probes.len(), |i| probes[i].followees());
+    let mut estimates = InterestEstimates::initial(world, probes.len(), |i| probes[i].followees());
     let config = StepConfig {
         drift_threshold: spec.metrics.drift_threshold,
         report_prob: scenario.derived().report_prob,

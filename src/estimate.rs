@@ -62,7 +62,7 @@ fn samples(policy: &PolicySpec) -> u64 {
 }
 
 impl CostEstimate {
-    /// Estimates a run of `scenario` on `threads` threads.
+    /// InterestEstimates a run of `scenario` on `threads` threads.
     pub fn of(scenario: &Scenario, threads: usize) -> Self {
         let spec = scenario.spec();
         let w = &spec.world;

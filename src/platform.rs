@@ -240,12 +240,12 @@ impl Labels {
 /// vector per account (row-major), learned from engagement and follows by the agent loop. What
 /// policies see of a viewer ([`Viewer::estimate`]); agents never choose by it.
 #[derive(Clone, Debug, Default)]
-pub struct Estimates {
+pub struct InterestEstimates {
     dims: usize,
     rows: Vec<f32>,
 }
 
-impl Estimates {
+impl InterestEstimates {
     /// `n` estimates of `dims` dimensions, each the normalised mean content of the accounts
     /// `sources(i)` gives for row `i` (what the account follows; its own content when it
     /// follows no one): what the platform can observe before any engagement.

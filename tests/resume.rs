@@ -142,3 +142,63 @@ fn resume_refuses_parts_of_another_scenario() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("different run"));
 }
+
+/// Issue 18: the Ctrl-C handler was installed once per sweep point and the second install
+/// failed silently, so from the second point on Ctrl-C was ignored. Now one interrupt during a
+/// later point stops the sweep with exit 130 and the resume hint, and `--resume` finishes it.
+#[test]
+fn ctrl_c_stops_a_sweep_in_a_later_point() {
+    let dir = temp_dir("sweep-int");
+    let args = [
+        "run",
+        "scenarios/sweep-recall.toml",
+        "--set",
+        "steps=200",
+        "--replicates",
+        "24",
+        "--threads",
+        "2",
+    ];
+    let child = bin()
+        .args(args)
+        .arg("--out")
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the second point has saved a part.
+    let second = dir.join("sweep-recall/p001/.parts");
+    let start = Instant::now();
+    let saved = |d: &Path| {
+        std::fs::read_dir(d)
+            .map(|r| {
+                r.filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".part"))
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    };
+    while saved(&second) < 1 && start.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(saved(&second) >= 1, "the second point never started");
+    let sent = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+    assert!(
+        sent.elapsed() < Duration::from_secs(30),
+        "the interrupt took {:?}",
+        sent.elapsed()
+    );
+    assert!(!dir.join("sweep-recall/sweep.md").exists());
+}

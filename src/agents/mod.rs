@@ -2,12 +2,12 @@
 //!
 //! Probes (scripted sock puppets, [`probe`]), the collateral panel of ordinary accounts
 //! ([`panel`]) and the living population ([`population`]) all go through the same routine,
-//! [`serve_and_respond`]: for each enabled surface in order, the platform serves a slate
+//! `serve_and_respond`: for each enabled surface in order, the platform serves a slate
 //! through the pipeline, the agent sees it, makes at most one multinomial-logit choice on its
 //! latent interests, the platform's estimate of it learns from the engagement, and on
 //! suggested accounts it may follow one (subject to the arm's friction and bans). What differs
 //! between them, what they measure, how they pick a follow and what a follow changes, is a
-//! [`Persona`].
+//! `Persona`.
 
 pub mod panel;
 pub mod population;
@@ -16,7 +16,7 @@ pub mod probe;
 use crate::ids::{AccountId, TermId};
 use crate::mitigation::{Mitigation, MitigationCtx};
 use crate::pipeline::{Serving, SurfacePlan};
-use crate::platform::{Estimates, PlatformView, Viewer};
+use crate::platform::{InterestEstimates, PlatformView, Viewer};
 use crate::policy::Scratch;
 use crate::rng::SimRng;
 use crate::slate::{Candidate, Slate, Surface};
@@ -86,7 +86,7 @@ pub(crate) struct Buffers {
 
 /// Serves every surface of `surfaces` in order to one agent and lets it respond: see the module
 /// doc. `query` is its search term this step (search serves nothing without one); `estimate`
-/// is the platform's estimate of the agent ([`Estimates`]), which learns at `estimate_rate`
+/// is the platform's estimate of the agent ([`InterestEstimates`]), which learns at `estimate_rate`
 /// from each engagement (and each follow the persona reports).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn serve_and_respond<P: Persona>(
@@ -142,7 +142,7 @@ pub(crate) fn serve_and_respond<P: Persona>(
         if let Some(i) = choice.chosen {
             let account = items[i].account;
             let content = view.content(account);
-            Estimates::learn(estimate, content, estimate_rate);
+            InterestEstimates::learn(estimate, content, estimate_rate);
             persona.engaged(account, content);
         }
         if plan.surface == Surface::SuggestedAccounts {
@@ -161,7 +161,7 @@ pub(crate) fn serve_and_respond<P: Persona>(
                 continue;
             }
             if persona.followed(account) {
-                Estimates::learn(estimate, view.content(account), estimate_rate);
+                InterestEstimates::learn(estimate, view.content(account), estimate_rate);
             }
         }
     }

@@ -19,7 +19,7 @@ use super::{serve_and_respond, Buffers, Choice, ChoiceModel, Persona, Streams};
 use crate::ids::{AccountId, CommunityId, TermId};
 use crate::mitigation::Mitigation;
 use crate::pipeline::SurfacePlan;
-use crate::platform::{Estimates, PlatformView};
+use crate::platform::{InterestEstimates, PlatformView};
 use crate::rng::{AgentStreams, SimRng};
 use crate::scenario::spec::PanelSpec;
 use crate::slate::{Candidate, Surface};
@@ -28,7 +28,7 @@ use rand::RngExt;
 use rayon::prelude::*;
 
 /// One panel account: its identity and its random streams (the platform's estimate of it is a
-/// row of the panel's [`Estimates`]).
+/// row of the panel's [`InterestEstimates`]).
 struct Member {
     account: AccountId,
     community: CommunityId,
@@ -78,7 +78,7 @@ impl PanelStep {
 pub struct Panel {
     members: Vec<Member>,
     /// The platform's estimate of each member, rows in member order.
-    estimates: Estimates,
+    estimates: InterestEstimates,
     records: Vec<MemberStep>,
 }
 
@@ -120,7 +120,7 @@ impl Panel {
             .collect::<Vec<_>>();
         // The platform's first estimate: the mean content the account follows (or its own
         // content when it follows no one), both observable.
-        let estimates = Estimates::initial(world, members.len(), |i| {
+        let estimates = InterestEstimates::initial(world, members.len(), |i| {
             let account = &members[i].account;
             let followees = world.graph().followees(*account);
             if followees.is_empty() {

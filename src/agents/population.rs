@@ -23,7 +23,7 @@ use crate::ids::{AccountId, TermId};
 use crate::live_graph::LiveGraph;
 use crate::mitigation::Mitigation;
 use crate::pipeline::SurfacePlan;
-use crate::platform::{Estimates, PlatformView};
+use crate::platform::{InterestEstimates, PlatformView};
 use crate::rng::{AgentStreams, SimRng};
 use crate::scenario::spec::PopulationSpec;
 use crate::slate::{Candidate, Surface};
@@ -74,7 +74,7 @@ struct ChunkOut {
 pub struct Population {
     /// The platform's estimate of every account, rows in the order of the world's member lists
     /// (cluster by cluster).
-    estimates: Estimates,
+    estimates: InterestEstimates,
     /// Row of each account in `estimates`.
     row_of: Vec<u32>,
     /// The account each account most recently followed during the run ([`NONE`] before its
@@ -88,7 +88,7 @@ impl Population {
     /// The population of `world`: the platform's first estimate of each account is the mean
     /// content of what it follows (its own content when it follows no one).
     pub fn new(world: &World, streams: AgentStreams) -> Self {
-        let estimates = Estimates::initial(world, world.accounts(), |p| {
+        let estimates = InterestEstimates::initial(world, world.accounts(), |p| {
             let a = world.member_at(p);
             let followees = world.graph().followees(a);
             if followees.is_empty() {

@@ -167,7 +167,7 @@ impl Probe {
     }
 
     /// Takes step `step` and returns what the probe saw; `estimate` is the platform's estimate
-    /// of the probe ([`crate::platform::Estimates`], first from its seed follows), which learns
+    /// of the probe ([`crate::platform::InterestEstimates`], first from its seed follows), which learns
     /// from what it does.
     #[allow(clippy::too_many_arguments)]
     pub fn step(

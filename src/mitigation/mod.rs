@@ -4,60 +4,6 @@
 //! built-in and user mitigations alike. Mitigations act on the moderation labels of the
 //! [`PlatformView`], never on the ground truth.
 
-//!
-//! A custom mitigation, registered and run in an arm of a scenario that names it:
-//!
-//! ```
-//! use driftlab::experiment::Experiment;
-//! use driftlab::mitigation::{Mitigation, MitigationCtx, Slate};
-//! use driftlab::plugin::ParamError;
-//! use driftlab::rng::SimRng;
-//! use driftlab::scenario::{Overrides, Scenario};
-//!
-//! /// Keeps at most `keep` candidates per slate (a "shorter slates" experiment).
-//! struct Shorter { keep: usize }
-//!
-//! #[derive(serde::Deserialize)]
-//! #[serde(deny_unknown_fields)]
-//! struct ShorterParams { keep: usize }
-//!
-//! impl Mitigation for Shorter {
-//!     fn name(&self) -> &str { "shorter" }
-//!     fn apply(&self, _: &MitigationCtx<'_>, slate: &mut Slate, _: &mut SimRng) {
-//!         slate.truncate(self.keep);
-//!     }
-//! }
-//!
-//! let text = r#"
-//! name = "shorter-demo"
-//! seed = 7
-//! steps = 5
-//! [world]
-//! accounts = 2000
-//! [[probes]]
-//! name = "p"
-//! count = 4
-//! [[arms]]
-//! name = "baseline"
-//! [[arms]]
-//! name = "shorter"
-//! mitigations = [{ kind = "shorter", keep = 2 }]
-//! "#;
-//! let scenario = Scenario::from_toml_str(text, "demo.toml", ".".as_ref(), &Overrides::default())?;
-//! let result = Experiment::new(scenario)
-//!     .mitigation("shorter", |p: ShorterParams| {
-//!         if p.keep == 0 {
-//!             return Err(ParamError::new("keep", "must be at least 1"));
-//!         }
-//!         Ok(Shorter { keep: p.keep })
-//!     })
-//!     .threads(1)
-//!     .run_in_memory()?;
-//! let (baseline, shorter) = (&result.runs[0][0], &result.runs[0][1]);
-//! assert!(shorter.steps[0].impressions < baseline.steps[0].impressions);
-//! # Ok::<(), driftlab::Error>(())
-//! ```
-
 use crate::ids::{AccountId, TermId};
 use crate::platform::PlatformView;
 use crate::rng::SimRng;
@@ -161,6 +107,61 @@ impl Capabilities {
 /// One method is required, [`Mitigation::apply`]: it receives the ranked pool as a [`Slate`],
 /// which can only shrink or be reordered, so a mitigation cannot add a candidate, by type.
 /// What the engine must know about it is declared in [`Mitigation::capabilities`].
+///
+/// # Example
+///
+/// A custom mitigation, registered and run in an arm of a scenario that names it:
+///
+/// ```
+/// use driftlab::experiment::Experiment;
+/// use driftlab::mitigation::{Mitigation, MitigationCtx, Slate};
+/// use driftlab::plugin::ParamError;
+/// use driftlab::rng::SimRng;
+/// use driftlab::scenario::{Overrides, Scenario};
+///
+/// /// Keeps at most `keep` candidates per slate (a "shorter slates" experiment).
+/// struct Shorter { keep: usize }
+///
+/// #[derive(serde::Deserialize)]
+/// #[serde(deny_unknown_fields)]
+/// struct ShorterParams { keep: usize }
+///
+/// impl Mitigation for Shorter {
+///     fn name(&self) -> &str { "shorter" }
+///     fn apply(&self, _: &MitigationCtx<'_>, slate: &mut Slate, _: &mut SimRng) {
+///         slate.truncate(self.keep);
+///     }
+/// }
+///
+/// let text = r#"
+/// name = "shorter-demo"
+/// seed = 7
+/// steps = 5
+/// [world]
+/// accounts = 2000
+/// [[probes]]
+/// name = "p"
+/// count = 4
+/// [[arms]]
+/// name = "baseline"
+/// [[arms]]
+/// name = "shorter"
+/// mitigations = [{ kind = "shorter", keep = 2 }]
+/// "#;
+/// let scenario = Scenario::from_toml_str(text, "demo.toml", ".".as_ref(), &Overrides::default())?;
+/// let result = Experiment::new(scenario)
+///     .mitigation("shorter", |p: ShorterParams| {
+///         if p.keep == 0 {
+///             return Err(ParamError::new("keep", "must be at least 1"));
+///         }
+///         Ok(Shorter { keep: p.keep })
+///     })
+///     .threads(1)
+///     .run_in_memory()?;
+/// let (baseline, shorter) = (&result.runs[0][0], &result.runs[0][1]);
+/// assert!(shorter.steps[0].impressions < baseline.steps[0].impressions);
+/// # Ok::<(), driftlab::Error>(())
+/// ```
 pub trait Mitigation: Send + Sync {
     /// Name as written in scenarios and manifests.
     fn name(&self) -> &str;

@@ -3,59 +3,10 @@
 //! A [`Policy`] does two things: it *generates* scored candidates from its own source for the
 //! open surfaces (suggested accounts, explore), and it *scores* a fixed candidate set for the
 //! surfaces whose source is given (search results for a term, the feed of followed accounts).
-//! [`serve`] runs the whole pipeline for one request: source, scoring, deduplication, ranking,
+//! [`crate::pipeline::serve`] runs the whole pipeline for one request: source, scoring, deduplication, ranking,
 //! the pool cut, the mitigation stack, the slate cut.
 //!
 //! Policies see a [`PlatformView`] and a [`Viewer`], never latent interests or true flags.
-//!
-//! A minimal custom policy, registered and run on a scenario that names it:
-//!
-//! ```
-//! use driftlab::experiment::Experiment;
-//! use driftlab::policy::{Candidate, Context, Policy};
-//! use driftlab::scenario::{Overrides, Scenario};
-//!
-//! /// Recommends the accounts with the fewest followers (an "underdog" policy).
-//! struct Underdog;
-//!
-//! impl Policy for Underdog {
-//!     fn name(&self) -> &str { "underdog" }
-//!     fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>) {
-//!         let (view, viewer) = (cx.view, cx.viewer);
-//!         let least = view.by_popularity().iter().rev().filter(|a| !viewer.follows(**a));
-//!         for &a in least.take(cx.limit) {
-//!             out.push(Candidate { account: a, score: -(view.follower_count(a) as f32) });
-//!         }
-//!     }
-//!     fn score(&self, cx: &mut Context<'_>, candidates: &mut [Candidate]) {
-//!         for c in candidates { c.score = -(cx.view.follower_count(c.account) as f32); }
-//!     }
-//! }
-//!
-//! let text = r#"
-//! name = "underdog-demo"
-//! seed = 7
-//! steps = 5
-//! [world]
-//! accounts = 2000
-//! [surfaces.suggested_accounts]
-//! policy = { kind = "underdog" }
-//! pool = 50
-//! slate = 5
-//! [[probes]]
-//! name = "p"
-//! count = 4
-//! [[arms]]
-//! name = "baseline"
-//! "#;
-//! let scenario = Scenario::from_toml_str(text, "demo.toml", ".".as_ref(), &Overrides::default())?;
-//! let result = Experiment::new(scenario)
-//!     .policy("underdog", |_: driftlab::plugin::NoParams| Ok(Underdog))
-//!     .threads(1)
-//!     .run_in_memory()?;
-//! assert_eq!(result.runs[0][0].steps.len(), 5);
-//! # Ok::<(), driftlab::Error>(())
-//! ```
 
 mod cofollow;
 mod embedding;
@@ -175,6 +126,57 @@ impl<'a> Context<'a> {
 /// candidate set: search results for a term, the feed of followed accounts). The pipeline
 /// de-duplicates, ranks (score descending, ties by lower account), cuts the pool, applies the
 /// arm's mitigations and cuts the slate; a policy only scores.
+///
+/// # Example
+///
+/// A minimal custom policy, registered and run on a scenario that names it:
+///
+/// ```
+/// use driftlab::experiment::Experiment;
+/// use driftlab::policy::{Candidate, Context, Policy};
+/// use driftlab::scenario::{Overrides, Scenario};
+///
+/// /// Recommends the accounts with the fewest followers (an "underdog" policy).
+/// struct Underdog;
+///
+/// impl Policy for Underdog {
+///     fn name(&self) -> &str { "underdog" }
+///     fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>) {
+///         let (view, viewer) = (cx.view, cx.viewer);
+///         let least = view.by_popularity().iter().rev().filter(|a| !viewer.follows(**a));
+///         for &a in least.take(cx.limit) {
+///             out.push(Candidate { account: a, score: -(view.follower_count(a) as f32) });
+///         }
+///     }
+///     fn score(&self, cx: &mut Context<'_>, candidates: &mut [Candidate]) {
+///         for c in candidates { c.score = -(cx.view.follower_count(c.account) as f32); }
+///     }
+/// }
+///
+/// let text = r#"
+/// name = "underdog-demo"
+/// seed = 7
+/// steps = 5
+/// [world]
+/// accounts = 2000
+/// [surfaces.suggested_accounts]
+/// policy = { kind = "underdog" }
+/// pool = 50
+/// slate = 5
+/// [[probes]]
+/// name = "p"
+/// count = 4
+/// [[arms]]
+/// name = "baseline"
+/// "#;
+/// let scenario = Scenario::from_toml_str(text, "demo.toml", ".".as_ref(), &Overrides::default())?;
+/// let result = Experiment::new(scenario)
+///     .policy("underdog", |_: driftlab::plugin::NoParams| Ok(Underdog))
+///     .threads(1)
+///     .run_in_memory()?;
+/// assert_eq!(result.runs[0][0].steps.len(), 5);
+/// # Ok::<(), driftlab::Error>(())
+/// ```
 pub trait Policy: Send + Sync {
     /// Short name used in manifests.
     fn name(&self) -> &str;

@@ -69,7 +69,7 @@ impl Policy for Popularity {
 /// on the follow graph, which gives a closed-form check of the simulator. Already-followed
 /// accounts are not excluded (the walk must stay a walk). Further candidates are further
 /// independent draws, ranked in draw order. A viewer that has followed no one during the run
-/// (see [`Viewer::last_followed`]) is served nothing.
+/// (see [`crate::platform::Viewer::last_followed`]) is served nothing.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct UniformFollowee;
 

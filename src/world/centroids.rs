@@ -20,7 +20,7 @@ const BLOCK: usize = 16;
 /// Running sums per cluster, as in [`dot`](super::dot) (dims `i mod 8`).
 const DOT_LANES: usize = 8;
 
-/// Unit-norm cluster means, in blocks of [`BLOCK`] clusters, transposed within a block:
+/// Unit-norm cluster means, in blocks of `BLOCK` clusters, transposed within a block:
 /// `t[b * dims + d][l]` is dim `d` of cluster `b * BLOCK + l` (zero past the last cluster).
 #[derive(Clone, Debug)]
 pub struct Centroids {
