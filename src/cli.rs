@@ -148,9 +148,6 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             threads,
             resume,
         } => {
-            if threads == Some(0) {
-                return Err(InputError("--threads must be at least 1".into()).into());
-            }
             let scenario = args.load()?;
             run(scenario, &out, threads, resume)
         }

@@ -441,3 +441,59 @@ fn imported_world_without_the_probes_start_communities_is_refused() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 19 (input that is not bounded): a scenario that is not a regular file, or is larger
+/// than the limit, is refused before anything is read, with one line and exit 2; an absurd
+/// thread count is refused at once.
+#[test]
+fn special_and_huge_scenario_files_and_absurd_thread_counts_are_refused() {
+    let dir = temp_dir("bounded");
+    let big = dir.join("big.toml");
+    std::fs::write(&big, format!("name = \"big\"\n# {}\n", "x".repeat(2 << 20))).unwrap();
+    let fifo = dir.join("pipe.toml");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    let mut cases: Vec<(PathBuf, &str)> = vec![
+        (PathBuf::from("/dev/zero"), "not a regular file"),
+        (dir.clone(), "a directory"),
+        (big, "larger than the limit of 1048576 bytes"),
+    ];
+    if made.is_ok_and(|s| s.success()) {
+        cases.push((fifo, "not a regular file"));
+    }
+    for (path, needle) in cases {
+        for command in ["validate", "run"] {
+            let started = std::time::Instant::now();
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_driftlab"));
+            cmd.arg(command).arg(&path);
+            if command == "run" {
+                cmd.arg("--out").arg(dir.join("out"));
+            }
+            let out = cmd.output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{}: {stderr}", path.display());
+            assert!(stderr.contains(needle), "{}: {stderr}", path.display());
+            assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+            assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        }
+    }
+    assert!(
+        !dir.join("out").exists(),
+        "nothing is written for a refused scenario"
+    );
+    let out_dir = dir.join("out");
+    let out = driftlab(&[
+        "run",
+        "scenarios/smoke.toml",
+        "--threads",
+        "100000",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--threads = 100000 is out of range: expected 1 ..= 1024"),
+        "{stderr}"
+    );
+    assert!(!out_dir.exists());
+}

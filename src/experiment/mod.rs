@@ -117,6 +117,9 @@ pub struct Interrupted {
 
 type Listener = Arc<dyn Fn(&Event) + Send + Sync>;
 
+/// The most worker threads a run may ask for (refused before any thread is started).
+pub const MAX_THREADS: usize = 1024;
+
 /// A scenario with the plug-ins it may name and the settings of its run (builder).
 #[must_use]
 pub struct Experiment {
@@ -233,8 +236,10 @@ impl Experiment {
     /// against what the machine has. Returns the points of a sweep (empty for none).
     pub fn check(&self) -> Result<Vec<(GridPoint, Scenario)>, Error> {
         let threads = self.thread_count();
-        if threads == 0 {
-            return Err(Error::Refused("--threads must be at least 1".into()));
+        if !(1..=MAX_THREADS).contains(&threads) {
+            return Err(Error::Refused(format!(
+                "--threads = {threads} is out of range: expected 1 ..= {MAX_THREADS}"
+            )));
         }
         self.registry.check(&self.scenario)?;
         let mut points = Vec::new();

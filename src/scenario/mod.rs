@@ -177,6 +177,54 @@ pub struct Derived {
 /// The quickstart scenario, embedded in the binary.
 const QUICKSTART: &str = include_str!("../../scenarios/quickstart.toml");
 
+/// The largest scenario file read (1 MiB): far above any real scenario (the largest shipped
+/// one is a few KiB), far below what could exhaust memory while parsing.
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
+
+/// Reads a scenario file, refusing before reading anything what is not a regular file (a
+/// directory, a device such as `/dev/zero`, a pipe that would block) or is larger than
+/// [`MAX_SCENARIO_BYTES`]; a file that grows while it is read is refused too.
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read};
+    let meta = std::fs::metadata(path)?;
+    let too_large = |n: u64| {
+        Error::other(format!(
+            "it is {n} bytes, larger than the limit of {MAX_SCENARIO_BYTES} bytes for a scenario \
+             file"
+        ))
+    };
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a device, pipe or socket)"
+        };
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("it is {what}; give a scenario file (TOML)"),
+        ));
+    }
+    if meta.len() > MAX_SCENARIO_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)?
+        .take(MAX_SCENARIO_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!(
+                "it is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
 /// The origin of the embedded quickstart.
 const QUICKSTART_ORIGIN: &str = "<embedded quickstart>";
 
@@ -563,7 +611,7 @@ fn located_problem(
 impl Scenario {
     /// Reads and validates a scenario file; import paths resolve against its directory.
     pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        let text = read_bounded(path).map_err(|source| ScenarioError::Io {
             path: path.to_path_buf(),
             source,
         })?;
