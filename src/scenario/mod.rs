@@ -1094,6 +1094,31 @@ mod tests {
     }
 
     #[test]
+    fn sweep_grids_are_bounded_before_they_are_expanded() {
+        let values = |n: usize| {
+            (0..n)
+                .map(|i| format!("{}", 1000 + i))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let grid = |a: usize, b: usize| {
+            format!(
+                "{MINIMAL}[sweep]\n\"world.accounts\" = [{}]\n\"steps\" = [{}]\n",
+                values(a),
+                values(b)
+            )
+        };
+        assert!(load(&grid(10, 100)).is_ok());
+        let started = std::time::Instant::now();
+        let m = message(&grid(1000, 1000));
+        assert!(
+            m.contains("`sweep` has 1000000 grid points, more than 1000"),
+            "{m}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
     fn embedded_quickstart_is_valid() {
         let q = Scenario::quickstart(&Overrides::default()).unwrap();
         assert_eq!(q.origin(), "<embedded quickstart>");

@@ -113,6 +113,9 @@ fn check_policy(c: &mut Checker, path: &str, policy: &PolicySpec, nested: bool) 
     }
 }
 
+/// The most points a sweep grid may have.
+pub(crate) const MAX_SWEEP_POINTS: usize = 1000;
+
 /// Checks a whole scenario; `base_dir` resolves import paths.
 pub(crate) fn check(spec: &ScenarioSpec, base_dir: &Path) -> Option<Problem> {
     let mut c = Checker { first: None };
@@ -187,6 +190,23 @@ pub(crate) fn check(spec: &ScenarioSpec, base_dir: &Path) -> Option<Problem> {
             format!("`{path}` has no values: give at least one, or remove the key")
         });
     }
+    // Bounded before any point is expanded (each point is loaded and checked on its own).
+    let points = spec
+        .sweep
+        .values()
+        .try_fold(1usize, |n, v| n.checked_mul(v.len().max(1)))
+        .unwrap_or(usize::MAX);
+    c.ensure("sweep".to_string(), points <= MAX_SWEEP_POINTS, || {
+        format!(
+            "`sweep` has {} grid points, more than {MAX_SWEEP_POINTS}: split it into several \
+             scenarios or sweep fewer values",
+            if points == usize::MAX {
+                "too many".to_string()
+            } else {
+                points.to_string()
+            }
+        )
+    });
     c.first
 }
 
