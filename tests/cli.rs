@@ -497,3 +497,40 @@ fn special_and_huge_scenario_files_and_absurd_thread_counts_are_refused() {
     );
     assert!(!out_dir.exists());
 }
+
+/// Issue 19: two spellings of the same scenario path give results that `compare --exact`
+/// accepts (nothing path-dependent is in the compared files).
+#[test]
+fn two_spellings_of_one_scenario_path_compare_exactly() {
+    let dir = temp_dir("spellings");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    for (path, out) in [
+        ("scenarios/smoke.toml", &a),
+        ("./scenarios/../scenarios/smoke.toml", &b),
+    ] {
+        let out = driftlab(&[
+            "run",
+            path,
+            "--threads",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = driftlab(&[
+        "compare",
+        "--exact",
+        a.join("smoke").to_str().unwrap(),
+        b.join("smoke").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
