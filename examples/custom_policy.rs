@@ -6,7 +6,7 @@
 //! ```text
 //! cargo run --release --example custom_policy -- --out results
 //! cargo run --release --example custom_policy -- scenarios/plugins/custom-policy.toml --out results \
-//!     --threads 2 --resume --set steps=60
+//!     --threads 2 --overwrite --set steps=60
 //! cargo run --release --example custom_policy -- --list
 //! ```
 //!
@@ -166,6 +166,7 @@ struct Options {
     out: PathBuf,
     threads: Option<usize>,
     resume: bool,
+    overwrite: bool,
     sets: Vec<String>,
     list: bool,
 }
@@ -176,6 +177,7 @@ fn options() -> Result<Options, String> {
         out: PathBuf::from("results"),
         threads: None,
         resume: false,
+        overwrite: false,
         sets: Vec::new(),
         list: false,
     };
@@ -193,9 +195,10 @@ fn options() -> Result<Options, String> {
             }
             "--set" => o.sets.push(value("--set")?),
             "--resume" => o.resume = true,
+            "--overwrite" => o.overwrite = true,
             "--list" => o.list = true,
             s if !s.starts_with("--") => o.scenario = s.into(),
-            s => return Err(format!("unknown option {s}; expected [SCENARIO] --out DIR [--threads N] [--resume] [--set K=V] [--list]")),
+            s => return Err(format!("unknown option {s}; expected [SCENARIO] --out DIR [--threads N] [--resume | --overwrite] [--set K=V] [--list]")),
         }
     }
     Ok(o)
@@ -237,6 +240,7 @@ fn main() -> ExitCode {
         .registry(registry())
         .out(&o.out)
         .resume(o.resume)
+        .overwrite(o.overwrite)
         .command(command);
     if let Some(n) = o.threads {
         experiment = experiment.threads(n);

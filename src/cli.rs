@@ -51,9 +51,14 @@ enum Command {
         /// Worker threads (default: all cores). Results do not depend on it.
         #[arg(long)]
         threads: Option<usize>,
-        /// Continue an interrupted run: compute only the (arm, replicate) jobs not yet saved.
-        #[arg(long)]
+        /// Continue an interrupted run: compute only the (arm, replicate) jobs not yet saved (a
+        /// finished run is left as it is).
+        #[arg(long, conflicts_with = "overwrite")]
         resume: bool,
+        /// Replace the results or saved parts an earlier run left in the results directory
+        /// (refused without it or --resume).
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Parse and check a scenario without running it; print it resolved, with estimates.
     Validate {
@@ -147,9 +152,10 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             threads,
             resume,
+            overwrite,
         } => {
             let scenario = args.load()?;
-            run(scenario, &out, threads, resume)
+            run(scenario, &out, threads, resume, overwrite)
         }
         Command::Report { results } => {
             let stats = write_report(&results)
@@ -237,6 +243,7 @@ fn run(
     out: &Path,
     threads: Option<usize>,
     resume: bool,
+    overwrite: bool,
 ) -> anyhow::Result<ExitCode> {
     let steps = scenario.spec().steps;
     let cancel = Arc::new(AtomicBool::new(false));
@@ -287,6 +294,7 @@ fn run(
     let mut experiment = Experiment::new(scenario)
         .out(out)
         .resume(resume)
+        .overwrite(overwrite)
         .cancel_flag(cancel)
         .on_event(listener);
     if let Some(n) = threads {

@@ -29,6 +29,9 @@ pub enum Error {
     /// The results could not be summarised or plotted.
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    /// The results directory is in use by another run.
+    #[error(transparent)]
+    Lock(#[from] crate::results::lock::LockError),
     /// Results could not be written.
     #[error("cannot write results: {0}")]
     Io(#[from] std::io::Error),

@@ -189,10 +189,14 @@ fn run_writes_every_output_file() {
     assert_eq!(manifest["resolved_scenario"]["world"]["accounts"], 1500);
     let summary = read("summary.md");
     assert!(summary.contains("| baseline |") && summary.contains("| both |"));
-    // No temporary files are left behind.
+    // No temporary files are left behind (`.lock` is the directory's lock file, kept: removing
+    // a lock file while it is held would let a second run lock another inode).
     for entry in std::fs::read_dir(&res).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
-        assert!(!name.starts_with('.'), "temporary file {name} left behind");
+        assert!(
+            !name.starts_with('.') || name == ".lock",
+            "temporary file {name} left behind"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -533,4 +537,80 @@ fn two_spellings_of_one_scenario_path_compare_exactly() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+/// Issue 19: two runs into one results directory never mix. A second run while the first holds
+/// the directory is refused (exit 2, naming the holder); a rerun into finished results needs
+/// --resume (a no-op that says so) or --overwrite.
+#[test]
+fn results_directories_are_locked_and_never_silently_overwritten() {
+    let dir = temp_dir("lock");
+    let out = dir.to_str().unwrap();
+    let long = [
+        "run",
+        "scenarios/smoke.toml",
+        "--set",
+        "steps=300",
+        "--replicates",
+        "40",
+        "--threads",
+        "1",
+        "--out",
+        out,
+    ];
+    let mut first = Command::new(env!("CARGO_BIN_EXE_driftlab"))
+        .args(long)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = dir.join("smoke/.lock");
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&lock)
+        .unwrap_or_default()
+        .is_empty()
+        && start.elapsed() < std::time::Duration::from_secs(30)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let second = driftlab(&["run", "scenarios/smoke.toml", "--seed", "2", "--out", out]);
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(second.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("is in use by another driftlab run")
+            && stderr.contains(&first.id().to_string()),
+        "{stderr}"
+    );
+    // The killed run left parts: a plain rerun is refused, --overwrite replaces them.
+    let rerun = driftlab(&["run", "scenarios/smoke.toml", "--out", out]);
+    assert_eq!(rerun.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&rerun.stderr).contains("--resume to continue it"));
+    let fresh = driftlab(&["run", "scenarios/smoke.toml", "--overwrite", "--out", out]);
+    assert!(
+        fresh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fresh.stderr)
+    );
+    let steps = std::fs::read(dir.join("smoke/steps.csv")).unwrap();
+    // Finished: a rerun is refused, --resume is a no-op that says so and changes nothing.
+    let again = driftlab(&["run", "scenarios/smoke.toml", "--out", out]);
+    assert_eq!(again.status.code(), Some(2));
+    let resumed = driftlab(&["run", "scenarios/smoke.toml", "--resume", "--out", out]);
+    assert!(resumed.status.success());
+    assert!(String::from_utf8_lossy(&resumed.stdout).contains("already complete"));
+    assert_eq!(std::fs::read(dir.join("smoke/steps.csv")).unwrap(), steps);
+    // --resume of another run's finished results is refused.
+    let other = driftlab(&[
+        "run",
+        "scenarios/smoke.toml",
+        "--seed",
+        "9",
+        "--resume",
+        "--out",
+        out,
+    ]);
+    assert_eq!(other.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -35,6 +35,7 @@ use crate::mitigation::Mitigation;
 use crate::plugin::{ParamError, Registry};
 use crate::policy::Policy;
 use crate::report::{read_manifest, write_report, write_sweep_summary};
+use crate::results::lock::DirLock;
 use crate::results::output::{finalize, RunMeta};
 use crate::results::parts::PartStore;
 use crate::scenario::sweep::{grid, GridPoint};
@@ -128,6 +129,7 @@ pub struct Experiment {
     threads: Option<usize>,
     out: PathBuf,
     resume: bool,
+    overwrite: bool,
     cancel: Arc<AtomicBool>,
     listener: Option<Listener>,
     command: Option<String>,
@@ -143,6 +145,7 @@ impl Experiment {
             threads: None,
             out: PathBuf::from("results"),
             resume: false,
+            overwrite: false,
             cancel: Arc::new(AtomicBool::new(false)),
             listener: None,
             command: None,
@@ -192,6 +195,13 @@ impl Experiment {
     /// Continue an interrupted run: compute only the jobs not saved yet.
     pub fn resume(mut self, resume: bool) -> Self {
         self.resume = resume;
+        self
+    }
+
+    /// Replace the results (or saved parts) an earlier run left in the results directory; without
+    /// it (or `resume`) such a directory is refused.
+    pub fn overwrite(mut self, overwrite: bool) -> Self {
+        self.overwrite = overwrite;
         self
     }
 
@@ -319,6 +329,44 @@ impl Experiment {
         let spec = scenario.spec();
         let dir = out.join(&spec.name);
         let total = spec.replicates as usize * spec.arms.len();
+        std::fs::create_dir_all(&dir)?;
+        // One run at a time per results directory, held until this function returns (and
+        // released by the kernel on any exit).
+        let _lock = DirLock::acquire(&dir)?;
+        let finished = dir.join("manifest.json").exists() && !dir.join(".parts").exists();
+        let earlier = finished || dir.join(".parts").exists();
+        if self.resume && finished {
+            let same = read_manifest(&dir)
+                .is_ok_and(|m| m["scenario_hash"].as_str() == Some(scenario.hash()));
+            if !same {
+                return Err(Error::Refused(format!(
+                    "{} holds the finished results of a different run (another scenario, seed \
+                     or version); --resume continues only the same run: write to another --out \
+                     or pass --overwrite",
+                    dir.display()
+                )));
+            }
+            // Nothing to compute: say so, and hand back its figures.
+            self.emit(Event::PointComplete { dir: dir.clone() });
+            return Ok(Outcome::Finished(RunReport {
+                arms: write_report(&dir)?,
+                dir,
+                wall_seconds: 0.0,
+                threads: self.thread_count(),
+                points: Vec::new(),
+            }));
+        }
+        if earlier && !self.resume && !self.overwrite {
+            let what = if finished {
+                "the results of an earlier run"
+            } else {
+                "the saved parts of an interrupted run"
+            };
+            return Err(Error::Refused(format!(
+                "{} holds {what}; pass --resume to continue it, or --overwrite to replace it",
+                dir.display()
+            )));
+        }
         let store = PartStore::open(&dir, scenario, self.resume)?;
         self.emit(Event::Jobs {
             name: spec.name.clone(),

@@ -4,5 +4,6 @@
 //! scenario and manifest assembled from the parts in job order.
 
 pub mod identity;
+pub mod lock;
 pub mod output;
 pub mod parts;
