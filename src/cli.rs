@@ -271,6 +271,11 @@ fn run(
                 Event::PointComplete { dir } => {
                     println!("already complete: {}", dir.display())
                 }
+                Event::PartDamaged { path } => eprintln!(
+                    "warning: {} was damaged (changed, truncated or of another run); it is \
+                     computed again",
+                    path.display()
+                ),
                 Event::Jobs { name, done, total } => {
                     let b = progress(*total as u64);
                     b.set_message(name.clone());

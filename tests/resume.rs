@@ -202,3 +202,65 @@ fn ctrl_c_stops_a_sweep_in_a_later_point() {
     );
     assert!(!dir.join("sweep-recall/sweep.md").exists());
 }
+
+/// Issue 19: parts carry the run identity and a checksum. After kill -9, a part with one
+/// changed digit, a truncated part and a leftover temporary file are not used: `--resume`
+/// reports the damaged parts, computes them again, and ends with the uninterrupted bytes and
+/// no stray files.
+#[test]
+fn damaged_parts_are_reported_and_recomputed() {
+    let (dir, reference) = (temp_dir("damaged"), temp_dir("damaged-ref"));
+    uninterrupted(&reference);
+    let (saved, _) = interrupted(&dir, "-KILL");
+    assert!(saved >= 4, "the run was interrupted before saving parts");
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(dir.join("smoke/.parts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "part"))
+        .collect();
+    parts.sort();
+    // One digit changed in the first part.
+    let text = std::fs::read_to_string(&parts[0]).unwrap();
+    let at = text.find(|c: char| c.is_ascii_digit() && c != '0').unwrap();
+    let mut changed = text.into_bytes();
+    changed[at] = if changed[at] == b'9' {
+        b'8'
+    } else {
+        changed[at] + 1
+    };
+    std::fs::write(&parts[0], changed).unwrap();
+    // The second part cut in half.
+    let text = std::fs::read(&parts[1]).unwrap();
+    std::fs::write(&parts[1], &text[..text.len() / 2]).unwrap();
+    // A temporary file a kill during a write would leave.
+    std::fs::write(dir.join("smoke/.parts/.r000099-a0000.part.tmp-1"), b"half").unwrap();
+    let out = bin()
+        .args(ARGS)
+        .arg("--out")
+        .arg(&dir)
+        .arg("--resume")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for p in &parts[..2] {
+        assert!(
+            stderr.contains(&format!("{} was damaged", p.display())),
+            "{stderr}"
+        );
+    }
+    for file in ["steps.csv", "probes.csv", "summary.json"] {
+        let a = std::fs::read(dir.join("smoke").join(file)).unwrap();
+        let b = std::fs::read(reference.join("smoke").join(file)).unwrap();
+        assert!(a == b, "{file} differs after resume");
+    }
+    assert!(!dir.join("smoke/.parts").exists());
+    for entry in std::fs::read_dir(dir.join("smoke")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().to_string();
+        assert!(!name.contains(".tmp-"), "stray temporary {name}");
+    }
+}

@@ -73,6 +73,12 @@ pub enum Event {
         /// All jobs.
         total: usize,
     },
+    /// A saved part of an interrupted run was damaged (changed, truncated, of another run): it
+    /// was removed and is computed again.
+    PartDamaged {
+        /// The part file.
+        path: PathBuf,
+    },
     /// One (arm, replicate) job finished and was saved.
     JobDone,
     /// The jobs of a scenario ended (finished or interrupted).
@@ -368,6 +374,9 @@ impl Experiment {
             )));
         }
         let store = PartStore::open(&dir, scenario, self.resume)?;
+        for path in store.damaged() {
+            self.emit(Event::PartDamaged { path: path.clone() });
+        }
         self.emit(Event::Jobs {
             name: spec.name.clone(),
             done: store.completed(),

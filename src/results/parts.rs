@@ -16,10 +16,34 @@ use std::path::{Path, PathBuf};
 pub struct PartStore<'a> {
     dir: PathBuf,
     scenario: &'a Scenario,
+    identity: String,
+    damaged: Vec<PathBuf>,
     on_part: Box<dyn Fn() + Sync + 'a>,
 }
 
 const SEPARATOR: &str = "--probes--\n";
+
+/// The last line of a part: `--part-- <run identity> <FNV-1a 64 of every byte before it>`.
+const TRAILER: &str = "--part-- ";
+
+/// The identity written into each part: the scenario hash (seed and overrides included) and
+/// the version.
+fn part_identity(scenario: &Scenario) -> String {
+    format!("{}@{}", scenario.hash(), env!("CARGO_PKG_VERSION"))
+}
+
+/// The bodies of `steps.csv` and `probes.csv` a part holds, when it is whole, of this run and
+/// unchanged since it was written; `None` otherwise.
+fn verified<'t>(text: &'t str, identity: &str) -> Option<(&'t str, &'t str)> {
+    let body_end = text.strip_suffix('\n')?.rfind('\n').map_or(0, |i| i + 1);
+    let (body, trailer) = text.split_at(body_end);
+    let rest = trailer.strip_prefix(TRAILER)?.trim_end_matches('\n');
+    let (id, sum) = rest.split_once(' ')?;
+    if id != identity || sum != format!("{:016x}", crate::scenario::fnv1a(body.as_bytes())) {
+        return None;
+    }
+    body.split_once(SEPARATOR)
+}
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PartsError + '_ {
     move |source| PartsError::Io {
@@ -55,13 +79,45 @@ impl<'a> PartStore<'a> {
             std::fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
         }
         std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        // A resumed run uses only whole parts of this run: a damaged, truncated or foreign part
+        // (and a temporary file a kill left) is removed, reported, and computed again.
+        let mut damaged = Vec::new();
+        let ident = part_identity(scenario);
+        for entry in std::fs::read_dir(&dir).map_err(io_err(&dir))? {
+            let path = entry.map_err(io_err(&dir))?.path();
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            let name = name.unwrap_or_default();
+            let bad = if name.starts_with('.') && name.contains(".tmp-") {
+                true
+            } else if name.ends_with(".part") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                verified(&text, &ident).is_none()
+            } else {
+                false
+            };
+            if bad {
+                std::fs::remove_file(&path).map_err(io_err(&path))?;
+                if name.ends_with(".part") {
+                    damaged.push(path);
+                }
+            }
+        }
+        damaged.sort();
         let json = serde_json::to_string_pretty(&identity).unwrap_or_default();
         write_atomic(&id_path, json.as_bytes()).map_err(io_err(&id_path))?;
         Ok(Self {
             dir,
             scenario,
+            identity: ident,
+            damaged,
             on_part: Box::new(|| {}),
         })
+    }
+
+    /// Parts of an earlier invocation that were damaged (changed, truncated, of another run)
+    /// and were removed when the store was opened, to be computed again.
+    pub fn damaged(&self) -> &[PathBuf] {
+        &self.damaged
     }
 
     /// Calls `f` after each part is written (progress reporting).
@@ -102,9 +158,12 @@ impl<'a> PartStore<'a> {
             for r in 0..spec.replicates {
                 let path = self.part_path(r, a);
                 let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
-                let (s, p) = text.split_once(SEPARATOR).ok_or_else(|| PartsError::Io {
+                let (s, p) = verified(&text, &self.identity).ok_or_else(|| PartsError::Io {
                     path: path.clone(),
-                    source: io::Error::other("malformed part file"),
+                    source: io::Error::other(
+                        "damaged part (checksum or identity); run again with --resume to \
+                         compute it again",
+                    ),
                 })?;
                 steps.push_str(s);
                 probes.push_str(p);
@@ -138,6 +197,8 @@ impl JobSink for PartStore<'_> {
         let mut text = steps_rows(name, replicate, &run);
         text.push_str(SEPARATOR);
         text.push_str(&probes_rows(spec, name, replicate, &run));
+        let sum = crate::scenario::fnv1a(text.as_bytes());
+        text.push_str(&format!("{TRAILER}{} {sum:016x}\n", self.identity));
         write_atomic(&self.part_path(replicate, arm), text.as_bytes())?;
         (self.on_part)();
         Ok(())

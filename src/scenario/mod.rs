@@ -232,7 +232,7 @@ const QUICKSTART_ORIGIN: &str = "<embedded quickstart>";
 const COMMAND_LINE: &str = "command line";
 
 /// FNV-1a, 64 bits: a stable hash with no dependency.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
     })
