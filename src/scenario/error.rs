@@ -1,0 +1,443 @@
+//! Why a scenario was refused, in one line that names the file, the line, the key and the
+//! valid range or the nearest valid word: the rewriting of serde's and toml's messages for
+//! people, and where each problem is blamed (the file, or the `--set` that caused it).
+
+use super::{kinds, locate, validate};
+use std::fmt;
+use std::path::PathBuf;
+
+/// Why a scenario was refused. Displays as one line naming where the problem is:
+/// `{file}:{line}:{column}: `{key}`: {message}[, did you mean `{suggestion}`?]` for a parse
+/// error, `{file}:{line}: {message}` for an invalid value written in the file, `{file}: ...`
+/// for a default value, and `command line: ...` for an override.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ScenarioError {
+    /// The file could not be read.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed, a key is unknown or a value has the wrong type.
+    Parse {
+        /// File (or "command line").
+        file: String,
+        /// 1-based line (0 when unknown, e.g. for a `--set` override).
+        line: usize,
+        /// 1-based column (0 when unknown).
+        column: usize,
+        /// Key path, e.g. `world.graph.mean_degree` (empty for a syntax error).
+        key: String,
+        /// What is wrong.
+        message: String,
+        /// The nearest valid key or variant.
+        suggestion: Option<String>,
+    },
+    /// A value is out of range or contradicts another.
+    Invalid {
+        /// File (or "command line").
+        file: String,
+        /// 1-based line of the key, when it is written in the file.
+        line: Option<usize>,
+        /// Key path (or the option, e.g. `--replicates`).
+        key: String,
+        /// What is wrong, with the valid range.
+        message: String,
+    },
+}
+
+/// "`key`: " unless the message already names the key or the override.
+pub(super) fn key_prefix(f: &mut fmt::Formatter<'_>, key: &str, message: &str) -> fmt::Result {
+    if key.is_empty() || message.contains(&format!("`{key}`")) || message.starts_with("--") {
+        Ok(())
+    } else {
+        write!(f, "`{key}`: ")
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io { path, source } => {
+                write!(f, "cannot read scenario {}: {source}", path.display())
+            }
+            Self::Parse {
+                file,
+                line,
+                column,
+                key,
+                message,
+                suggestion,
+            } => {
+                match (line, column) {
+                    (0, _) => write!(f, "{file}: ")?,
+                    (l, 0) => write!(f, "{file}:{l}: ")?,
+                    (l, c) => write!(f, "{file}:{l}:{c}: ")?,
+                }
+                key_prefix(f, key, message)?;
+                write!(f, "{message}")?;
+                match suggestion {
+                    Some(s) => write!(f, ", did you mean `{s}`?"),
+                    None => Ok(()),
+                }
+            }
+            Self::Invalid {
+                file,
+                line,
+                key,
+                message,
+            } => {
+                match line {
+                    Some(l) => write!(f, "{file}:{l}: ")?,
+                    None => write!(f, "{file}: ")?,
+                }
+                key_prefix(f, key, message)?;
+                write!(f, "{message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Where overrides are blamed.
+pub(super) const COMMAND_LINE: &str = "command line";
+
+/// The words between backticks in a serde message.
+pub(super) fn ticked(message: &str) -> Vec<&str> {
+    message.split('`').skip(1).step_by(2).collect()
+}
+
+/// `a`, `b`, `c`.
+pub(super) fn listed(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+    quoted.join(", ")
+}
+
+/// What serde found, in words: `string "x"` -> `the string "x"`.
+pub(super) fn found(what: &str) -> String {
+    let literal = |prefix: &str| {
+        what.strip_prefix(prefix)
+            .map(|rest| rest.trim_matches('`').to_string())
+    };
+    if let Some(s) = what.strip_prefix("string ") {
+        format!("the string {s}")
+    } else if let Some(n) = literal("integer ") {
+        format!("the integer {n}")
+    } else if let Some(n) = literal("floating point ") {
+        format!("the number {n}")
+    } else if let Some(b) = literal("boolean ") {
+        format!("the boolean {b}")
+    } else {
+        match what {
+            "sequence" => "an array".into(),
+            "map" => "a table".into(),
+            other => other.into(),
+        }
+    }
+}
+
+/// What serde expected, in words: `u32` -> `an integer` (with its range for a bad value).
+pub(super) fn expected(what: &str, bad_value: bool) -> String {
+    let max = match what {
+        "u8" => Some(u64::from(u8::MAX)),
+        "u16" => Some(u64::from(u16::MAX)),
+        "u32" => Some(u64::from(u32::MAX)),
+        "u64" => Some(u64::MAX),
+        _ => None,
+    };
+    match (what, max) {
+        (_, Some(max)) if bad_value => format!("an integer in 0 ..= {max}"),
+        (_, Some(_)) | ("i8" | "i16" | "i32" | "i64", _) => "an integer".into(),
+        ("f32" | "f64", _) => "a number".into(),
+        ("a string" | "path string", _) => "a string".into(),
+        ("a boolean", _) => "true or false".into(),
+        ("a sequence", _) => "an array".into(),
+        ("a map", _) => "a table".into(),
+        (w, _) if w.starts_with("struct ") => "a table".into(),
+        (w, _) if w.starts_with("internally tagged enum") => "a table with a `kind`".into(),
+        (w, _) => w.into(),
+    }
+}
+
+/// Rewrites a serde or toml message for people and finds the nearest valid word for an unknown
+/// key or variant. `key` is the path of the offending value.
+pub(super) fn describe(raw: &str, key: &str) -> (String, Option<String>) {
+    let words = ticked(raw);
+    let unknown = |what: &str| -> (String, Option<String>) {
+        let word = words.first().copied().unwrap_or_default();
+        let candidates = if raw.contains(", expected") {
+            words.get(1..).unwrap_or_default()
+        } else {
+            &[]
+        };
+        let suggestion = locate::nearest(word, candidates).map(str::to_string);
+        let message = match (suggestion.is_some(), candidates.is_empty()) {
+            (true, _) => format!("unknown {what} `{word}`"),
+            (false, false) => format!(
+                "unknown {what} `{word}`: expected one of {}",
+                listed(candidates)
+            ),
+            (false, true) => format!("unknown {what} `{word}`: this table takes no other keys"),
+        };
+        (message, suggestion)
+    };
+    if raw.starts_with("unknown field `") {
+        return unknown("key");
+    }
+    if raw.starts_with("unknown variant `") {
+        return unknown(if last_key(key) == "kind" {
+            "kind"
+        } else {
+            "value"
+        });
+    }
+    if raw.starts_with("data did not match any variant of untagged enum") {
+        return (
+            "expected a table with a string `kind` (the name of a built-in or registered kind)"
+                .into(),
+            None,
+        );
+    }
+    if raw == "wanted string or table" {
+        return ("expected a string".into(), None);
+    }
+    if let Some(field) = raw.strip_prefix("missing field ") {
+        return (format!("missing key {field}"), None);
+    }
+    for (prefix, bad_value) in [("invalid type: ", false), ("invalid value: ", true)] {
+        if let Some((what, exp)) = raw
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.rsplit_once(", expected "))
+        {
+            let message = format!(
+                "expected {}, found {}",
+                expected(exp, bad_value),
+                found(what)
+            );
+            return (message, None);
+        }
+    }
+    (raw.to_string(), None)
+}
+
+/// The last key of a path (`a.b[2].c` -> `c`).
+pub(super) fn last_key(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or_default()
+}
+
+/// Turns a toml or serde error found in `text` into a located parse error.
+pub(super) fn parse_error(
+    text: &str,
+    file: &str,
+    key: String,
+    err: &toml::de::Error,
+) -> ScenarioError {
+    located(text, file, key, err.message().trim(), err.span())
+}
+
+/// A located parse error for the raw serde or toml message `raw` about the value at `key`
+/// (with its byte span in `text`, when known).
+pub(super) fn located(
+    text: &str,
+    file: &str,
+    key: String,
+    raw: &str,
+    span: Option<std::ops::Range<usize>>,
+) -> ScenarioError {
+    let (mut line, mut column) = match &span {
+        Some(s) => locate::line_col(text, s.start),
+        None => (locate::line_of(text, &key).unwrap_or(0), 0),
+    };
+    // Inside an internally tagged table (`policy = { kind = ..., ... }`) serde reports an
+    // unknown key, or an unknown kind of a nested policy, at the table: find the key itself.
+    let word = ticked(raw).first().copied().unwrap_or_default();
+    let wanted = if raw.starts_with("unknown field `") && last_key(&key) != word {
+        Some((word, None))
+    } else if raw.starts_with("unknown variant `") && last_key(&key) != "kind" {
+        Some(("kind", Some(word)))
+    } else {
+        None
+    };
+    let mut key = key;
+    // Without a span (a table checked after parsing), an unknown key's path ends with the key
+    // itself: look for it inside its table.
+    if span.is_none() && raw.starts_with("unknown field `") && last_key(&key) == word {
+        if let Some((parent, _)) = key.rsplit_once('.') {
+            if let Some((_, l, c)) = locate::key_inside(text, parent, word, None) {
+                (line, column) = (l, c);
+            }
+        }
+    }
+    if let Some((inner, l, c)) =
+        wanted.and_then(|(name, value)| locate::key_inside(text, &key, name, value))
+    {
+        key = if key.is_empty() {
+            inner
+        } else {
+            format!("{key}.{inner}")
+        };
+        (line, column) = (l, c);
+    }
+    let (mut message, suggestion) = describe(raw, &key);
+    if raw == "duplicate key" {
+        if let Some(name) = span.and_then(|s| text.get(s)).map(str::trim) {
+            if !name.is_empty() && name.len() <= 64 && !name.contains('\n') {
+                message = format!("duplicate key `{name}`");
+            }
+        }
+    }
+    ScenarioError::Parse {
+        file: file.to_string(),
+        line,
+        column,
+        key,
+        message,
+        suggestion,
+    }
+}
+
+/// The error of a kind problem of the scenario read from `text` (`origin`) with `sets`.
+pub(super) fn kind_error(
+    text: &str,
+    origin: &str,
+    sets: &[String],
+    problem: kinds::KindProblem,
+) -> ScenarioError {
+    use kinds::ProblemKind;
+    let table = problem.table;
+    match problem.kind {
+        ProblemKind::Unknown { word, known } => {
+            let key = format!("{table}.kind");
+            let candidates: Vec<&str> = known.iter().map(String::as_str).collect();
+            let suggestion = locate::nearest(&word, &candidates).map(str::to_string);
+            let mut message = format!("unknown kind `{word}`");
+            if suggestion.is_none() {
+                message.push_str(&format!(": expected one of {}", listed(&candidates)));
+            }
+            if let Some(set) = blame(sets, &key) {
+                return ScenarioError::Parse {
+                    file: COMMAND_LINE.into(),
+                    line: 0,
+                    column: 0,
+                    key,
+                    message: format!("{}{message}", set_prefix(Some(set))),
+                    suggestion,
+                };
+            }
+            // Point at the misspelt value (`kind = "here"`) when it is on the key's line.
+            let (line, column) = locate::key_inside(text, &table, "kind", Some(&word)).map_or(
+                (locate::line_of(text, &key).unwrap_or(0), 0),
+                |(_, l, c)| {
+                    let quoted = format!("\"{word}\"");
+                    let at = text.lines().nth(l.saturating_sub(1)).and_then(|line| {
+                        let start = line.char_indices().nth(c.saturating_sub(1))?.0;
+                        let found = line.get(start..)?.find(&quoted)?;
+                        Some(line[..start + found].chars().count() + 1)
+                    });
+                    (l, at.unwrap_or(c))
+                },
+            );
+            ScenarioError::Parse {
+                file: origin.to_string(),
+                line,
+                column,
+                key,
+                message,
+                suggestion,
+            }
+        }
+        ProblemKind::Param(e) => {
+            let key = if e.key.is_empty() {
+                table
+            } else if e.key.starts_with('[') {
+                format!("{table}{}", e.key)
+            } else {
+                format!("{table}.{}", e.key)
+            };
+            if let Some(set) = blame(sets, &key) {
+                let (message, suggestion) = describe(&e.message, &key);
+                return ScenarioError::Parse {
+                    file: COMMAND_LINE.into(),
+                    line: 0,
+                    column: 0,
+                    message: format!("{}{message}", set_prefix(Some(set))),
+                    key,
+                    suggestion,
+                };
+            }
+            located(text, origin, key, &e.message, None)
+        }
+    }
+}
+
+/// serde_path_to_error's path as a key (`.` is the root).
+pub(super) fn key_of(path: &serde_path_to_error::Path) -> String {
+    let key = path.to_string();
+    if key == "." {
+        String::new()
+    } else {
+        key
+    }
+}
+
+/// The `--set` assignment that touched `key` (the last one wins), if any.
+pub(super) fn blame<'a>(sets: &'a [String], key: &str) -> Option<&'a str> {
+    let inside =
+        |a: &str, b: &str| a == b || a.strip_prefix(b).is_some_and(|r| r.starts_with(['.', '[']));
+    sets.iter()
+        .rev()
+        .find(|s| {
+            let k = s.split_once('=').map_or(s.as_str(), |(k, _)| k).trim();
+            !k.is_empty() && (inside(key, k) || inside(k, key))
+        })
+        .map(String::as_str)
+}
+
+/// `--set SET: ` or `--set: ` when no single assignment is to blame.
+pub(super) fn set_prefix(set: Option<&str>) -> String {
+    set.map_or("--set: ".into(), |s| format!("--set {s}: "))
+}
+
+/// A validation problem as an error: blamed on the override that set the key, if any, else on
+/// the key's line in `text` (no line for a default value).
+pub(super) fn located_problem(
+    problem: validate::Problem,
+    text: &str,
+    origin: &str,
+    replicates_overridden: bool,
+    sets: &[String],
+) -> ScenarioError {
+    let (key, message) = problem;
+    if key == "replicates" && replicates_overridden {
+        ScenarioError::Invalid {
+            file: COMMAND_LINE.into(),
+            line: None,
+            key: "--replicates".into(),
+            message: message.replace("`replicates`", "`--replicates`"),
+        }
+    } else if let Some(set) = blame(sets, &key) {
+        ScenarioError::Invalid {
+            file: COMMAND_LINE.into(),
+            line: None,
+            message: format!("{}{message}", set_prefix(Some(set))),
+            key,
+        }
+    } else {
+        ScenarioError::Invalid {
+            file: origin.to_string(),
+            line: locate::line_of(text, &key),
+            key,
+            message,
+        }
+    }
+}
