@@ -308,11 +308,6 @@ impl InterestEstimates {
         self.dims
     }
 
-    /// Heap bytes held.
-    pub fn heap_bytes(&self) -> usize {
-        self.rows.capacity() * 4
-    }
-
     /// Moves an estimate a share `rate` of the way toward `content` and renormalises: how the
     /// platform learns from an engagement or a follow.
     pub fn learn(estimate: &mut [f32], content: &[f32], rate: f32) {

@@ -31,7 +31,12 @@ const ARGS: [&str; 10] = [
 ];
 
 fn parts(dir: &Path) -> usize {
-    std::fs::read_dir(dir.join("smoke/.parts"))
+    part_files(&dir.join("smoke/.parts"))
+}
+
+/// Part files in a parts directory (0 when it does not exist).
+fn part_files(parts: &Path) -> usize {
+    std::fs::read_dir(parts)
         .map(|d| {
             d.filter(|e| {
                 e.as_ref()
@@ -170,17 +175,7 @@ fn ctrl_c_stops_a_sweep_in_a_later_point() {
     // Wait until the second point has saved a part.
     let second = dir.join("sweep-recall/p001/.parts");
     let start = Instant::now();
-    let saved = |d: &Path| {
-        std::fs::read_dir(d)
-            .map(|r| {
-                r.filter(|e| {
-                    e.as_ref()
-                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".part"))
-                })
-                .count()
-            })
-            .unwrap_or(0)
-    };
+    let saved = part_files;
     while saved(&second) < 1 && start.elapsed() < Duration::from_secs(120) {
         std::thread::sleep(Duration::from_millis(20));
     }

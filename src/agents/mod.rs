@@ -54,13 +54,28 @@ pub(crate) trait Persona {
     fn followed(&mut self, account: AccountId) -> bool;
 }
 
-/// The settings of an agent's logit choice.
+/// How an agent responds and how the platform learns from it: the logit choice's settings and
+/// the rate at which the platform's estimate follows engagement.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ChoiceModel {
     /// Sharpness `beta` of the logit.
     pub sharpness: f64,
     /// Affinity of the no-engagement option.
     pub no_click: f64,
+    /// Rate at which the platform's estimate follows engagement (and reported follows).
+    pub estimate_rate: f32,
+}
+
+/// What serves an agent in one step of an arm: the platform's view, the enabled surfaces in
+/// order and the arm's mitigation stack.
+#[derive(Clone, Copy)]
+pub(crate) struct Platform<'a> {
+    /// The platform's observable state this step.
+    pub view: &'a PlatformView<'a>,
+    /// The enabled surfaces, in serving order.
+    pub surfaces: &'a [SurfacePlan<'a>],
+    /// The arm's mitigations.
+    pub mitigation: &'a dyn Mitigation,
 }
 
 /// The random streams of the agent being served.
@@ -84,23 +99,24 @@ pub(crate) struct Buffers {
     pub weights: Vec<f64>,
 }
 
-/// Serves every surface of `surfaces` in order to one agent and lets it respond: see the module
-/// doc. `query` is its search term this step (search serves nothing without one); `estimate`
-/// is the platform's estimate of the agent ([`InterestEstimates`]), which learns at `estimate_rate`
-/// from each engagement (and each follow the persona reports).
-#[allow(clippy::too_many_arguments)]
+/// Serves every surface of the `platform` in order to one agent and lets it respond: see the
+/// module doc. `query` is its search term this step (search serves nothing without one);
+/// `estimate` is the platform's estimate of the agent ([`InterestEstimates`]), which learns at
+/// `model.estimate_rate` from each engagement (and each follow the persona reports).
 pub(crate) fn serve_and_respond<P: Persona>(
     persona: &mut P,
     estimate: &mut [f32],
-    estimate_rate: f32,
-    view: &PlatformView<'_>,
-    surfaces: &[SurfacePlan<'_>],
-    mitigation: &dyn Mitigation,
+    platform: &Platform<'_>,
     query: Option<TermId>,
     model: ChoiceModel,
     streams: Streams<'_>,
     buffers: &mut Buffers,
 ) {
+    let Platform {
+        view,
+        surfaces,
+        mitigation,
+    } = *platform;
     let Streams {
         behaviour,
         policy,
@@ -142,7 +158,7 @@ pub(crate) fn serve_and_respond<P: Persona>(
         if let Some(i) = choice.chosen {
             let account = items[i].account;
             let content = view.content(account);
-            InterestEstimates::learn(estimate, content, estimate_rate);
+            InterestEstimates::learn(estimate, content, model.estimate_rate);
             persona.engaged(account, content);
         }
         if plan.surface == Surface::SuggestedAccounts {
@@ -161,7 +177,7 @@ pub(crate) fn serve_and_respond<P: Persona>(
                 continue;
             }
             if persona.followed(account) {
-                InterestEstimates::learn(estimate, view.content(account), estimate_rate);
+                InterestEstimates::learn(estimate, view.content(account), model.estimate_rate);
             }
         }
     }

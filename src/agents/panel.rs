@@ -15,7 +15,7 @@
 //! flagged share of impressions, and the share of panel accounts exposed to the flagged cluster
 //! at least once so far (reach).
 
-use super::{serve_and_respond, Buffers, Choice, ChoiceModel, Persona, Streams};
+use super::{serve_and_respond, Buffers, Choice, ChoiceModel, Persona, Platform, Streams};
 use crate::ids::{AccountId, CommunityId, TermId};
 use crate::mitigation::Mitigation;
 use crate::pipeline::SurfacePlan;
@@ -181,23 +181,20 @@ impl Panel {
                 let model = ChoiceModel {
                     sharpness: spec.choice_sharpness,
                     no_click: spec.no_click_affinity,
+                    estimate_rate: spec.estimate_rate as f32,
                 };
                 let streams = Streams {
                     behaviour: &mut member.behaviour,
                     policy: &mut member.policy,
                     mitigation: &mut member.mitigation,
                 };
-                serve_and_respond(
-                    &mut turn,
-                    estimate,
-                    spec.estimate_rate as f32,
+                let platform = Platform {
                     view,
                     surfaces,
                     mitigation,
-                    query,
-                    model,
-                    streams,
-                    buffers,
+                };
+                serve_and_respond(
+                    &mut turn, estimate, &platform, query, model, streams, buffers,
                 );
                 if record.flagged > 0 {
                     member.exposed = true;

@@ -18,7 +18,7 @@
 //! order), and follows are applied serially in chunk order, so the result is the same for any
 //! number of threads. Nothing is allocated per account: buffers live per chunk.
 
-use super::{serve_and_respond, Buffers, ChoiceModel, Persona, Streams};
+use super::{serve_and_respond, Buffers, ChoiceModel, Persona, Platform, Streams};
 use crate::ids::{AccountId, TermId};
 use crate::live_graph::LiveGraph;
 use crate::mitigation::Mitigation;
@@ -152,6 +152,7 @@ impl Population {
                 let model = ChoiceModel {
                     sharpness: spec.choice_sharpness,
                     no_click: spec.no_click_affinity,
+                    estimate_rate: spec.estimate_rate as f32,
                 };
                 for (i, (estimate, last)) in rows
                     .chunks_mut(dims)
@@ -180,13 +181,15 @@ impl Population {
                         policy: &mut policy_rng,
                         mitigation: &mut mitigation_rng,
                     };
-                    serve_and_respond(
-                        &mut turn,
-                        estimate,
-                        spec.estimate_rate as f32,
+                    let platform = Platform {
                         view,
                         surfaces,
                         mitigation,
+                    };
+                    serve_and_respond(
+                        &mut turn,
+                        estimate,
+                        &platform,
                         query,
                         model,
                         streams,

@@ -16,7 +16,7 @@
 //! accounts; each has its own random streams (behaviour, policy, mitigation), which makes the
 //! loop parallel across probes and identical for any thread count.
 
-use super::{blend, serve_and_respond, Buffers, ChoiceModel, Persona, Streams};
+use super::{blend, serve_and_respond, Buffers, ChoiceModel, Persona, Platform, Streams};
 use crate::ids::{AccountId, CommunityId, Step, TermId};
 use crate::mitigation::Mitigation;
 use crate::pipeline::SurfacePlan;
@@ -202,19 +202,22 @@ impl Probe {
         let model = ChoiceModel {
             sharpness: spec.choice_sharpness,
             no_click: spec.no_click_affinity,
+            estimate_rate: spec.estimate_rate as f32,
         };
         let streams = Streams {
             behaviour: &mut self.streams.behaviour,
             policy: &mut self.streams.policy,
             mitigation: &mut self.streams.mitigation,
         };
-        serve_and_respond(
-            &mut turn,
-            estimate,
-            spec.estimate_rate as f32,
+        let platform = Platform {
             view,
             surfaces,
             mitigation,
+        };
+        serve_and_respond(
+            &mut turn,
+            estimate,
+            &platform,
             query,
             model,
             streams,

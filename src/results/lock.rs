@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub struct DirLock {
     _file: File,
-    path: PathBuf,
 }
 
 /// Why a lock could not be taken.
@@ -71,12 +70,7 @@ impl DirLock {
         file.set_len(0).map_err(io_err)?;
         file.rewind().map_err(io_err)?;
         write!(file, "{}", std::process::id()).map_err(io_err)?;
-        Ok(Self { _file: file, path })
-    }
-
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Self { _file: file })
     }
 }
 
