@@ -111,7 +111,7 @@ pub fn main(cli: Cli) -> ExitCode {
     match execute(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", one_line(&err));
             let input = err.chain().any(|e| {
                 e.is::<ScenarioError>()
                     || e.is::<driftlab::world::WorldError>()
@@ -122,6 +122,57 @@ pub fn main(cli: Cli) -> ExitCode {
             ExitCode::from(if input { EXIT_INPUT } else { 1 })
         }
     }
+}
+
+/// The longest error line printed: a hostile input (a 100k-character key) is echoed only in
+/// part.
+const MAX_ERROR_CHARS: usize = 600;
+
+/// An error and its causes as one line: a cause whose text is already part of the line is
+/// skipped (no "Is a directory: Is a directory"), the OS's "(os error N)" suffix is dropped,
+/// line breaks become "; ", and the line is cut at [`MAX_ERROR_CHARS`].
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        let text = strip_os_error(&text);
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    let line = line
+        .split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    match line.char_indices().nth(MAX_ERROR_CHARS) {
+        Some((cut, _)) => format!("{} [...]", &line[..cut]),
+        None => line,
+    }
+}
+
+/// `text` without the OS's " (os error N)" notes.
+fn strip_os_error(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(" (os error ") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + " (os error ".len()..];
+        let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 && tail[digits..].starts_with(')') {
+            rest = &tail[digits + 1..];
+        } else {
+            out.push_str(" (os error ");
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A bad command-line value.
@@ -343,5 +394,26 @@ fn run(
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_print_as_one_line_without_repeats() {
+        let io = std::io::Error::from_raw_os_error(21);
+        let err = anyhow::Error::new(io)
+            .context("cannot read scenario /tmp: Is a directory (os error 21)");
+        assert_eq!(one_line(&err), "cannot read scenario /tmp: Is a directory");
+        let err = anyhow::anyhow!("inner\nsecond line").context("outer");
+        assert_eq!(one_line(&err), "outer: inner; second line");
+        let err = anyhow::anyhow!("k".repeat(100_000));
+        assert!(one_line(&err).len() < MAX_ERROR_CHARS + 10);
+        assert_eq!(
+            strip_os_error("a (os error x) b (os error 2)"),
+            "a (os error x) b"
+        );
     }
 }

@@ -1,0 +1,101 @@
+//! The committed corpus of malformed and hostile inputs (`tests/corpus/`), driven through the
+//! binary. Every `*.toml` below `tests/corpus/` is one case, given to both `driftlab validate`
+//! and `driftlab run`; each must exit 2 with exactly one line on stderr that starts `error: `,
+//! names the file, contains every `# expect: TEXT` of the case, and leaves nothing in the results
+//! directory. Import cases keep their data files beside the scenario (relative paths).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            cases(&path, out);
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+}
+
+/// The `# expect: TEXT` lines of a case (read as bytes: a case may be invalid UTF-8).
+fn expectations(case: &Path) -> Vec<String> {
+    let bytes = std::fs::read(case).unwrap();
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .map(|s| s.trim().to_string())
+        .collect()
+}
+
+fn check(case: &Path, command: &str, out_dir: &Path) -> Result<(), String> {
+    let _ = std::fs::remove_dir_all(out_dir);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_driftlab"));
+    cmd.arg(command).arg(case);
+    if command == "run" {
+        cmd.args(["--threads", "1", "--out"]).arg(out_dir);
+    }
+    let out = cmd.output().expect("binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let name = case.file_name().unwrap().to_str().unwrap();
+    let mut problems = Vec::new();
+    if out.status.code() != Some(2) {
+        problems.push(format!("exit {:?}, want 2", out.status.code()));
+    }
+    if stderr.lines().count() != 1 || !stderr.starts_with("error: ") {
+        problems.push("stderr is not one `error: ` line".to_string());
+    }
+    if !stderr.contains(name) {
+        problems.push(format!("stderr does not name {name}"));
+    }
+    for needle in expectations(case) {
+        if !stderr.contains(&needle) {
+            problems.push(format!("stderr lacks `{needle}`"));
+        }
+    }
+    if stderr.contains("panicked") || stderr.contains("os error") {
+        problems.push("stderr shows a panic or an OS error code".to_string());
+    }
+    if out_dir.exists() && std::fs::read_dir(out_dir).unwrap().next().is_some() {
+        problems.push(format!("{} was left behind", out_dir.display()));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} ({command}): {}\n  stderr: {}",
+            case.display(),
+            problems.join("; "),
+            stderr.trim_end()
+        ))
+    }
+}
+
+#[test]
+fn every_malformed_input_is_refused_in_one_line_and_leaves_nothing() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut all = Vec::new();
+    cases(&root, &mut all);
+    assert!(all.len() >= 20, "the corpus shrank to {} cases", all.len());
+    let out_dir = std::env::temp_dir().join(format!("driftlab-corpus-{}", std::process::id()));
+    let mut failures = Vec::new();
+    for case in &all {
+        for command in ["validate", "run"] {
+            if let Err(e) = check(case, command, &out_dir) {
+                failures.push(e);
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out_dir);
+    assert!(
+        failures.is_empty(),
+        "{} of {} corpus checks failed:\n{}",
+        failures.len(),
+        2 * all.len(),
+        failures.join("\n")
+    );
+}
