@@ -31,6 +31,29 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     )
 }
 
+/// Whether a file name is one of this crate's temporaries: hidden, with `.tmp` in it (the
+/// `.<name>.tmp-<pid>` of [`write_atomic`] and the plots' `.<name>.<pid>-<n>.tmp.<ext>`).
+pub fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && (name.contains(".tmp-") || name.contains(".tmp."))
+}
+
+/// Removes the temporaries (see [`is_temporary`]) that a killed run left directly in `dir`, and
+/// returns how many. Call it only while holding the directory's lock: a live run's temporaries
+/// look the same.
+pub fn remove_temporaries(dir: &Path) -> io::Result<usize> {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let stale =
+            entry.file_type()?.is_file() && is_temporary(&entry.file_name().to_string_lossy());
+        if stale {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Flushes a directory's entries to disk (where the platform allows opening a directory).
 fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
@@ -47,6 +70,30 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_temporaries_are_removed() {
+        let dir = std::env::temp_dir().join(format!("driftlab-tmps-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join(".parts")).unwrap();
+        for name in [
+            ".steps.csv.tmp-12",
+            ".drift.34-0.tmp.png",
+            "steps.csv",
+            ".lock",
+            "a.tmp-1",
+        ] {
+            std::fs::write(dir.join(name), b"x").unwrap();
+        }
+        assert_eq!(remove_temporaries(&dir).unwrap(), 2);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".lock", ".parts", "a.tmp-1", "steps.csv"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn writes_whole_files_and_leaves_no_temporary_behind() {

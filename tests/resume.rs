@@ -259,3 +259,185 @@ fn damaged_parts_are_reported_and_recomputed() {
         assert!(!name.contains(".tmp-"), "stray temporary {name}");
     }
 }
+
+/// Issue 19: parts of another build (another source, compiler or math library) are never
+/// mixed with this build's. The parts directory's identity names the build, and each part's
+/// trailer carries it: a foreign identity refuses `--resume`, foreign trailers make the parts
+/// count as damaged and computed again.
+#[test]
+fn parts_of_another_build_are_never_used() {
+    let dir = temp_dir("build");
+    let (saved, _) = interrupted(&dir, "-KILL");
+    assert!(saved >= 4, "the run was interrupted before saving parts");
+    let parts_dir = dir.join("smoke/.parts");
+    let id_path = parts_dir.join("identity.json");
+    let identity = std::fs::read_to_string(&id_path).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&identity).unwrap();
+    let build = json["build"].as_str().unwrap().to_string();
+    assert!(build.len() >= 16, "no build fingerprint in {identity}");
+    assert!(json["seed"].is_u64(), "no seed in {identity}");
+    // Another build's parts directory: refused, naming both builds.
+    std::fs::write(&id_path, identity.replace(&build, "0000-other-build")).unwrap();
+    let out = bin()
+        .args(ARGS)
+        .arg("--out")
+        .arg(&dir)
+        .arg("--resume")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("0000-other-build") && stderr.contains(&build),
+        "{stderr}"
+    );
+    // This build's identity, but one part written by another build: recomputed.
+    std::fs::write(&id_path, &identity).unwrap();
+    let mut part = std::fs::read_dir(&parts_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "part"))
+        .min()
+        .unwrap();
+    let text = std::fs::read_to_string(&part).unwrap();
+    assert!(text.contains(&build), "the part's trailer lacks the build");
+    std::fs::write(&part, text.replace(&build, "0000-other-build")).unwrap();
+    let out = bin()
+        .args(ARGS)
+        .arg("--out")
+        .arg(&dir)
+        .arg("--resume")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    part = part.canonicalize().unwrap_or(part);
+    assert!(
+        stderr.contains("was damaged")
+            && stderr.contains(part.file_name().unwrap().to_str().unwrap()),
+        "{stderr}"
+    );
+}
+
+/// Files of a results directory that must not be there once a run has finished: temporaries,
+/// saved parts.
+fn strays(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.contains(".tmp") || name == ".parts" {
+            found.push(name);
+        }
+    }
+    found
+}
+
+/// Starts a run (resuming whatever is there) and kills it with SIGKILL once `ready` holds for
+/// its results directory and `delay` more has passed; true when the run had already finished.
+fn kill_when(dir: &Path, ready: impl Fn(&Path) -> bool, delay: Duration) -> bool {
+    let mut child = bin()
+        .args(ARGS)
+        .arg("--out")
+        .arg(dir)
+        .arg("--resume")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !ready(&dir.join("smoke")) && start.elapsed() < Duration::from_secs(60) {
+        if child.try_wait().unwrap().is_some() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    std::thread::sleep(delay);
+    let _ = child.kill(); // SIGKILL
+    child.wait().unwrap();
+    false
+}
+
+/// Issue 19: kill -9 at random moments (seeded, so a failure can be replayed), then twice
+/// during the final assembly (as soon as the first final file appears, and a little later, while
+/// the plots are drawn), each followed by `--resume`: the finished directory has the bytes of
+/// an uninterrupted run and no temporary file or part left.
+#[test]
+fn kill_9_at_random_moments_and_during_assembly_loses_nothing() {
+    let (dir, reference) = (temp_dir("random-kill"), temp_dir("random-kill-ref"));
+    let begun = Instant::now();
+    uninterrupted(&reference);
+    let full = begun.elapsed();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..6 {
+        let delay = full.mul_f64((next() % 1000) as f64 / 1000.0 * 0.6);
+        if kill_when(&dir, |_| true, delay) {
+            break;
+        }
+    }
+    // The final files are written after every part is saved: kill as soon as one appears.
+    let assembling = |d: &Path| {
+        std::fs::read_dir(d).is_ok_and(|mut e| {
+            e.any(|e| {
+                let name = e.unwrap().file_name().to_string_lossy().into_owned();
+                name.contains(".tmp") && !name.ends_with(".part")
+                    || name == "steps.csv"
+                    || name == "manifest.json"
+            })
+        })
+    };
+    let finished_early = kill_when(&dir, assembling, Duration::ZERO);
+    let mid_report = next() % 40;
+    let finished_late = kill_when(
+        &dir,
+        |d| d.join("manifest.json").exists(),
+        Duration::from_millis(mid_report),
+    );
+    // What a kill in the middle of writing a final file or a plot leaves (the kills above hit
+    // such a moment only by chance): never used, removed.
+    for stale in [".steps.csv.tmp-4194300", ".drift.4194300-7.tmp.png"] {
+        std::fs::write(dir.join("smoke").join(stale), b"half a file").unwrap();
+    }
+    let out = bin()
+        .args(ARGS)
+        .arg("--out")
+        .arg(&dir)
+        .arg("--resume")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(reference.join("smoke"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".lock" && n != "manifest.json") // it records wall time and argv
+        .collect();
+    names.sort();
+    assert!(names.len() > 10, "{names:?}");
+    for file in &names {
+        let a = std::fs::read(dir.join("smoke").join(file)).unwrap();
+        let b = std::fs::read(reference.join("smoke").join(file)).unwrap();
+        assert!(a == b, "{file} differs after the kills and resumes");
+    }
+    assert_eq!(strays(&dir.join("smoke")), Vec::<String>::new());
+    let compare = bin()
+        .args(["compare", "--exact"])
+        .arg(reference.join("smoke"))
+        .arg(dir.join("smoke"))
+        .output()
+        .unwrap();
+    assert!(compare.status.success(), "{compare:?}");
+    // The assembly kills must have hit a run still working, or the test proved nothing.
+    assert!(
+        !(finished_early && finished_late),
+        "no kill landed during the assembly"
+    );
+}

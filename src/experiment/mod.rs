@@ -297,6 +297,10 @@ impl Experiment {
         }
         let name = self.scenario.spec().name.clone();
         let base = self.out.join(&name);
+        std::fs::create_dir_all(&base)?;
+        // The sweep's own files (its summary) are written by one run at a time too.
+        let _lock = DirLock::acquire(&base)?;
+        crate::atomic::remove_temporaries(&base)?;
         let start = Instant::now();
         let mut results = Vec::with_capacity(points.len());
         for (i, (p, s)) in points.iter().enumerate() {
@@ -339,6 +343,8 @@ impl Experiment {
         // One run at a time per results directory, held until this function returns (and
         // released by the kernel on any exit).
         let _lock = DirLock::acquire(&dir)?;
+        // What a killed run was writing when it died is never used: only whole files count.
+        crate::atomic::remove_temporaries(&dir)?;
         let finished = dir.join("manifest.json").exists() && !dir.join(".parts").exists();
         let earlier = finished || dir.join(".parts").exists();
         if self.resume && finished {

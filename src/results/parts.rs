@@ -23,14 +23,9 @@ pub struct PartStore<'a> {
 
 const SEPARATOR: &str = "--probes--\n";
 
-/// The last line of a part: `--part-- <run identity> <FNV-1a 64 of every byte before it>`.
+/// The last line of a part: `--part-- <run identity word> <FNV-1a 64 of every byte before it>`
+/// (see [`RunIdentity::word`]).
 const TRAILER: &str = "--part-- ";
-
-/// The identity written into each part: the scenario hash (seed and overrides included) and
-/// the version.
-fn part_identity(scenario: &Scenario) -> String {
-    format!("{}@{}", scenario.hash(), env!("CARGO_PKG_VERSION"))
-}
 
 /// The bodies of `steps.csv` and `probes.csv` a part holds, when it is whole, of this run and
 /// unchanged since it was written; `None` otherwise.
@@ -66,13 +61,13 @@ impl<'a> PartStore<'a> {
                 let found = found.unwrap_or(RunIdentity {
                     version: "?".into(),
                     scenario_hash: "?".into(),
+                    seed: 0,
+                    build: "?".into(),
                 });
                 return Err(PartsError::Mismatch {
                     dir,
-                    found: found.scenario_hash,
-                    found_version: found.version,
-                    expected: identity.scenario_hash,
-                    expected_version: identity.version,
+                    found: Box::new(found),
+                    expected: Box::new(identity),
                 });
             }
         } else if dir.exists() {
@@ -82,12 +77,12 @@ impl<'a> PartStore<'a> {
         // A resumed run uses only whole parts of this run: a damaged, truncated or foreign part
         // (and a temporary file a kill left) is removed, reported, and computed again.
         let mut damaged = Vec::new();
-        let ident = part_identity(scenario);
+        let ident = identity.word();
         for entry in std::fs::read_dir(&dir).map_err(io_err(&dir))? {
             let path = entry.map_err(io_err(&dir))?.path();
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
             let name = name.unwrap_or_default();
-            let bad = if name.starts_with('.') && name.contains(".tmp-") {
+            let bad = if crate::atomic::is_temporary(&name) {
                 true
             } else if name.ends_with(".part") {
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
