@@ -31,6 +31,12 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     )
 }
 
+/// [`write_atomic`] with the path in its error: "cannot write <path>: <why>".
+pub fn write_named(path: &Path, contents: &[u8]) -> io::Result<()> {
+    write_atomic(path, contents)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))
+}
+
 /// Whether a file name is one of this crate's temporaries: hidden, with `.tmp` in it (the
 /// `.<name>.tmp-<pid>` of [`write_atomic`] and the plots' `.<name>.<pid>-<n>.tmp.<ext>`).
 pub fn is_temporary(name: &str) -> bool {

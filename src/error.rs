@@ -33,7 +33,7 @@ pub enum Error {
     #[error(transparent)]
     Lock(#[from] crate::results::lock::LockError),
     /// Results could not be written.
-    #[error("cannot write results: {0}")]
+    #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 

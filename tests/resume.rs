@@ -441,3 +441,77 @@ fn kill_9_at_random_moments_and_during_assembly_loses_nothing() {
         "no kill landed during the assembly"
     );
 }
+
+/// Issue 19: a full disk. In a private mount namespace (`unshare`), the results directory is a
+/// tmpfs large enough for the parts but not for the final files: the run exits 1 with one line
+/// naming the file it could not write and the cause, keeps every part, and leaves no temporary.
+/// With room again, `--resume` computes nothing new and gives the bytes of a run that never
+/// hit the limit. Skipped (with a note) only where mount namespaces are unavailable.
+#[test]
+fn a_full_disk_keeps_the_parts_and_resume_finishes() {
+    if !Command::new("unshare")
+        .args(["-rm", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("skipped: no mount namespaces here (unshare -rm failed)");
+        return;
+    }
+    let (dir, reference) = (temp_dir("full"), temp_dir("full-ref"));
+    uninterrupted(&reference);
+    let mnt = dir.join("mnt");
+    let copy = dir.join("copy");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let args = ARGS.join(" ");
+    // The parts take about 4.2 MB; the final files need 6 MB more.
+    let script = format!(
+        r#"set -u
+mount -t tmpfs -o size=7m tmpfs "$MNT" || exit 99
+"$BIN" {args} --out "$MNT" >/dev/null 2>"$DIR/full.err"; echo $? >"$DIR/full.rc"
+ls -a "$MNT/smoke" >"$DIR/full.ls"; ls "$MNT/smoke/.parts" >"$DIR/full.parts"
+mount -o remount,size=64m "$MNT" || exit 98
+"$BIN" {args} --out "$MNT" --resume >/dev/null 2>"$DIR/resume.err"; echo $? >"$DIR/resume.rc"
+cp -r "$MNT/smoke" "$COPY"
+"#
+    );
+    let status = Command::new("unshare")
+        .args(["-rm", "sh", "-c", &script])
+        .env("MNT", &mnt)
+        .env("DIR", &dir)
+        .env("COPY", &copy)
+        .env("BIN", env!("CARGO_BIN_EXE_driftlab"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "the namespace script failed: {status}");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let err = read("full.err");
+    assert_eq!(read("full.rc").trim(), "1", "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: cannot write ") && err.contains("No space left on device"),
+        "{err}"
+    );
+    assert!(!err.contains("os error"), "{err}");
+    let parts = read("full.parts");
+    assert_eq!(
+        parts.lines().filter(|l| l.ends_with(".part")).count(),
+        100,
+        "every part is kept: {parts}"
+    );
+    let listing = read("full.ls");
+    assert!(!listing.contains(".tmp"), "a temporary was left: {listing}");
+    assert_eq!(read("resume.rc").trim(), "0", "{}", read("resume.err"));
+    for file in [
+        "steps.csv",
+        "probes.csv",
+        "summary.json",
+        "summary.md",
+        "drift.svg",
+    ] {
+        let a = std::fs::read(copy.join(file)).unwrap();
+        let b = std::fs::read(reference.join("smoke").join(file)).unwrap();
+        assert!(a == b, "{file} differs after the resume");
+    }
+    assert_eq!(strays(&copy), Vec::<String>::new());
+}

@@ -297,10 +297,10 @@ impl Experiment {
         }
         let name = self.scenario.spec().name.clone();
         let base = self.out.join(&name);
-        std::fs::create_dir_all(&base)?;
+        std::fs::create_dir_all(&base).map_err(at(&base))?;
         // The sweep's own files (its summary) are written by one run at a time too.
         let _lock = DirLock::acquire(&base)?;
-        crate::atomic::remove_temporaries(&base)?;
+        crate::atomic::remove_temporaries(&base).map_err(at(&base))?;
         let start = Instant::now();
         let mut results = Vec::with_capacity(points.len());
         for (i, (p, s)) in points.iter().enumerate() {
@@ -339,12 +339,12 @@ impl Experiment {
         let spec = scenario.spec();
         let dir = out.join(&spec.name);
         let total = spec.replicates as usize * spec.arms.len();
-        std::fs::create_dir_all(&dir)?;
+        std::fs::create_dir_all(&dir).map_err(at(&dir))?;
         // One run at a time per results directory, held until this function returns (and
         // released by the kernel on any exit).
         let _lock = DirLock::acquire(&dir)?;
         // What a killed run was writing when it died is never used: only whole files count.
-        crate::atomic::remove_temporaries(&dir)?;
+        crate::atomic::remove_temporaries(&dir).map_err(at(&dir))?;
         let finished = dir.join("manifest.json").exists() && !dir.join(".parts").exists();
         let earlier = finished || dir.join(".parts").exists();
         if self.resume && finished {
@@ -466,4 +466,14 @@ fn check_memory(scenario: &Scenario, threads: usize) -> Result<(), Error> {
 /// Runs a scenario of built-ins in memory on the current rayon pool (tests and tools).
 pub fn run(scenario: &Scenario, done: &(dyn Fn() + Sync)) -> Result<ExperimentResult, Error> {
     run_in_memory(scenario, &Registry::new(), done)
+}
+
+/// An I/O error on a results directory, with its path.
+fn at(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| {
+        Error::Io(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", path.display()),
+        ))
+    }
 }

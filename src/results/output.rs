@@ -3,7 +3,7 @@
 //! renamed into place, so a reader never sees half a file. Nothing here depends on wall time
 //! except the manifest, so the CSVs and the summary are byte-identical across reruns.
 
-use crate::atomic::write_atomic;
+use crate::atomic::write_named;
 use crate::engine::ArmRun;
 use crate::experiment::jobs::{ExperimentResult, WorldStats};
 use crate::metrics;
@@ -40,12 +40,12 @@ pub fn finalize(
     meta: &RunMeta,
 ) -> io::Result<()> {
     let spec = scenario.spec();
-    write_atomic(&dir.join("steps.csv"), (steps_header() + steps).as_bytes())?;
-    write_atomic(
+    write_named(&dir.join("steps.csv"), (steps_header() + steps).as_bytes())?;
+    write_named(
         &dir.join("probes.csv"),
         (String::from(PROBES_HEADER) + probes).as_bytes(),
     )?;
-    write_atomic(
+    write_named(
         &dir.join("scenario.resolved.toml"),
         scenario.resolved_toml().as_bytes(),
     )?;
@@ -72,7 +72,7 @@ pub fn finalize(
         "resolved_scenario": resolved,
     });
     let manifest = serde_json::to_string_pretty(&manifest).map_err(io::Error::other)?;
-    write_atomic(
+    write_named(
         &dir.join("manifest.json"),
         format!("{manifest}\n").as_bytes(),
     )

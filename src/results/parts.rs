@@ -5,7 +5,7 @@
 
 use super::identity::{PartsError, RunIdentity};
 use super::output::{probes_rows, steps_rows};
-use crate::atomic::write_atomic;
+use crate::atomic::{write_atomic, write_named};
 use crate::engine::ArmRun;
 use crate::experiment::jobs::{JobSink, WorldStats};
 use crate::scenario::Scenario;
@@ -181,7 +181,7 @@ impl JobSink for PartStore<'_> {
     fn world(&self, replicate: u32, stats: &WorldStats) -> io::Result<()> {
         if replicate == 0 {
             let json = serde_json::to_string(stats).map_err(io::Error::other)?;
-            write_atomic(&self.world_path(), json.as_bytes())?;
+            write_named(&self.world_path(), json.as_bytes())?;
         }
         Ok(())
     }
@@ -194,7 +194,7 @@ impl JobSink for PartStore<'_> {
         text.push_str(&probes_rows(spec, name, replicate, &run));
         let sum = crate::scenario::fnv1a(text.as_bytes());
         text.push_str(&format!("{TRAILER}{} {sum:016x}\n", self.identity));
-        write_atomic(&self.part_path(replicate, arm), text.as_bytes())?;
+        write_named(&self.part_path(replicate, arm), text.as_bytes())?;
         (self.on_part)();
         Ok(())
     }
