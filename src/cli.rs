@@ -69,7 +69,13 @@ enum Command {
         /// A results directory (DIR/<scenario name>).
         results: PathBuf,
     },
-    /// Compare two results directories; exit 0 when they agree, 1 when they differ.
+    /// Compare two results directories; exit 0 when they agree, 1 when they differ, 2 on bad
+    /// input.
+    #[command(
+        after_help = "Exit status: 0 the results agree; 1 they differ; 2 bad input (a \
+                            directory missing or a file given instead, a results file missing, \
+                            malformed or not matching its manifest)."
+    )]
     Compare {
         /// First results directory.
         a: PathBuf,
