@@ -53,8 +53,31 @@ fn driftlab(args: &[&Path]) -> (Option<i32>, String, String) {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let read = |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
+    let read = |p: &Path| {
+        let text = String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
+        let _ = std::fs::remove_file(p);
+        text
+    };
     (code, read(&out), read(&err))
+}
+
+/// The tests of this file; the last to finish removes the shared base results (a failed case's
+/// copy is kept for inspection, and with it the root).
+const TESTS: usize = 3;
+
+/// Held by each test: its drop counts the test as finished.
+struct Finished;
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static DONE: AtomicUsize = AtomicUsize::new(0);
+        if DONE.fetch_add(1, Ordering::SeqCst) + 1 == TESTS {
+            let _ = std::fs::remove_dir_all(root().join("base"));
+            let _ = std::fs::remove_dir_all(root().join("io"));
+            let _ = std::fs::remove_dir(root());
+        }
+    }
 }
 
 /// The pristine results directory, built once.
@@ -727,6 +750,7 @@ fn check(case: &Case, copy: &Path) -> Vec<String> {
 
 #[test]
 fn hostile_results_are_refused_in_one_line_and_nothing_is_written() {
+    let _finished = Finished;
     let base = base();
     let pristine = snapshot(base);
     let cases = cases();
@@ -765,6 +789,7 @@ fn hostile_results_are_refused_in_one_line_and_nothing_is_written() {
 /// never "the results differ" (1).
 #[test]
 fn compare_refuses_what_is_not_a_results_directory() {
+    let _finished = Finished;
     let base = base();
     let missing = root().join("no-such-results");
     let file = base.join("steps.csv");
@@ -812,6 +837,7 @@ fn compare_refuses_what_is_not_a_results_directory() {
 /// adding nothing, and compares equal to the base.
 #[test]
 fn a_good_results_directory_reports_the_same_bytes() {
+    let _finished = Finished;
     let base = base();
     let copy = root().join("good").join("smoke");
     let _ = std::fs::remove_dir_all(copy.parent().unwrap());
