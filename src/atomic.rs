@@ -14,7 +14,13 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
     let written = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
+        // A leftover of the same name (a killed run, or a link planted to redirect the write
+        // elsewhere) is removed, not followed: the temporary is always a new file here.
+        let _ = std::fs::remove_file(&tmp);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
         file.write_all(contents)?;
         file.sync_all()?;
         drop(file);
@@ -116,5 +122,23 @@ mod tests {
         assert!(write_atomic(&sub, b"x").is_err());
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A link planted at the temporary's name (a hostile results directory) is replaced, not
+    /// written through: nothing is written outside the directory.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_at_the_temporary_name_is_not_followed() {
+        let root =
+            std::env::temp_dir().join(format!("driftlab-atomic-link-{}", std::process::id()));
+        let (dir, outside) = (root.join("results"), root.join("outside"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = dir.join(format!(".x.csv.tmp-{}", std::process::id()));
+        std::os::unix::fs::symlink(&outside, &tmp).unwrap();
+        write_atomic(&dir.join("x.csv"), b"data").unwrap();
+        assert!(!outside.exists());
+        assert_eq!(std::fs::read(dir.join("x.csv")).unwrap(), b"data");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        let _ = std::fs::remove_dir_all(&root);
     }
 }

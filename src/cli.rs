@@ -1,12 +1,11 @@
 //! The command-line edge: argument parsing, progress bar, signals, exit codes. The only module
 //! besides `main.rs` that prints; everything else is library code.
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use driftlab::analysis::compare::{compare_exact, compare_statistical};
 use driftlab::experiment::{Event, Experiment, Outcome};
 use driftlab::plugin::Registry;
-use driftlab::report::write_report;
+use driftlab::report::{write_report, ReportError};
 use driftlab::scenario::{Overrides, Scenario, ScenarioError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -70,7 +69,13 @@ enum Command {
         /// A results directory (DIR/<scenario name>).
         results: PathBuf,
     },
-    /// Compare two results directories; exit 0 when they agree, 1 when they differ.
+    /// Compare two results directories; exit 0 when they agree, 1 when they differ, 2 on bad
+    /// input.
+    #[command(
+        after_help = "Exit status: 0 the results agree; 1 they differ; 2 bad input (a \
+                            directory missing or a file given instead, a results file missing, \
+                            malformed or not matching its manifest)."
+    )]
     Compare {
         /// First results directory.
         a: PathBuf,
@@ -118,6 +123,8 @@ pub fn main(cli: Cli) -> ExitCode {
                     || e.is::<InputError>()
                     || e.downcast_ref::<driftlab::Error>()
                         .is_some_and(|e| e.is_input())
+                    || e.downcast_ref::<ReportError>()
+                        .is_some_and(ReportError::is_input)
             });
             ExitCode::from(if input { EXIT_INPUT } else { 1 })
         }
@@ -209,8 +216,8 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             run(scenario, &out, threads, resume, overwrite)
         }
         Command::Report { results } => {
-            let stats = write_report(&results)
-                .with_context(|| format!("building the report of {}", results.display()))?;
+            // Every error names its file (and line), which holds the directory's path.
+            let stats = write_report(&results)?;
             println!(
                 "report: {} ({} arms)",
                 results.join("summary.md").display(),

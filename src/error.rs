@@ -39,9 +39,14 @@ pub enum Error {
 
 impl Error {
     /// Whether the error is the user's input (a scenario, an import, a plug-in's parameters,
-    /// an option, unusable parts): the CLI exits with 2 for these, 1 otherwise.
+    /// an option, unusable parts, malformed results files): the CLI exits with 2 for these, 1
+    /// otherwise.
     pub fn is_input(&self) -> bool {
-        !matches!(self, Self::Io(_) | Self::Report(_))
+        match self {
+            Self::Io(_) => false,
+            Self::Report(e) => e.is_input(),
+            _ => true,
+        }
     }
 }
 

@@ -6,10 +6,14 @@
 //!   all steps, share of probes drifted) may differ by at most `tolerance` (absolute), unless
 //!   the difference is within sampling noise (|z| below 3.29, i.e. two-sided p > 0.001, with
 //!   standard errors taken from the 95% intervals).
+//!
+//! Both directories are read as untrusted input first ([`super::input`]): a missing, malformed
+//! or inconsistent one is an error (bad input), never a difference.
 
+use super::input::{parse_json, read_bounded, RunShape};
 use super::summary::{summarize, ArmStats, Estimate};
-use super::tables::ResultTables;
-use crate::report::{read_manifest, ReportError};
+use super::tables::{ResultTables, ResultsDir, TableError, STEP_METRICS};
+use crate::report::ReportError;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -68,28 +72,48 @@ impl Comparison {
     }
 }
 
-fn read(dir: &Path, file: &str) -> Result<String, ReportError> {
-    let path = dir.join(file);
-    std::fs::read_to_string(&path).map_err(|e| ReportError::Manifest {
-        path,
-        message: e.to_string(),
-    })
+/// `summary.json` of a results directory, bounded by what the run's shape allows
+/// ([`RunShape::summary_bytes`]) and checked to be a JSON object.
+fn read_summary(dir: &Path, shape: &RunShape) -> Result<String, TableError> {
+    let path = dir.join("summary.json");
+    let why = format!(
+        "the most a summary of {} arms x {} steps can take",
+        shape.arms.len(),
+        shape.steps
+    );
+    let text = read_bounded(&path, shape.summary_bytes(STEP_METRICS.len()), &why)?;
+    if !parse_json(&text, &path)?.is_object() {
+        return Err(TableError {
+            path,
+            line: 1,
+            message: "expected a JSON object (the summary driftlab writes)".into(),
+        });
+    }
+    Ok(text)
 }
 
-/// Byte identity of the tables, plus equal version, seed and scenario hash.
+/// Byte identity of the tables, plus equal version, seed and scenario hash. Both directories
+/// are read and checked first (as [`ResultTables::load`], and `summary.json`): a missing or
+/// malformed one is an error (bad input), never a difference.
 pub fn compare_exact(a: &Path, b: &Path) -> Result<Comparison, ReportError> {
-    let (ma, mb) = (read_manifest(a)?, read_manifest(b)?);
+    let x = ResultsDir::read(a)?;
+    let x_summary = read_summary(a, &x.shape)?;
+    let y = ResultsDir::read(b)?;
+    let y_summary = read_summary(b, &y.shape)?;
     let mut cmp = Comparison::default();
     for key in ["driftlab_version", "scenario_hash", "seed"] {
         cmp.check(
             format!("manifest {key}"),
-            ma[key].to_string(),
-            mb[key].to_string(),
+            x.manifest[key].to_string(),
+            y.manifest[key].to_string(),
         );
     }
     // summary.json is derived from the tables by seeded statistics, so it must match too.
-    for file in ["steps.csv", "probes.csv", "summary.json"] {
-        let (x, y) = (read(a, file)?, read(b, file)?);
+    for (file, x, y) in [
+        ("steps.csv", &x.steps, &y.steps),
+        ("probes.csv", &x.probes, &y.probes),
+        ("summary.json", &x_summary, &y_summary),
+    ] {
         cmp.checked += 1;
         if x != y {
             let (lx, ly): (Vec<&str>, Vec<&str>) = (x.lines().collect(), y.lines().collect());
@@ -124,7 +148,8 @@ fn standard_error(e: &Estimate) -> f64 {
     }
 }
 
-/// Headline shares per arm within `tolerance`, or within sampling noise.
+/// Headline shares per arm within `tolerance`, or within sampling noise. Both directories are
+/// read and checked first ([`ResultTables::load`]): a missing or malformed one is an error.
 pub fn compare_statistical(a: &Path, b: &Path, tolerance: f64) -> Result<Comparison, ReportError> {
     let (sa, sb) = (
         summarize(&ResultTables::load(a)?),

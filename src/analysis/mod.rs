@@ -3,5 +3,6 @@
 //! report (that is [`crate::report`]); the engine never depends on this module.
 
 pub mod compare;
+pub mod input;
 pub mod summary;
 pub mod tables;

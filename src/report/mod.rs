@@ -19,17 +19,10 @@ pub use sweep::write_sweep_summary;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReportError {
-    /// A results table is missing or malformed.
+    /// A results file (a table, the manifest) is missing, malformed or does not agree with the
+    /// manifest, or an output file cannot be replaced: bad input ([`Self::is_input`]).
     #[error(transparent)]
     Table(#[from] TableError),
-    /// The manifest is missing or malformed.
-    #[error("{path}: {message}")]
-    Manifest {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
     /// A plot could not be drawn.
     #[error(transparent)]
     Plot(#[from] PlotError),
@@ -43,15 +36,16 @@ pub enum ReportError {
     },
 }
 
-/// Reads `manifest.json` of a results directory.
+impl ReportError {
+    /// Whether the error is in the results given (missing, malformed, inconsistent or hostile
+    /// files): the CLI exits with 2 for these, 1 otherwise (a failed write).
+    pub fn is_input(&self) -> bool {
+        matches!(self, Self::Table(_))
+    }
+}
+
+/// Reads `manifest.json` of a results directory: refused unread when it is not a regular file or
+/// is larger than [`crate::analysis::input::MAX_MANIFEST_BYTES`], and when it is not JSON.
 pub fn read_manifest(dir: &Path) -> Result<Value, ReportError> {
-    let path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| ReportError::Manifest {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    serde_json::from_str(&text).map_err(|e| ReportError::Manifest {
-        path,
-        message: e.to_string(),
-    })
+    Ok(crate::analysis::input::read_manifest_text(dir)?.0)
 }

@@ -2,14 +2,73 @@
 //! manifest, so a report can be rebuilt at any time without rerunning (`driftlab report`).
 
 use super::plot::{self, BandPoint, BandSeries, Chart};
-use super::{read_manifest, ReportError};
+use super::ReportError;
+use crate::analysis::input::shown;
 use crate::analysis::summary::{summarize, ArmStats, Estimate, LEVEL};
-use crate::analysis::tables::{ResultTables, STEP_METRICS};
+use crate::analysis::tables::{ResultsDir, TableError, STEP_METRICS};
 use crate::atomic::write_atomic;
 use crate::policy::Surface;
 use serde_json::json;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
+
+/// The charts of a report: `<stem>.png` and `<stem>.svg` each.
+const CHARTS: [&str; 3] = ["drift", "survival", "reduction"];
+
+/// The stem of an arm's exposure chart (its name is checked: no separator, no `..`).
+fn exposure_stem(arm: &str) -> String {
+    format!("exposure-{arm}")
+}
+
+/// `dir/name`, refused unless `name` is one plain file name (no separator, not `.` or `..`):
+/// nothing a report writes can leave its results directory, whatever the names it is given.
+fn output(dir: &Path, name: &str) -> Result<PathBuf, TableError> {
+    let mut parts = Path::new(name).components();
+    let plain = matches!(
+        (parts.next(), parts.next()),
+        (Some(Component::Normal(_)), None)
+    ) && !name.contains(['/', '\\', '\0']);
+    if !plain {
+        return Err(TableError {
+            path: dir.to_path_buf(),
+            line: 0,
+            message: format!(
+                "refusing to write {}: not a file name inside the results directory",
+                shown(name)
+            ),
+        });
+    }
+    Ok(dir.join(name))
+}
+
+/// Checks, before anything is written, every file a report of `arms` writes into `dir`: a plain
+/// name inside `dir`, and not something other than a regular file already (a directory, a
+/// symbolic link, a pipe), which a report does not replace.
+fn check_outputs(dir: &Path, arms: &[String]) -> Result<(), TableError> {
+    let stems = CHARTS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(arms.iter().map(|a| exposure_stem(a)));
+    let charts = stems.flat_map(|s| [format!("{s}.png"), format!("{s}.svg")]);
+    for name in ["summary.json".to_string(), "summary.md".to_string()]
+        .into_iter()
+        .chain(charts)
+    {
+        let path = output(dir, &name)?;
+        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            if !meta.file_type().is_file() {
+                return Err(TableError {
+                    path,
+                    line: 0,
+                    message: "it is not a regular file (a directory, link, pipe or device); a \
+                              report replaces only regular files"
+                        .into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
 
 fn pct(e: &Estimate) -> String {
     match (e.estimate, e.lower, e.upper) {
@@ -86,7 +145,7 @@ fn draw(
         })
         .collect();
     plot::line_bands(
-        &dir.join("drift"),
+        &output(dir, "drift")?,
         &Chart {
             title: "Flagged share of probes' impressions",
             x_label: "step",
@@ -118,7 +177,7 @@ fn draw(
         })
         .collect();
     plot::step_bands(
-        &dir.join("survival"),
+        &output(dir, "survival")?,
         &Chart {
             title: "Probes not yet drifted (Kaplan-Meier)",
             x_label: "step",
@@ -149,7 +208,7 @@ fn draw(
             })
             .collect();
         plot::labelled_scatter(
-            &dir.join("reduction"),
+            &output(dir, "reduction")?,
             &Chart {
                 title: "Drift reduction against collateral cost",
                 x_label: "collateral cost: share of relevance lost by ordinary accounts (95% CI)",
@@ -174,7 +233,7 @@ fn draw(
             .collect();
         if !bars.is_empty() {
             plot::bars_with_errors(
-                &dir.join("reduction"),
+                &output(dir, "reduction")?,
                 &Chart {
                     title: "Drift reduction against the first arm",
                     x_label: "arm",
@@ -199,9 +258,9 @@ fn draw(
                 (surface.name().to_string(), ys)
             })
             .collect();
-        let stem = format!("exposure-{}", s.name);
+        let stem = exposure_stem(&s.name);
         plot::stacked_areas(
-            &dir.join(&stem),
+            &output(dir, &stem)?,
             &Chart {
                 title: &format!("Flagged impressions by surface: {}", s.name),
                 x_label: "step",
@@ -217,10 +276,15 @@ fn draw(
 }
 
 /// Writes `summary.json`, `summary.md` and the plots of the results directory `dir`.
+///
+/// Everything is read and checked before anything is written (the manifest, both tables
+/// against it, every output path), so a refused report leaves the directory as it was; see
+/// [`crate::analysis::input`] for what is refused.
 pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
-    let tables = ResultTables::load(dir)?;
-    let manifest = read_manifest(dir)?;
-    let stats = summarize(&tables);
+    let input = ResultsDir::read(dir)?;
+    let (tables, manifest) = (&input.tables, &input.manifest);
+    check_outputs(dir, &tables.arms)?;
+    let stats = summarize(tables);
     let horizon = tables.horizon();
     let figures = draw(dir, &stats, horizon)?;
     let io = |path: PathBuf| move |source| ReportError::Io { path, source };
@@ -241,7 +305,7 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
         "metrics": STEP_METRICS,
         "arms": stats,
     });
-    let path = dir.join("summary.json");
+    let path = output(dir, "summary.json")?;
     let text = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
     write_atomic(&path, text.as_bytes()).map_err(io(path.clone()))?;
 
@@ -367,7 +431,7 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
         manifest["seed"],
         manifest["command"].as_str().unwrap_or("?"),
     );
-    let path = dir.join("summary.md");
+    let path = output(dir, "summary.md")?;
     write_atomic(&path, md.as_bytes()).map_err(io(path.clone()))?;
     Ok(stats)
 }

@@ -22,6 +22,7 @@ mod validate;
 
 pub use error::ScenarioError;
 pub use spec::*;
+pub(crate) use validate::{is_valid_name, MAX_NAME_LEN, NAME_RULE};
 
 use error::{
     blame, describe, key_of, kind_error, located_problem, parse_error, set_prefix, COMMAND_LINE,

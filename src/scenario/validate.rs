@@ -66,18 +66,28 @@ impl Checker {
 
     fn name(&mut self, path: impl Into<String>, v: &str) {
         let path = path.into();
-        let ok = !v.is_empty()
-            && v.len() <= 64
-            && v.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-            && !v.starts_with('.');
-        self.ensure(path.clone(), ok, || {
-            format!(
-                "`{path}` = {v:?} must be 1 to 64 letters, digits, `_`, `-` or `.`, not starting \
-                 with `.` (it names a directory)"
-            )
+        self.ensure(path.clone(), is_valid_name(v), || {
+            format!("`{path}` = {v:?} must be {NAME_RULE} (it names a directory)")
         });
     }
+}
+
+/// The longest name of a scenario, an arm or a probe group, in bytes.
+pub(crate) const MAX_NAME_LEN: usize = 64;
+
+/// What a valid name is, for messages.
+pub(crate) const NAME_RULE: &str =
+    "1 to 64 letters, digits, `_`, `-` or `.`, not starting with `.`";
+
+/// Whether `v` is a valid name of a scenario, an arm or a probe group (names become directory
+/// and file names, so nothing that could leave a directory): [`NAME_RULE`]. Names read back
+/// from results files are checked with the same rule.
+pub(crate) fn is_valid_name(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= MAX_NAME_LEN
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !v.starts_with('.')
 }
 
 fn check_policy(c: &mut Checker, path: &str, policy: &PolicySpec, nested: bool) {

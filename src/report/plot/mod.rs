@@ -130,6 +130,8 @@ fn write(stem: &Path, figure: &impl Figure) -> Result<(), PlotError> {
         let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
         // The temporary name keeps the extension: the bitmap backend picks the format from it.
         let tmp = stem.with_file_name(format!(".{name}.{}-{serial}.tmp.{ext}", std::process::id()));
+        // A leftover of that name (or a link planted there) is removed, never written through.
+        let _ = std::fs::remove_file(&tmp);
         // Each backend is dropped at the end of its block, before the clean-up below.
         let drawn = if ext == "png" {
             let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
