@@ -209,7 +209,7 @@ pub enum Completion {
 /// Everything built once per experiment and shared by its jobs.
 struct Shared<'a> {
     scenario: &'a Scenario,
-    source: WorldSource,
+    source: &'a WorldSource,
     surfaces: Surfaces,
     stacks: Vec<MitigationStack>,
     cancel: &'a AtomicBool,
@@ -257,6 +257,19 @@ pub fn run_jobs(
     sink: &dyn JobSink,
     cancel: &AtomicBool,
 ) -> Result<Completion, Error> {
+    let source = WorldSource::prepare(scenario)?;
+    run_jobs_on(scenario, &source, registry, sink, cancel)
+}
+
+/// [`run_jobs`] on a world source prepared already (an import read before the run creates its
+/// results directory).
+pub fn run_jobs_on(
+    scenario: &Scenario,
+    source: &WorldSource,
+    registry: &Registry,
+    sink: &dyn JobSink,
+    cancel: &AtomicBool,
+) -> Result<Completion, Error> {
     let spec = scenario.spec();
     let mut stacks = Vec::with_capacity(spec.arms.len());
     for (i, arm) in spec.arms.iter().enumerate() {
@@ -268,7 +281,7 @@ pub fn run_jobs(
     }
     let shared = Shared {
         scenario,
-        source: WorldSource::prepare(scenario)?,
+        source,
         surfaces: Surfaces::build_with(scenario, registry)?,
         stacks,
         cancel,
