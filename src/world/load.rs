@@ -231,7 +231,7 @@ fn for_each_line(
         } else if buf.len() > MAX_LINE_BYTES {
             return Err(at(
                 line,
-                format!("the line is longer than {MAX_LINE_BYTES} bytes; a {what} has short lines"),
+                format!("the line is longer than {MAX_LINE_BYTES} bytes; is this the {what}?"),
             ));
         }
         let text = std::str::from_utf8(&buf).map_err(|e| {
@@ -239,7 +239,8 @@ fn for_each_line(
             at(
                 line,
                 format!(
-                    "the line is not UTF-8 text (byte {} is 0x{:02x}); a {what} is plain text",
+                    "the line is not UTF-8 text (byte {} is 0x{:02x}); give the {what} as plain \
+                     text",
                     i + 1,
                     buf[i]
                 ),
@@ -270,17 +271,17 @@ fn id(field: &str, name: &str) -> Result<u64, String> {
         let f = shown(field);
         if field.strip_prefix('-').is_some_and(digits) {
             format!(
-                "the {name} `{f}` is negative; ids are integers 0 ..= {}",
+                "the {name} `{f}` is negative; ids and labels are integers 0 ..= {}",
                 u64::MAX
             )
         } else if digits(field.strip_prefix('+').unwrap_or(field)) {
             format!(
-                "the {name} `{f}` is larger than {}, the largest id an import takes",
+                "the {name} `{f}` is larger than {}, the largest id or label an import takes",
                 u64::MAX
             )
         } else {
             format!(
-                "the {name} `{f}` is not an integer; ids are integers 0 ..= {}",
+                "the {name} `{f}` is not an integer; ids and labels are integers 0 ..= {}",
                 u64::MAX
             )
         }
