@@ -302,10 +302,14 @@ fn thirty_thousand_single_account_communities_run_in_bounded_memory() {
         "",
         "flagged_community = 0\nadjacent_communities = [1]\n",
     );
-    let done = driftlab(&["validate", file.to_str().unwrap()], MINUTE);
-    assert_eq!(done.code, Some(0), "{}", done.stderr);
-    assert!(done.stderr.contains("30000 accounts and ~60000 edges"));
     let (_, rss) = ran(&file);
     assert!(rss < 1024 * 1024, "peak RSS {rss} KiB");
+    let done = driftlab(&["validate", file.to_str().unwrap()], MINUTE);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("30000 accounts and ~60000 edges"),
+        "{}",
+        done.stderr
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
