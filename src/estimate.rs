@@ -144,9 +144,10 @@ impl CostEstimate {
         // the smoke scenario, whose world is half a megabyte).
         let process_bytes = 16 << 20;
         // An import is loaded once and its graph shared by every replicate (out- and in-CSR,
-        // 8 B per edge and 16 B per account); loading briefly holds the labels (24 B per account)
-        // and the edge list twice, as read and sorted (16 B per edge).
-        let import_bytes = imported.map_or(0, |_| edges * (BYTES_PER_EDGE + 16) + accounts * 40);
+        // 8 B per edge and 16 B per account); loading briefly holds the labels as read and
+        // sorted with their id index (up to 64 B per account) and the edge list twice, as read
+        // and sorted (16 B per edge).
+        let import_bytes = imported.map_or(0, |_| edges * (BYTES_PER_EDGE + 16) + accounts * 80);
         let peak_bytes = process_bytes
             + import_bytes
             + concurrent_worlds
