@@ -196,7 +196,7 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 .check()?;
             print!("{}", scenario.resolved_toml());
             let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let est = driftlab::estimate::CostEstimate::of(&scenario, threads);
+            let est = driftlab::experiment::estimate(&scenario, threads)?;
             eprintln!(
                 "ok: scenario `{}` is valid (hash {}). Estimate on {threads} threads: {}",
                 scenario.spec().name,

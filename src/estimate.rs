@@ -62,11 +62,22 @@ fn samples(policy: &PolicySpec) -> u64 {
 }
 
 impl CostEstimate {
-    /// InterestEstimates a run of `scenario` on `threads` threads.
+    /// Estimates a run of `scenario` on `threads` threads (an imported world counts as empty:
+    /// see [`CostEstimate::of_import`]).
     pub fn of(scenario: &Scenario, threads: usize) -> Self {
+        Self::with_world(scenario, threads, None)
+    }
+
+    /// Estimates a run of `scenario` on an imported world of `accounts` accounts and `edges`
+    /// edges, as counted by `world::load::count` (the lines of its files).
+    pub fn of_import(scenario: &Scenario, threads: usize, accounts: u64, edges: u64) -> Self {
+        Self::with_world(scenario, threads, Some((accounts, edges)))
+    }
+
+    fn with_world(scenario: &Scenario, threads: usize, imported: Option<(u64, u64)>) -> Self {
         let spec = scenario.spec();
         let w = &spec.world;
-        let accounts = w.accounts.unwrap_or(0);
+        let accounts = imported.map_or(w.accounts.unwrap_or(0), |(a, _)| a);
         let flagged = scenario.flagged_size(accounts);
         let g = &w.graph;
         let max = f64::from(g.max_degree);
@@ -78,8 +89,11 @@ impl CostEstimate {
                 g.mean_degree * g.flagged_degree_factor,
                 max,
             );
-        let edges = ((accounts.saturating_sub(flagged)) as f64 * degree
-            + flagged as f64 * flagged_degree) as u64;
+        let edges = imported.map_or(
+            ((accounts.saturating_sub(flagged)) as f64 * degree + flagged as f64 * flagged_degree)
+                as u64,
+            |(_, e)| e,
+        );
         let world_bytes = accounts
             * bytes_per_account(u64::from(w.dims), u64::from(w.terms.tags_per_account))
             + edges * BYTES_PER_EDGE;
@@ -129,7 +143,13 @@ impl CostEstimate {
         // The process itself: code, thread stacks, output tables and plot rendering (15 MB for
         // the smoke scenario, whose world is half a megabyte).
         let process_bytes = 16 << 20;
+        // An import is loaded once and its graph shared by every replicate (out- and in-CSR,
+        // 8 B per edge and 16 B per account); loading briefly holds the labels as read and
+        // sorted with their id index (up to 64 B per account) and the edge list twice, as read
+        // and sorted (16 B per edge).
+        let import_bytes = imported.map_or(0, |_| edges * (BYTES_PER_EDGE + 16) + accounts * 80);
         let peak_bytes = process_bytes
+            + import_bytes
             + concurrent_worlds
                 * (world_bytes + generation_extra + probe_bytes + population_bytes + walk_bytes);
         // Every served agent costs about what a probe costs: probes, panel accounts and the

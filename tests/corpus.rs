@@ -3,6 +3,12 @@
 //! and `driftlab run`; each must exit 2 with exactly one line on stderr that starts `error: `,
 //! names the file, contains every `# expect: TEXT` of the case, and leaves nothing in the results
 //! directory. Import cases keep their data files beside the scenario (relative paths).
+//!
+//! An import case is a directory, `<case>/scenario.toml` beside its data files, and its first
+//! `# expect:` is the `FILE:LINE:` the refusal must name: a data file's line (a malformed edge,
+//! an unknown account) or the scenario's (a missing or unusable path, an absent flagged
+//! community). For such a case "names the file" means naming that file inside the case's
+//! directory, `<case>/FILE:LINE:`, as the path the scenario resolves.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,6 +38,33 @@ fn expectations(case: &Path) -> Vec<String> {
         .collect()
 }
 
+/// What a case's refusal must name: its file name, or for an import case (a directory holding
+/// `scenario.toml`) `<case>/` followed by its first expectation, the `FILE:LINE:` to blame.
+fn named(case: &Path) -> String {
+    let file = case.file_name().unwrap().to_str().unwrap();
+    if file != "scenario.toml" {
+        return file.to_string();
+    }
+    let dir = case
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap();
+    let first = expectations(case).into_iter().next().unwrap_or_default();
+    let blamed = first
+        .strip_suffix(':')
+        .and_then(|f| f.rsplit_once(':'))
+        .is_some_and(|(file, line)| !file.is_empty() && line.parse::<usize>().is_ok_and(|l| l > 0));
+    assert!(
+        blamed,
+        "{}: an import case's first `# expect:` is the FILE:LINE: it blames, not `{first}`",
+        case.display()
+    );
+    format!("{dir}/{first}")
+}
+
 fn check(case: &Path, command: &str, out_dir: &Path) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(out_dir);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_driftlab"));
@@ -41,7 +74,7 @@ fn check(case: &Path, command: &str, out_dir: &Path) -> Result<(), String> {
     }
     let out = cmd.output().expect("binary runs");
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let name = case.file_name().unwrap().to_str().unwrap();
+    let name = named(case);
     let mut problems = Vec::new();
     if out.status.code() != Some(2) {
         problems.push(format!("exit {:?}, want 2", out.status.code()));
@@ -49,7 +82,7 @@ fn check(case: &Path, command: &str, out_dir: &Path) -> Result<(), String> {
     if stderr.lines().count() != 1 || !stderr.starts_with("error: ") {
         problems.push("stderr is not one `error: ` line".to_string());
     }
-    if !stderr.contains(name) {
+    if !stderr.contains(&name) {
         problems.push(format!("stderr does not name {name}"));
     }
     for needle in expectations(case) {
@@ -81,6 +114,8 @@ fn every_malformed_input_is_refused_in_one_line_and_leaves_nothing() {
     let mut all = Vec::new();
     cases(&root, &mut all);
     assert!(all.len() >= 20, "the corpus shrank to {} cases", all.len());
+    let imports = all.iter().filter(|c| c.ends_with("scenario.toml")).count();
+    assert!(imports >= 12, "the import corpus shrank to {imports} cases");
     let out_dir = std::env::temp_dir().join(format!("driftlab-corpus-{}", std::process::id()));
     let mut failures = Vec::new();
     for case in &all {

@@ -37,21 +37,25 @@ impl WorldSource {
         match &scenario.spec().world.import {
             None => Ok(Self::Generate),
             Some(import) => {
-                let imported = world::load::read(import, scenario.base_dir())?;
+                let imported = world::load::read(import, scenario.base_dir())
+                    .map_err(|e| import_error(scenario, e))?;
                 fits(scenario, imported.kinds())?;
                 Ok(Self::Imported(Box::new(imported)))
             }
         }
     }
 
-    /// The checks of [`WorldSource::prepare`] that need only an imported world's labels file
-    /// (the edge list is not read): the file is well formed and every probe group's `start`
-    /// kind has a community, with its `community` index in range. Nothing to do for a
-    /// generated world (loading the scenario checked it). [`crate::experiment::Experiment::check`]
-    /// runs it, for `validate` and before `run` creates anything.
+    /// The checks of [`WorldSource::prepare`] without building the graph: both files of an
+    /// imported world are read and checked completely (see [`world::load::check`]), and every
+    /// probe group's `start` kind has a community, with its `community` index in range.
+    /// Nothing to do for a generated world (loading the scenario checked it).
+    /// [`crate::experiment::Experiment::check`] runs it, for `validate` and before `run` creates
+    /// anything, after the memory estimate (whose first pass over the files bounds what this
+    /// keeps).
     pub fn check(scenario: &Scenario) -> Result<(), Error> {
         if let Some(import) = &scenario.spec().world.import {
-            let kinds = world::load::community_kinds(import, scenario.base_dir())?;
+            let kinds = world::load::check(import, scenario.base_dir())
+                .map_err(|e| import_error(scenario, e))?;
             fits(scenario, &kinds)?;
         }
         Ok(())
@@ -68,6 +72,18 @@ impl WorldSource {
             }
             Self::Imported(imported) => imported.world(&spec.world, &tree, replicate),
         }
+    }
+}
+
+/// An import's error as the run reports it: a scenario value its files contradict (a flagged
+/// community no account has) at the value's line of the scenario, anything else as it is (it
+/// names its file and line).
+pub(crate) fn import_error(scenario: &Scenario, e: world::WorldError) -> Error {
+    match e {
+        world::WorldError::Value { key, message } => {
+            Error::Scenario(scenario.problem_at(&key, message))
+        }
+        e => Error::World(e),
     }
 }
 
@@ -193,7 +209,7 @@ pub enum Completion {
 /// Everything built once per experiment and shared by its jobs.
 struct Shared<'a> {
     scenario: &'a Scenario,
-    source: WorldSource,
+    source: &'a WorldSource,
     surfaces: Surfaces,
     stacks: Vec<MitigationStack>,
     cancel: &'a AtomicBool,
@@ -241,6 +257,19 @@ pub fn run_jobs(
     sink: &dyn JobSink,
     cancel: &AtomicBool,
 ) -> Result<Completion, Error> {
+    let source = WorldSource::prepare(scenario)?;
+    run_jobs_on(scenario, &source, registry, sink, cancel)
+}
+
+/// [`run_jobs`] on a world source prepared already (an import read before the run creates its
+/// results directory).
+pub fn run_jobs_on(
+    scenario: &Scenario,
+    source: &WorldSource,
+    registry: &Registry,
+    sink: &dyn JobSink,
+    cancel: &AtomicBool,
+) -> Result<Completion, Error> {
     let spec = scenario.spec();
     let mut stacks = Vec::with_capacity(spec.arms.len());
     for (i, arm) in spec.arms.iter().enumerate() {
@@ -252,7 +281,7 @@ pub fn run_jobs(
     }
     let shared = Shared {
         scenario,
-        source: WorldSource::prepare(scenario)?,
+        source,
         surfaces: Surfaces::build_with(scenario, registry)?,
         stacks,
         cancel,

@@ -24,8 +24,8 @@
 pub mod jobs;
 
 pub use jobs::{
-    run_in_memory, run_jobs, Completion, ExperimentResult, JobSink, Surfaces, WorldSource,
-    WorldStats,
+    run_in_memory, run_jobs, run_jobs_on, Completion, ExperimentResult, JobSink, Surfaces,
+    WorldSource, WorldStats,
 };
 
 use crate::analysis::summary::ArmStats;
@@ -248,8 +248,9 @@ impl Experiment {
     }
 
     /// Checks everything a run would check before it starts: the scenario's kinds against the
-    /// plug-ins (every sweep point's too), the thread count, and the estimated peak memory
-    /// against what the machine has. Returns the points of a sweep (empty for none).
+    /// plug-ins (every sweep point's too), the thread count, the estimated peak memory against
+    /// what the machine has and then an imported world's files, completely. Returns the points
+    /// of a sweep (empty for none).
     pub fn check(&self) -> Result<Vec<(GridPoint, Scenario)>, Error> {
         let threads = self.thread_count();
         if !(1..=MAX_THREADS).contains(&threads) {
@@ -267,13 +268,13 @@ impl Experiment {
                 Error::Refused(format!("sweep point {} ({}): {e}", p.name(), p.label()))
             })?;
             self.registry.check(&s)?;
-            WorldSource::check(&s)?;
             check_memory(&s, threads)?;
+            WorldSource::check(&s)?;
             points.push((p, s));
         }
         if points.is_empty() {
-            WorldSource::check(&self.scenario)?;
             check_memory(&self.scenario, threads)?;
+            WorldSource::check(&self.scenario)?;
         }
         Ok(points)
     }
@@ -339,6 +340,8 @@ impl Experiment {
         let spec = scenario.spec();
         let dir = out.join(&spec.name);
         let total = spec.replicates as usize * spec.arms.len();
+        // An import is read before anything is created, so bad data leaves nothing behind.
+        let source = WorldSource::prepare(scenario)?;
         std::fs::create_dir_all(&dir).map_err(at(&dir))?;
         // One run at a time per results directory, held until this function returns (and
         // released by the kernel on any exit).
@@ -390,7 +393,7 @@ impl Experiment {
         });
         let store = store.on_part(|| self.emit(Event::JobDone));
         let start = Instant::now();
-        let completion = run_jobs(scenario, &self.registry, &store, &self.cancel);
+        let completion = run_jobs_on(scenario, &source, &self.registry, &store, &self.cancel);
         self.emit(Event::JobsEnded);
         let command = self
             .command
@@ -445,15 +448,33 @@ impl Experiment {
     }
 }
 
+/// The estimated cost of a run of `scenario` on `threads` threads. An imported world is sized
+/// by a first pass over its files that keeps nothing per line (`world::load::count`: it checks
+/// their syntax and counts accounts and edges), so nothing large is allocated to estimate it.
+pub fn estimate(scenario: &Scenario, threads: usize) -> Result<CostEstimate, Error> {
+    Ok(match &scenario.spec().world.import {
+        None => CostEstimate::of(scenario, threads),
+        Some(import) => {
+            let n = crate::world::load::count(import, scenario.base_dir())?;
+            CostEstimate::of_import(scenario, threads, n.accounts, n.edges)
+        }
+    })
+}
+
 /// Refuses, before allocating anything, a scenario whose estimated peak memory exceeds what the
 /// machine has available.
 fn check_memory(scenario: &Scenario, threads: usize) -> Result<(), Error> {
-    let est = CostEstimate::of(scenario, threads);
+    let est = estimate(scenario, threads)?;
     if let Some(available) = available_memory() {
         if est.peak_bytes > available {
+            let world = if scenario.spec().world.import.is_some() {
+                "import a smaller graph"
+            } else {
+                "reduce world.accounts"
+            };
             return Err(Error::Refused(format!(
-                "scenario `{}` needs about {:.2} GiB but {:.2} GiB are available; reduce \
-                 world.accounts, --threads or replicates. Estimate: {est}",
+                "scenario `{}` needs about {:.2} GiB but {:.2} GiB are available; {world}, \
+                 --threads or replicates. Estimate: {est}",
                 scenario.spec().name,
                 est.peak_bytes as f64 / 1073741824.0,
                 available as f64 / 1073741824.0

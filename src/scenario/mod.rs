@@ -293,6 +293,19 @@ impl Scenario {
         }
     }
 
+    /// A problem with the value of `key` found after loading (an imported world's files
+    /// contradict it), located as loading locates one: at the key's line of the file, or at the
+    /// `--set` that gave the value. `message` should name the key.
+    pub fn problem_at(&self, key: &str, message: String) -> ScenarioError {
+        located_problem(
+            (key.to_string(), message),
+            &self.text,
+            &self.origin,
+            self.overrides.replicates.is_some(),
+            &self.overrides.sets,
+        )
+    }
+
     /// The validated spec.
     pub fn spec(&self) -> &ScenarioSpec {
         &self.spec

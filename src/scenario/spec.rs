@@ -202,15 +202,28 @@ pub struct FlaggedMixingSpec {
     pub to_adjacent: f64,
 }
 
-/// A graph loaded from files, as public graph datasets ship.
+/// A graph loaded from files, as public graph datasets (SNAP, KONECT) ship.
+///
+/// Both files hold one pair of integers a line, separated by spaces, tabs or a comma; further
+/// fields (weights, timestamps) are ignored, lines that are empty or start with `#` or `%` are
+/// comments, and CRLF line endings are accepted. Ids and labels may be any integers
+/// `0 ..= 18446744073709551615` and need not be dense (SNAP's are not): the labelled accounts
+/// are renumbered `0, 1, ...` in ascending order of their ids, so memory follows the number of
+/// lines, never the largest id.
+///
+/// Bounds: each file is a regular file of at most 4 GiB with lines of at most 64 KiB, and there
+/// are at most 50,000,000 accounts. A first pass counts the lines before anything is loaded, so
+/// `validate` estimates the import and `run` refuses one that would not fit in memory. Every
+/// error names the file and line (exit code 2).
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ImportSpec {
-    /// Edge list: one `src dst` pair of non-negative integers a line (`#`/`%` lines are comments).
-    /// Relative paths are relative to the scenario file.
+    /// Edge list: one `src dst` pair of account ids a line (`src` follows `dst`); every account
+    /// it names needs a label; self-follows and repeated edges are dropped. Relative paths are
+    /// relative to the scenario file.
     pub edges: PathBuf,
-    /// Community labels: one `account community` pair a line; every account of the edge list
-    /// needs one. Community labels are non-negative integers.
+    /// Community labels: one `account community` pair a line, one line per account. The
+    /// accounts of the world are the labelled ones (an account without edges is kept).
     pub labels: PathBuf,
     /// The community label of the flagged cluster.
     pub flagged_community: u32,

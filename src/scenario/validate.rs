@@ -10,8 +10,9 @@
 //!   reverse, adjacent communities with no accounts, is refused.
 //! - Community-size rules count accounts exactly as the generator does: at least 2 accounts per
 //!   community after the flagged cluster and the adjacent share are taken.
-//! - Nothing here reads the imported files beyond checking that they exist; their contents are
-//!   checked when the world is loaded, and the probes' start communities against the labels
+//! - Nothing here reads the imported files beyond their metadata (each must exist and be a
+//!   regular file within `world::load::MAX_IMPORT_BYTES`); their contents are checked by
+//!   `Experiment::check` and when the world is loaded, and the probes' start communities against the labels
 //!   ([`check_start_communities`], run by `Scenario::check_start_communities`).
 
 use super::spec::*;
@@ -286,13 +287,13 @@ fn check_world(c: &mut Checker, w: &WorldSpec, base_dir: &Path) {
          remove one of them"
             .into()
     });
-    for (key, path) in [
-        ("world.import.edges", &import.edges),
-        ("world.import.labels", &import.labels),
+    for (key, path, what) in [
+        ("world.import.edges", &import.edges, "edge list"),
+        ("world.import.labels", &import.labels, "labels file"),
     ] {
-        let full = base_dir.join(path);
-        c.ensure(key, full.is_file(), || {
-            format!("`{key}`: file {} does not exist", full.display())
+        let problem = crate::world::load::file_problem(&base_dir.join(path), what);
+        c.ensure(key, problem.is_none(), || {
+            format!("`{key}`: {}", problem.unwrap_or_default())
         });
     }
     c.ensure(
