@@ -18,6 +18,8 @@ mod locate;
 pub mod set;
 pub mod spec;
 pub mod sweep;
+mod tables_only;
+mod tagged;
 mod validate;
 
 pub use error::ScenarioError;
@@ -141,7 +143,7 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 fn deserialize(text: &str, file: &str) -> Result<ScenarioSpec, ScenarioError> {
     let de =
         toml::Deserializer::parse(text).map_err(|e| parse_error(text, file, String::new(), &e))?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    tables_only::deserialize(de).map_err(|e| {
         let key = key_of(e.path());
         parse_error(text, file, key, e.inner())
     })
@@ -169,7 +171,7 @@ fn apply_sets(
             message: e.to_string(),
         }
     })?;
-    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+    tables_only::deserialize(toml::Value::Table(table)).map_err(|e| {
         let key = key_of(e.path());
         let (message, suggestion) = describe(e.inner().message().trim(), &key);
         ScenarioError::Parse {
