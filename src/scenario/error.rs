@@ -2,7 +2,7 @@
 //! valid range or the nearest valid word: the rewriting of serde's and toml's messages for
 //! people, and where each problem is blamed (the file, or the `--set` that caused it).
 
-use super::{kinds, locate, validate};
+use super::{kinds, locate, validate, words};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -123,52 +123,6 @@ pub(super) fn listed(words: &[&str]) -> String {
     quoted.join(", ")
 }
 
-/// What serde found, in words: `string "x"` -> `the string "x"`.
-pub(super) fn found(what: &str) -> String {
-    let literal = |prefix: &str| {
-        what.strip_prefix(prefix)
-            .map(|rest| rest.trim_matches('`').to_string())
-    };
-    if let Some(s) = what.strip_prefix("string ") {
-        format!("the string {s}")
-    } else if let Some(n) = literal("integer ") {
-        format!("the integer {n}")
-    } else if let Some(n) = literal("floating point ") {
-        format!("the number {n}")
-    } else if let Some(b) = literal("boolean ") {
-        format!("the boolean {b}")
-    } else {
-        match what {
-            "sequence" => "an array".into(),
-            "map" => "a table".into(),
-            other => other.into(),
-        }
-    }
-}
-
-/// What serde expected, in words: `u32` -> `an integer` (with its range for a bad value).
-pub(super) fn expected(what: &str, bad_value: bool) -> String {
-    let max = match what {
-        "u8" => Some(u64::from(u8::MAX)),
-        "u16" => Some(u64::from(u16::MAX)),
-        "u32" => Some(u64::from(u32::MAX)),
-        "u64" => Some(u64::MAX),
-        _ => None,
-    };
-    match (what, max) {
-        (_, Some(max)) if bad_value => format!("an integer in 0 ..= {max}"),
-        (_, Some(_)) | ("i8" | "i16" | "i32" | "i64", _) => "an integer".into(),
-        ("f32" | "f64", _) => "a number".into(),
-        ("a string" | "path string", _) => "a string".into(),
-        ("a boolean", _) => "true or false".into(),
-        ("a sequence", _) => "an array".into(),
-        ("a map", _) => "a table".into(),
-        (w, _) if w.starts_with("struct ") => "a table".into(),
-        (w, _) if w.starts_with("internally tagged enum") => "a table with a `kind`".into(),
-        (w, _) => w.into(),
-    }
-}
-
 /// Rewrites a serde or toml message for people and finds the nearest valid word for an unknown
 /// key or variant. `key` is the path of the offending value.
 pub(super) fn describe(raw: &str, key: &str) -> (String, Option<String>) {
@@ -201,30 +155,39 @@ pub(super) fn describe(raw: &str, key: &str) -> (String, Option<String>) {
             "value"
         });
     }
-    if raw.starts_with("data did not match any variant of untagged enum") {
-        return (
-            "expected a table with a string `kind` (the name of a built-in or registered kind)"
-                .into(),
-            None,
-        );
-    }
-    if raw == "wanted string or table" {
-        return ("expected a string".into(), None);
+    if let Some(message) = words::toml_message(raw) {
+        return (message, None);
     }
     if let Some(field) = raw.strip_prefix("missing field ") {
         return (format!("missing key {field}"), None);
     }
-    for (prefix, bad_value) in [("invalid type: ", false), ("invalid value: ", true)] {
+    if let Some(field) = raw.strip_prefix("duplicate field ") {
+        return (format!("duplicate key {field}"), None);
+    }
+    if let Some((length, exp)) = raw
+        .strip_prefix("invalid length ")
+        .and_then(|rest| rest.split_once(", expected "))
+    {
+        let exp = words::expected(exp, false);
+        return (format!("expected {exp}, found {length} values"), None);
+    }
+    for prefix in ["invalid type: ", "invalid value: "] {
         if let Some((what, exp)) = raw
             .strip_prefix(prefix)
             .and_then(|rest| rest.rsplit_once(", expected "))
         {
-            let message = format!(
-                "expected {}, found {}",
-                expected(exp, bad_value),
-                found(what)
+            let exp = words::expected(exp, what.starts_with("integer "));
+            if let Some(message) = words::too_large(what).filter(|_| exp == "a value") {
+                return (message, None);
+            }
+            if what == "unit variant" {
+                // toml's `--set` values reach an enum as a variant without a name.
+                return (format!("expected {exp}"), None);
+            }
+            return (
+                format!("expected {exp}, found {}", words::found(what)),
+                None,
             );
-            return (message, None);
         }
     }
     (raw.to_string(), None)
@@ -269,6 +232,12 @@ pub(super) fn located(
         None
     };
     let mut key = key;
+    if words::about_variant(raw) {
+        // About `start` in `start = { benign = 1 }`, blamed on `start.benign`.
+        if let Some((parent, _)) = key.rsplit_once('.') {
+            key = parent.to_string();
+        }
+    }
     // Without a span (a table checked after parsing), an unknown key's path ends with the key
     // itself: look for it inside its table.
     if span.is_none() && raw.starts_with("unknown field `") && last_key(&key) == word {
@@ -289,6 +258,19 @@ pub(super) fn located(
         (line, column) = (l, c);
     }
     let (mut message, suggestion) = describe(raw, &key);
+    // Say what was found, from the file, where serde did not (`wanted string or table`) or
+    // could not (a date-time reaches serde as a table, or inside a policy as a string).
+    if message.starts_with("expected ") {
+        let had_found = message.contains(", found ");
+        if let Some(written) = locate::with_value_at(text, &key, |v| {
+            (v.as_datetime().is_some() || !had_found).then(|| words::written(v))
+        })
+        .flatten()
+        {
+            let before = message.split_once(", found ").map_or(&*message, |(b, _)| b);
+            message = format!("{before}, found {written}");
+        }
+    }
     if raw == "duplicate key" {
         if let Some(name) = span.and_then(|s| text.get(s)).map(str::trim) {
             if !name.is_empty() && name.len() <= 64 && !name.contains('\n') {

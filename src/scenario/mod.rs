@@ -20,7 +20,10 @@ pub mod spec;
 pub mod sweep;
 mod tables_only;
 mod tagged;
+#[cfg(test)]
+mod testing;
 mod validate;
+mod words;
 
 pub use error::ScenarioError;
 pub use spec::*;

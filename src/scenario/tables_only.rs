@@ -336,96 +336,36 @@ mod tests {
         }
     }
 
-    /// The path of every table in `value` (each struct of the spec, and the `sweep` map).
-    fn tables(prefix: &str, value: &toml::Value, out: &mut Vec<String>) {
-        match value {
-            toml::Value::Table(t) => {
-                if !prefix.is_empty() {
-                    out.push(prefix.to_string());
-                }
-                for (k, v) in t {
-                    let dot = if prefix.is_empty() { "" } else { "." };
-                    tables(&format!("{prefix}{dot}{k}"), v, out);
-                }
-            }
-            toml::Value::Array(a) => {
-                for (i, v) in a.iter().enumerate() {
-                    tables(&format!("{prefix}[{i}]"), v, out);
-                }
-            }
-            _ => {}
-        }
-    }
-
     #[test]
     fn every_table_of_the_spec_refuses_an_array_in_the_file_and_in_a_set() {
+        use crate::scenario::testing::{at, every_kind, paths};
         use crate::scenario::{Overrides, Scenario};
-        // A scenario with every kind of table: an import, a hybrid policy, every mitigation
-        // with parameters, a sweep.
-        let extra = "[world.import]\nedges = \"e\"\nlabels = \"l\"\nflagged_community = 1\n\
-            [surfaces.feed]\npool = 10\nslate = 5\npolicy = { kind = \"hybrid\", components = \
-            [{ weight = 1, policy = { kind = \"co_follow\" } }] }\n\
-            [[arms]]\nname = \"all\"\nmitigations = [\
-            { kind = \"suppress_flagged_search\", click_through = 0.5 }, \
-            { kind = \"demote_flagged\" }, { kind = \"ban_detected\" }, \
-            { kind = \"cofollow_dampening\" }, { kind = \"graph_distance_guard\" }, \
-            { kind = \"exposure_cap\" }, { kind = \"diversity_injection\" }, \
-            { kind = \"friction\" }]\n\
-            [sweep]\n\"steps\" = [10]\n";
-        let text = format!(
-            "{}\n{extra}",
-            include_str!("../../scenarios/quickstart.toml").replace("[surfaces.feed]", "[unused]")
-        );
-        let spec: crate::scenario::ScenarioSpec = toml::from_str(&text.replace(
-            "[unused]\npolicy = { kind = \"embedding\" }\npool = 100\nslate = 10\n",
-            "",
-        ))
-        .unwrap();
-        let resolved = toml::Value::Table(toml::Table::try_from(&spec).unwrap());
-        let mut paths = Vec::new();
-        tables("", &resolved, &mut paths);
-        assert!(paths.len() > 30, "{paths:?}");
+        let resolved = every_kind();
+        let tables = paths(&resolved, true);
+        assert!(tables.len() > 30, "{tables:?}");
         let array = toml::Value::Array(vec![0.5.into(), 0.5.into(), 0.5.into()]);
-        for path in paths {
-            // In the file: the table replaced by an array.
-            let mut doc = resolved.clone();
-            let mut slot = &mut doc;
-            for part in path.split('.') {
-                let (key, index) = match part.split_once('[') {
-                    Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
-                    None => (part, None),
-                };
-                slot = slot.get_mut(key).unwrap();
-                if let Some(i) = index {
-                    slot = slot.get_mut(i).unwrap();
-                }
-            }
-            *slot = array.clone();
-            let file = toml::to_string(&doc).unwrap();
-            let overrides = Overrides::default();
-            let e = Scenario::from_toml_str(&file, "t.toml", ".".as_ref(), &overrides)
+        let load = |text: &str, sets: Vec<String>| {
+            let overrides = Overrides {
+                sets,
+                ..Overrides::default()
+            };
+            Scenario::from_toml_str(text, "t.toml", ".".as_ref(), &overrides)
                 .err()
                 .map(|e| e.to_string())
-                .unwrap_or_default();
-            let wanted = if path == "sweep" {
-                format!("`{path}`: expected a table, found an array")
-            } else {
-                format!("`{path}`: expected a table")
-            };
+                .unwrap_or_default()
+        };
+        for path in tables {
+            // In the file: the table replaced by an array.
+            let mut doc = resolved.clone();
+            *at(&mut doc, &path) = array.clone();
+            let e = load(&toml::to_string(&doc).unwrap(), Vec::new());
             assert!(
-                e.contains(&wanted) && e.ends_with("found an array"),
+                e.contains(&format!("`{path}`: expected a table")) && e.ends_with("found an array"),
                 "{path}: {e}"
             );
             // On the command line.
-            let set = Overrides {
-                sets: vec![format!("{path}=[0.5, 0.5, 0.5]")],
-                ..Overrides::default()
-            };
-            let text = toml::to_string(&resolved).unwrap();
-            let e = Scenario::from_toml_str(&text, "t.toml", ".".as_ref(), &set)
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
+            let set = vec![format!("{path}=[0.5, 0.5, 0.5]")];
+            let e = load(&toml::to_string(&resolved).unwrap(), set);
             assert!(
                 e.contains("expected a table") && e.ends_with("found an array"),
                 "{path}: {e}"
