@@ -81,6 +81,9 @@ fn check(case: &Path, command: &str, out_dir: &Path) -> Result<(), String> {
             problems.push(format!("stderr lacks `{needle}`"));
         }
     }
+    if stderr.trim_end().chars().count() > 500 || stderr.contains("[...]") {
+        problems.push("stderr is not short: a hostile key or value is echoed at length".into());
+    }
     let without_name = stderr.replace(&case.display().to_string(), "");
     let words = rust_words(&without_name);
     if !words.is_empty() {

@@ -2,7 +2,7 @@
 //! valid range or the nearest valid word: the rewriting of serde's and toml's messages for
 //! people, and where each problem is blamed (the file, or the `--set` that caused it).
 
-use super::{kinds, locate, validate, words};
+use super::{kinds, locate, shorten, validate, words};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -49,19 +49,21 @@ pub enum ScenarioError {
 }
 
 /// "`key`: " unless the message already names the key or the override.
-pub(super) fn key_prefix(f: &mut fmt::Formatter<'_>, key: &str, message: &str) -> fmt::Result {
+pub(super) fn key_prefix(key: &str, message: &str) -> String {
     if key.is_empty() || message.contains(&format!("`{key}`")) || message.starts_with("--") {
-        Ok(())
+        String::new()
     } else {
-        write!(f, "`{key}`: ")
+        format!("`{key}`: ")
     }
 }
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        // Where, then what: the keys and values quoted in what are cut to a few dozen
+        // characters (a hostile 100k-character key is echoed briefly, once).
+        let what = match self {
             Self::Io { path, source } => {
-                write!(f, "cannot read scenario {}: {source}", path.display())
+                return write!(f, "cannot read scenario {}: {source}", path.display())
             }
             Self::Parse {
                 file,
@@ -76,12 +78,10 @@ impl fmt::Display for ScenarioError {
                     (l, 0) => write!(f, "{file}:{l}: ")?,
                     (l, c) => write!(f, "{file}:{l}:{c}: ")?,
                 }
-                key_prefix(f, key, message)?;
-                write!(f, "{message}")?;
-                match suggestion {
-                    Some(s) => write!(f, ", did you mean `{s}`?"),
-                    None => Ok(()),
-                }
+                let suggestion = suggestion
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(", did you mean `{s}`?"));
+                format!("{}{message}{suggestion}", key_prefix(key, message))
             }
             Self::Invalid {
                 file,
@@ -93,10 +93,10 @@ impl fmt::Display for ScenarioError {
                     Some(l) => write!(f, "{file}:{l}: ")?,
                     None => write!(f, "{file}: ")?,
                 }
-                key_prefix(f, key, message)?;
-                write!(f, "{message}")
+                format!("{}{message}", key_prefix(key, message))
             }
-        }
+        };
+        f.write_str(&shorten::echoes(&what))
     }
 }
 

@@ -16,6 +16,7 @@ mod error;
 pub mod kinds;
 mod locate;
 pub mod set;
+mod shorten;
 pub mod spec;
 pub mod sweep;
 mod tables_only;
