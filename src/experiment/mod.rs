@@ -260,12 +260,7 @@ impl Experiment {
         self.registry.check(&self.scenario)?;
         let mut points = Vec::new();
         for p in grid(&self.scenario.spec().sweep) {
-            let mut sets = p.sets();
-            sets.push("sweep={}".into());
-            sets.push(format!("name={}", p.name()));
-            let s = self.scenario.with_sets(&sets).map_err(|e| {
-                Error::Refused(format!("sweep point {} ({}): {e}", p.name(), p.label()))
-            })?;
+            let s = self.scenario.sweep_point(&p)?;
             self.registry.check(&s)?;
             WorldSource::check(&s)?;
             check_memory(&s, threads)?;

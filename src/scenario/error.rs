@@ -2,6 +2,7 @@
 //! valid range or the nearest valid word: the rewriting of serde's and toml's messages for
 //! people, and where each problem is blamed (the file, or the `--set` that caused it).
 
+use super::blame::{Input, COMMAND_LINE};
 use super::{kinds, locate, shorten, validate, words};
 use std::fmt;
 use std::path::PathBuf;
@@ -35,6 +36,16 @@ pub enum ScenarioError {
         /// The nearest valid key or variant.
         suggestion: Option<String>,
     },
+    /// A point of the file's `[sweep]` is refused: the error of the scenario with the point's
+    /// values, blamed on the sweep key at fault where there is one.
+    SweepPoint {
+        /// The point's name (`p001`).
+        point: String,
+        /// Its values (`world.accounts=100, steps=5`).
+        label: String,
+        /// Why the point is refused.
+        error: Box<ScenarioError>,
+    },
     /// A value is out of range or contradicts another.
     Invalid {
         /// File (or "command line").
@@ -57,46 +68,63 @@ pub(super) fn key_prefix(key: &str, message: &str) -> String {
     }
 }
 
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Where, then what: the keys and values quoted in what are cut to a few dozen
-        // characters (a hostile 100k-character key is echoed briefly, once).
-        let what = match self {
+impl ScenarioError {
+    /// Where the problem is: `file:line:column: `, `file: `, `command line: `.
+    fn place(&self) -> String {
+        match self {
+            Self::Io { .. } => String::new(),
+            Self::Parse {
+                file, line, column, ..
+            } => match (line, column) {
+                (0, _) => format!("{file}: "),
+                (l, 0) => format!("{file}:{l}: "),
+                (l, c) => format!("{file}:{l}:{c}: "),
+            },
+            Self::Invalid { file, line, .. } => match line {
+                Some(l) => format!("{file}:{l}: "),
+                None => format!("{file}: "),
+            },
+            Self::SweepPoint { error, .. } => error.place(),
+        }
+    }
+
+    /// What the problem is, after [`Self::place`].
+    fn what(&self) -> String {
+        match self {
             Self::Io { path, source } => {
-                return write!(f, "cannot read scenario {}: {source}", path.display())
+                format!("cannot read scenario {}: {source}", path.display())
             }
             Self::Parse {
-                file,
-                line,
-                column,
                 key,
                 message,
                 suggestion,
+                ..
             } => {
-                match (line, column) {
-                    (0, _) => write!(f, "{file}: ")?,
-                    (l, 0) => write!(f, "{file}:{l}: ")?,
-                    (l, c) => write!(f, "{file}:{l}:{c}: ")?,
-                }
                 let suggestion = suggestion
                     .as_ref()
                     .map_or(String::new(), |s| format!(", did you mean `{s}`?"));
                 format!("{}{message}{suggestion}", key_prefix(key, message))
             }
-            Self::Invalid {
-                file,
-                line,
-                key,
-                message,
-            } => {
-                match line {
-                    Some(l) => write!(f, "{file}:{l}: ")?,
-                    None => write!(f, "{file}: ")?,
-                }
+            Self::Invalid { key, message, .. } => {
                 format!("{}{message}", key_prefix(key, message))
             }
-        };
-        f.write_str(&shorten::echoes(&what))
+            Self::SweepPoint {
+                point,
+                label,
+                error,
+            } => format!("sweep point {point} ({label}): {}", error.what()),
+        }
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Self::Io { .. } = self {
+            return f.write_str(&self.what());
+        }
+        // The keys and values quoted in what follows the place are cut to a few dozen
+        // characters (a hostile 100k-character key is echoed briefly, once).
+        write!(f, "{}{}", self.place(), shorten::echoes(&self.what()))
     }
 }
 
@@ -108,9 +136,6 @@ impl std::error::Error for ScenarioError {
         }
     }
 }
-
-/// Where overrides are blamed.
-pub(super) const COMMAND_LINE: &str = "command line";
 
 /// The words between backticks in a serde message.
 pub(super) fn ticked(message: &str) -> Vec<&str> {
@@ -288,14 +313,10 @@ pub(super) fn located(
     }
 }
 
-/// The error of a kind problem of the scenario read from `text` (`origin`) with `sets`.
-pub(super) fn kind_error(
-    text: &str,
-    origin: &str,
-    sets: &[String],
-    problem: kinds::KindProblem,
-) -> ScenarioError {
+/// The error of a kind problem of the scenario read from `input`.
+pub(super) fn kind_error(input: &Input<'_>, problem: kinds::KindProblem) -> ScenarioError {
     use kinds::ProblemKind;
+    let (text, origin) = (input.text, input.origin);
     let table = problem.table;
     match problem.kind {
         ProblemKind::Unknown { word, known } => {
@@ -306,13 +327,13 @@ pub(super) fn kind_error(
             if suggestion.is_none() {
                 message.push_str(&format!(": expected one of {}", listed(&candidates)));
             }
-            if let Some(set) = blame(sets, &key) {
+            if let Some(place) = input.blame(&key) {
                 return ScenarioError::Parse {
-                    file: COMMAND_LINE.into(),
-                    line: 0,
+                    file: place.file,
+                    line: place.line.unwrap_or(0),
                     column: 0,
                     key,
-                    message: format!("{}{message}", set_prefix(Some(set))),
+                    message: format!("{}{message}", place.prefix),
                     suggestion,
                 };
             }
@@ -346,13 +367,13 @@ pub(super) fn kind_error(
             } else {
                 format!("{table}.{}", e.key)
             };
-            if let Some(set) = blame(sets, &key) {
+            if let Some(place) = input.blame(&key) {
                 let (message, suggestion) = describe(&e.message, &key);
                 return ScenarioError::Parse {
-                    file: COMMAND_LINE.into(),
-                    line: 0,
+                    file: place.file,
+                    line: place.line.unwrap_or(0),
                     column: 0,
-                    message: format!("{}{message}", set_prefix(Some(set))),
+                    message: format!("{}{message}", place.prefix),
                     key,
                     suggestion,
                 };
@@ -372,52 +393,28 @@ pub(super) fn key_of(path: &serde_path_to_error::Path) -> String {
     }
 }
 
-/// The `--set` assignment that touched `key` (the last one wins), if any.
-pub(super) fn blame<'a>(sets: &'a [String], key: &str) -> Option<&'a str> {
-    let inside =
-        |a: &str, b: &str| a == b || a.strip_prefix(b).is_some_and(|r| r.starts_with(['.', '[']));
-    sets.iter()
-        .rev()
-        .find(|s| {
-            let k = s.split_once('=').map_or(s.as_str(), |(k, _)| k).trim();
-            !k.is_empty() && (inside(key, k) || inside(k, key))
-        })
-        .map(String::as_str)
-}
-
-/// `--set SET: ` or `--set: ` when no single assignment is to blame.
-pub(super) fn set_prefix(set: Option<&str>) -> String {
-    set.map_or("--set: ".into(), |s| format!("--set {s}: "))
-}
-
 /// A validation problem as an error: blamed on the override that set the key, if any, else on
 /// the key's line in `text` (no line for a default value).
-pub(super) fn located_problem(
-    problem: validate::Problem,
-    text: &str,
-    origin: &str,
-    replicates_overridden: bool,
-    sets: &[String],
-) -> ScenarioError {
+pub(super) fn located_problem(problem: validate::Problem, input: &Input<'_>) -> ScenarioError {
     let (key, message) = problem;
-    if key == "replicates" && replicates_overridden {
+    if key == "replicates" && input.replicates_overridden {
         ScenarioError::Invalid {
             file: COMMAND_LINE.into(),
             line: None,
             key: "--replicates".into(),
             message: message.replace("`replicates`", "`--replicates`"),
         }
-    } else if let Some(set) = blame(sets, &key) {
+    } else if let Some(place) = input.blame(&key) {
         ScenarioError::Invalid {
-            file: COMMAND_LINE.into(),
-            line: None,
-            message: format!("{}{message}", set_prefix(Some(set))),
+            file: place.file,
+            line: place.line,
+            message: format!("{}{message}", place.prefix),
             key,
         }
     } else {
         ScenarioError::Invalid {
-            file: origin.to_string(),
-            line: locate::line_of(text, &key),
+            file: input.origin.to_string(),
+            line: locate::line_of(input.text, &key),
             key,
             message,
         }
