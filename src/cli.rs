@@ -184,17 +184,17 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate { scenario: args } => {
             let scenario = args.load()?;
-            Experiment::new(scenario.clone())
+            // The plan `run` starts from: the same checks, and the estimate of the whole run.
+            let plan = Experiment::new(scenario.clone())
                 .registry(Registry::new())
-                .check()?;
+                .plan()?;
             print!("{}", scenario.resolved_toml());
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let est = driftlab::estimate::CostEstimate::of(&scenario, threads);
             eprintln!(
-                "ok: scenario `{}` is valid (hash {}). Estimate on {threads} threads: {}",
+                "ok: scenario `{}` is valid (hash {}). Estimate on {} threads: {}",
                 scenario.spec().name,
                 scenario.hash(),
-                est
+                plan.threads,
+                plan.estimate
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -249,6 +249,47 @@ fn validate_prints_the_resolved_scenario() {
     assert!(Path::new("scenarios/quickstart.toml").exists());
 }
 
+/// Issue 19: `validate` estimates a sweep as the whole sweep (its points run one after the
+/// other: time and agent-steps add up, peak memory is the largest point's), not as one point.
+#[test]
+fn validate_estimates_the_whole_sweep() {
+    let figure = |stderr: &str, before: &str| -> f64 {
+        let end = stderr
+            .find(before)
+            .unwrap_or_else(|| panic!("no `{before}`: {stderr}"));
+        let digits: String = stderr[..end]
+            .chars()
+            .rev()
+            .skip_while(|c| *c == ' ')
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        digits.chars().rev().collect::<String>().parse().unwrap()
+    };
+    let validate = |extra: &[&str]| {
+        let mut args = vec!["validate", "scenarios/sweep-recall.toml"];
+        args.extend_from_slice(extra);
+        let out = driftlab(&args);
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let sweep = validate(&[]);
+    let one = validate(&["--set", "sweep={}"]);
+    assert!(
+        sweep.contains("6 sweep points run one after another"),
+        "{sweep}"
+    );
+    assert_eq!(
+        figure(&sweep, " agent-steps"),
+        6.0 * figure(&one, " agent-steps"),
+        "{sweep}\n{one}"
+    );
+    assert!(
+        figure(&sweep, " s in all") >= 5.0 * figure(&one, " s\n"),
+        "{sweep}\n{one}"
+    );
+    assert!(sweep.contains("that of the largest point (p00"), "{sweep}");
+}
+
 #[test]
 fn every_shipped_scenario_validates() {
     for entry in std::fs::read_dir("scenarios").unwrap() {

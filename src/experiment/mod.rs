@@ -30,7 +30,7 @@ pub use jobs::{
 
 use crate::analysis::summary::ArmStats;
 use crate::error::Error;
-use crate::estimate::{available_memory, CostEstimate};
+use crate::estimate::{available_memory, CostEstimate, RunEstimate};
 use crate::mitigation::Mitigation;
 use crate::plugin::{ParamError, Registry};
 use crate::policy::Policy;
@@ -247,10 +247,18 @@ impl Experiment {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 
-    /// Checks everything a run would check before it starts: the scenario's kinds against the
-    /// plug-ins (every sweep point's too), the thread count, and the estimated peak memory
-    /// against what the machine has. Returns the points of a sweep (empty for none).
+    /// Checks everything a run would check before it starts (see [`Self::plan`]) and returns
+    /// the points of a sweep (empty for none).
     pub fn check(&self) -> Result<Vec<(GridPoint, Scenario)>, Error> {
+        self.plan().map(|plan| plan.points)
+    }
+
+    /// What a run would do, checked before anything is allocated: the thread count, the
+    /// scenario's kinds against the plug-ins, every sweep point read and checked like a
+    /// scenario (values, kinds, imported communities), and the estimated peak memory of the
+    /// whole run against what the machine (or its cgroup) has available. `run` starts from
+    /// this plan and `driftlab validate` prints it, so the two refuse the same scenarios.
+    pub fn plan(&self) -> Result<Plan, Error> {
         let threads = self.thread_count();
         if !(1..=MAX_THREADS).contains(&threads) {
             return Err(Error::Refused(format!(
@@ -263,14 +271,36 @@ impl Experiment {
             let s = self.scenario.sweep_point(&p)?;
             self.registry.check(&s)?;
             WorldSource::check(&s)?;
-            check_memory(&s, threads)?;
             points.push((p, s));
         }
         if points.is_empty() {
             WorldSource::check(&self.scenario)?;
-            check_memory(&self.scenario, threads)?;
         }
-        Ok(points)
+        let estimates: Vec<CostEstimate> = if points.is_empty() {
+            vec![CostEstimate::of(&self.scenario, threads)]
+        } else {
+            points
+                .iter()
+                .map(|(_, s)| CostEstimate::of(s, threads))
+                .collect()
+        };
+        let estimate = RunEstimate::sequential(&estimates)
+            .ok_or_else(|| Error::Refused("nothing to run".into()))?;
+        let largest = match points.get(estimate.largest) {
+            Some((p, _)) => format!(
+                "sweep point {} ({}) of scenario `{}`",
+                p.name(),
+                p.label(),
+                self.scenario.spec().name
+            ),
+            None => format!("scenario `{}`", self.scenario.spec().name),
+        };
+        check_memory(&largest, &estimate.largest_estimate, available_memory())?;
+        Ok(Plan {
+            points,
+            estimate,
+            threads,
+        })
     }
 
     fn emit(&self, event: Event) {
@@ -282,7 +312,7 @@ impl Experiment {
     /// Runs the experiment into `<out>/<scenario name>/`: results, manifest, summary and
     /// plots; every point of a sweep, then the sweep summary.
     pub fn run(&self) -> Result<Outcome, Error> {
-        let points = self.check()?;
+        let points = self.plan()?.points;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.thread_count())
             .build()
@@ -434,22 +464,32 @@ impl Experiment {
     }
 }
 
-/// Refuses, before allocating anything, a scenario whose estimated peak memory exceeds what the
-/// machine has available.
-fn check_memory(scenario: &Scenario, threads: usize) -> Result<(), Error> {
-    let est = CostEstimate::of(scenario, threads);
-    if let Some(available) = available_memory() {
+/// Refuses, before allocating anything, a run whose largest scenario (`what`, estimated `est`)
+/// needs more memory than is `available`.
+fn check_memory(what: &str, est: &CostEstimate, available: Option<u64>) -> Result<(), Error> {
+    if let Some(available) = available {
         if est.peak_bytes > available {
             return Err(Error::Refused(format!(
-                "scenario `{}` needs about {:.2} GiB but {:.2} GiB are available; reduce \
+                "{what} needs about {:.2} GiB but {:.2} GiB are available; reduce \
                  world.accounts, --threads or replicates. Estimate: {est}",
-                scenario.spec().name,
                 est.peak_bytes as f64 / 1073741824.0,
                 available as f64 / 1073741824.0
             )));
         }
     }
     Ok(())
+}
+
+/// What a run will do, checked before it starts ([`Experiment::plan`]).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Plan {
+    /// The sweep's points, each read and checked as a scenario (empty for a single scenario).
+    pub points: Vec<(GridPoint, Scenario)>,
+    /// Estimated time and memory of the whole run.
+    pub estimate: RunEstimate,
+    /// Worker threads the run uses.
+    pub threads: usize,
 }
 
 /// Runs a scenario of built-ins in memory on the current rayon pool (tests and tools).
