@@ -162,15 +162,14 @@ impl CostEstimate {
     }
 }
 
-/// Memory available to a new process, from `/proc/meminfo` (`None` where unknown).
+/// Memory available to a new process: `MemAvailable` of `/proc/meminfo`, or less when the
+/// process's cgroup limit (Slurm `--mem`, a container) leaves less room (`None` where
+/// unknown). See `memory.rs`.
 pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    crate::memory::available_memory()
 }
 
-fn human(bytes: u64) -> String {
+pub(crate) fn human(bytes: u64) -> String {
     let b = bytes as f64;
     if b >= 1024.0 * 1024.0 * 1024.0 {
         format!("{:.2} GiB", b / (1024.0 * 1024.0 * 1024.0))
