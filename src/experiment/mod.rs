@@ -30,7 +30,7 @@ pub use jobs::{
 
 use crate::analysis::summary::ArmStats;
 use crate::error::Error;
-use crate::estimate::{available_memory, CostEstimate, RunEstimate};
+use crate::estimate::{available_memory, human, CostEstimate, RunEstimate};
 use crate::mitigation::Mitigation;
 use crate::plugin::{ParamError, Registry};
 use crate::policy::Policy;
@@ -139,6 +139,7 @@ pub struct Experiment {
     cancel: Arc<AtomicBool>,
     listener: Option<Listener>,
     command: Option<String>,
+    memory_limit: Option<u64>,
 }
 
 impl Experiment {
@@ -155,6 +156,7 @@ impl Experiment {
             cancel: Arc::new(AtomicBool::new(false)),
             listener: None,
             command: None,
+            memory_limit: None,
         }
     }
 
@@ -231,6 +233,14 @@ impl Experiment {
         self
     }
 
+    /// The memory, in bytes, a run may use: a scenario whose estimated peak is larger is
+    /// refused before it starts (default: what the machine, or the process's cgroup, has
+    /// available).
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
     /// The scenario.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
@@ -286,20 +296,22 @@ impl Experiment {
         };
         let estimate = RunEstimate::sequential(&estimates)
             .ok_or_else(|| Error::Refused("nothing to run".into()))?;
+        let (origin, name) = (self.scenario.origin(), &self.scenario.spec().name);
         let largest = match points.get(estimate.largest) {
             Some((p, _)) => format!(
-                "sweep point {} ({}) of scenario `{}`",
+                "{origin}: sweep point {} ({}) of scenario `{name}`",
                 p.name(),
                 p.label(),
-                self.scenario.spec().name
             ),
-            None => format!("scenario `{}`", self.scenario.spec().name),
+            None => format!("{origin}: scenario `{name}`"),
         };
-        check_memory(&largest, &estimate.largest_estimate, available_memory())?;
+        let available = self.memory_limit.or_else(available_memory);
+        check_memory(&largest, &estimate.largest_estimate, available)?;
         Ok(Plan {
             points,
             estimate,
             threads,
+            available,
         })
     }
 
@@ -470,10 +482,10 @@ fn check_memory(what: &str, est: &CostEstimate, available: Option<u64>) -> Resul
     if let Some(available) = available {
         if est.peak_bytes > available {
             return Err(Error::Refused(format!(
-                "{what} needs about {:.2} GiB but {:.2} GiB are available; reduce \
-                 world.accounts, --threads or replicates. Estimate: {est}",
-                est.peak_bytes as f64 / 1073741824.0,
-                available as f64 / 1073741824.0
+                "{what} needs about {} but {} are available; reduce world.accounts, --threads \
+                 or replicates. Estimate: {est}",
+                human(est.peak_bytes),
+                human(available)
             )));
         }
     }
@@ -490,6 +502,9 @@ pub struct Plan {
     pub estimate: RunEstimate,
     /// Worker threads the run uses.
     pub threads: usize,
+    /// The memory the run may use, in bytes ([`Experiment::memory_limit`], or what is
+    /// available), where known.
+    pub available: Option<u64>,
 }
 
 /// Runs a scenario of built-ins in memory on the current rayon pool (tests and tools).
