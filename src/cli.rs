@@ -187,21 +187,41 @@ fn strip_os_error(text: &str) -> String {
 #[error("{0}")]
 struct InputError(String);
 
+/// The environment variable that sets the memory a run may use, in bytes, instead of what is
+/// detected (the machine's available memory, or the room under the process's cgroup limit).
+const MEMORY_LIMIT_VAR: &str = "DRIFTLAB_MEMORY_LIMIT";
+
+/// The memory limit given in the environment, if any.
+fn memory_limit() -> Result<Option<u64>, InputError> {
+    match std::env::var(MEMORY_LIMIT_VAR) {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Ok(v) if v.trim().parse::<u64>().is_ok_and(|n| n > 0) => Ok(v.trim().parse().ok()),
+        Ok(_) | Err(std::env::VarError::NotUnicode(_)) => Err(InputError(format!(
+            "{MEMORY_LIMIT_VAR} must be a positive number of bytes, e.g. 8000000000"
+        ))),
+    }
+}
+
 fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate { scenario: args } => {
             let scenario = args.load()?;
-            Experiment::new(scenario.clone())
-                .registry(Registry::new())
-                .check()?;
+            // The plan `run` starts from: the same checks, and the estimate of the whole run.
+            let mut experiment = Experiment::new(scenario.clone()).registry(Registry::new());
+            if let Some(bytes) = memory_limit()? {
+                experiment = experiment.memory_limit(bytes);
+            }
+            let plan = experiment.plan()?;
             print!("{}", scenario.resolved_toml());
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let est = driftlab::experiment::estimate(&scenario, threads)?;
+            let available = plan.available.map_or(String::new(), |b| {
+                format!(" ({:.2} GiB available)", b as f64 / 1073741824.0)
+            });
             eprintln!(
-                "ok: scenario `{}` is valid (hash {}). Estimate on {threads} threads: {}",
+                "ok: scenario `{}` is valid (hash {}). Estimate on {} threads: {}{available}",
                 scenario.spec().name,
                 scenario.hash(),
-                est
+                plan.threads,
+                plan.estimate
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -362,6 +382,9 @@ fn run(
         .on_event(listener);
     if let Some(n) = threads {
         experiment = experiment.threads(n);
+    }
+    if let Some(bytes) = memory_limit()? {
+        experiment = experiment.memory_limit(bytes);
     }
     match experiment.run()? {
         Outcome::Interrupted(stop) => {

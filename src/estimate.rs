@@ -182,15 +182,14 @@ impl CostEstimate {
     }
 }
 
-/// Memory available to a new process, from `/proc/meminfo` (`None` where unknown).
+/// Memory available to a new process: `MemAvailable` of `/proc/meminfo`, or less when the
+/// process's cgroup limit (Slurm `--mem`, a container) leaves less room (`None` where
+/// unknown). See `memory.rs`.
 pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    crate::memory::available_memory()
 }
 
-fn human(bytes: u64) -> String {
+pub(crate) fn human(bytes: u64) -> String {
     let b = bytes as f64;
     if b >= 1024.0 * 1024.0 * 1024.0 {
         format!("{:.2} GiB", b / (1024.0 * 1024.0 * 1024.0))
@@ -220,9 +219,100 @@ impl fmt::Display for CostEstimate {
     }
 }
 
+/// The estimate of a whole run: one scenario, or every point of a sweep. A sweep's points run
+/// one after the other (each on every thread, its worlds dropped before the next starts), so
+/// its time is the sum over its points and its peak memory that of its largest point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunEstimate {
+    /// Scenarios estimated: 1, or the points of the sweep.
+    pub points: usize,
+    /// Position of the point with the largest peak memory (0 for a single scenario).
+    pub largest: usize,
+    /// That point's estimate.
+    pub largest_estimate: CostEstimate,
+    /// Agent-steps of the whole run.
+    pub probe_steps: u64,
+    /// Estimated wall-clock seconds of the whole run.
+    pub seconds: f64,
+}
+
+impl RunEstimate {
+    /// The estimate of running `points` one after the other (`None` for none).
+    pub fn sequential(points: &[CostEstimate]) -> Option<Self> {
+        let (largest, largest_estimate) = points
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, e)| (e.peak_bytes, std::cmp::Reverse(*i)))?;
+        Some(Self {
+            points: points.len(),
+            largest,
+            largest_estimate: *largest_estimate,
+            probe_steps: points.iter().map(|e| e.probe_steps).sum(),
+            seconds: points.iter().map(|e| e.seconds).sum(),
+        })
+    }
+
+    /// Estimated peak heap bytes of the run.
+    pub fn peak_bytes(&self) -> u64 {
+        self.largest_estimate.peak_bytes
+    }
+}
+
+impl fmt::Display for RunEstimate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.points == 1 {
+            return write!(f, "{}", self.largest_estimate);
+        }
+        write!(
+            f,
+            "{} sweep points run one after another: {} agent-steps, ~{:.0} s in all; peak \
+             memory ~{}, that of the largest point (p{:03}: {})",
+            self.points,
+            self.probe_steps,
+            self.seconds,
+            human(self.peak_bytes()),
+            self.largest,
+            self.largest_estimate
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::clamp_factor;
+    use super::{CostEstimate, RunEstimate};
+
+    #[test]
+    fn a_sweep_takes_the_sum_of_its_times_and_the_peak_of_its_largest_point() {
+        let point = |peak_bytes, seconds| CostEstimate {
+            accounts: 10,
+            edges: 20,
+            world_bytes: 1000,
+            concurrent_worlds: 1,
+            peak_bytes,
+            probe_steps: 1000,
+            seconds,
+        };
+        let points = [
+            point(5 << 20, 2.0),
+            point(9 << 20, 3.0),
+            point(9 << 20, 4.0),
+        ];
+        let run = RunEstimate::sequential(&points).unwrap();
+        assert_eq!(run.points, 3);
+        assert_eq!(run.largest, 1);
+        assert_eq!(run.peak_bytes(), 9 << 20);
+        assert_eq!(run.probe_steps, 3000);
+        assert!((run.seconds - 9.0).abs() < 1e-9);
+        let shown = run.to_string();
+        assert!(
+            shown.starts_with("3 sweep points run one after another: 3000 agent-steps, ~9 s in all; peak memory ~9.0 MiB, that of the largest point (p001: "),
+            "{shown}"
+        );
+        let one = RunEstimate::sequential(&points[..1]).unwrap();
+        assert_eq!(one.to_string(), points[0].to_string());
+        assert_eq!(RunEstimate::sequential(&[]), None);
+    }
 
     #[test]
     fn clamping_lowers_the_mean_degree_a_little() {

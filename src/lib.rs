@@ -59,6 +59,7 @@ pub mod estimate;
 pub mod experiment;
 pub mod ids;
 mod live_graph;
+mod memory;
 pub mod metrics;
 pub mod mitigation;
 pub mod pipeline;

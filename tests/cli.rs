@@ -249,6 +249,53 @@ fn validate_prints_the_resolved_scenario() {
     assert!(Path::new("scenarios/quickstart.toml").exists());
 }
 
+/// Issue 19: `validate` estimates a sweep as the whole sweep (its points run one after the
+/// other: time and agent-steps add up, peak memory is the largest point's), not as one point.
+#[test]
+fn validate_estimates_the_whole_sweep() {
+    let figure = |stderr: &str, before: &str| -> f64 {
+        let end = stderr
+            .find(before)
+            .unwrap_or_else(|| panic!("no `{before}`: {stderr}"));
+        let digits: String = stderr[..end]
+            .chars()
+            .rev()
+            .skip_while(|c| *c == ' ')
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        digits.chars().rev().collect::<String>().parse().unwrap()
+    };
+    let validate = |extra: &[&str]| {
+        let mut args = vec!["validate", "scenarios/sweep-recall.toml"];
+        args.extend_from_slice(extra);
+        let out = driftlab(&args);
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let sweep = validate(&[]);
+    let one = validate(&["--set", "sweep={}"]);
+    assert!(
+        sweep.contains("6 sweep points run one after another"),
+        "{sweep}"
+    );
+    assert_eq!(
+        figure(&sweep, " agent-steps"),
+        6.0 * figure(&one, " agent-steps"),
+        "{sweep}\n{one}"
+    );
+    let seconds = |stderr: &str| -> f64 {
+        let at = stderr.find("agent-steps, ~").unwrap() + "agent-steps, ~".len();
+        let digits: String = stderr[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        digits.parse().unwrap()
+    };
+    assert!(sweep.contains(" s in all;"), "{sweep}");
+    assert!(seconds(&sweep) >= 5.0 * seconds(&one), "{sweep}\n{one}");
+    assert!(sweep.contains("that of the largest point (p00"), "{sweep}");
+}
+
 #[test]
 fn every_shipped_scenario_validates() {
     for entry in std::fs::read_dir("scenarios").unwrap() {
@@ -612,5 +659,74 @@ fn results_directories_are_locked_and_never_silently_overwritten() {
         out,
     ]);
     assert_eq!(other.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 19: a scenario whose estimated peak memory is above what is available (here 50
+/// million accounts with 10,000 follows each, terabytes) is refused by `validate` and by `run`
+/// alike, with exit 2, one line naming the file, at once and before anything is allocated or
+/// written. `DRIFTLAB_MEMORY_LIMIT` sets the memory a run may use instead of what is detected
+/// (the machine's available memory or the room under its cgroup limit), so the same refusal
+/// is tested on a small scenario, and a malformed limit is refused.
+#[test]
+fn a_scenario_larger_than_the_memory_available_is_refused_by_validate_and_run() {
+    let dir = temp_dir("memory");
+    let huge = dir.join("huge.toml");
+    let text = BASE
+        .replace("accounts = 400", "accounts = 50000000")
+        .replace(
+            "benign_communities = 2",
+            "benign_communities = 2\ngraph = { mean_degree = 10000, max_degree = 100000 }",
+        );
+    std::fs::write(&huge, text).unwrap();
+    let out_dir = dir.join("results");
+    let refused = |scenario: &Path, limit: Option<&str>, needle: &str| {
+        for command in ["validate", "run"] {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_driftlab"));
+            cmd.arg(command).arg(scenario);
+            if command == "run" {
+                cmd.arg("--out").arg(&out_dir);
+            }
+            match limit {
+                Some(l) => cmd.env("DRIFTLAB_MEMORY_LIMIT", l),
+                None => cmd.env_remove("DRIFTLAB_MEMORY_LIMIT"),
+            };
+            let started = std::time::Instant::now();
+            let out = cmd.output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+            assert!(stderr.contains(needle), "{command}: {stderr}");
+            assert_eq!(stderr.trim().lines().count(), 1, "{command}: {stderr}");
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "{command} took {:?}",
+                started.elapsed()
+            );
+            assert!(!out_dir.exists(), "{command} left {}", out_dir.display());
+        }
+    };
+    let huge_needle = format!("{}: scenario `bad` needs about", huge.display());
+    refused(&huge, None, &huge_needle);
+    // A limit replaces what is detected: a terabyte, more than this machine has, is too small.
+    refused(&huge, Some("1000000000000"), &huge_needle);
+    let smoke = Path::new("scenarios/smoke.toml");
+    refused(
+        smoke,
+        Some("1000000"),
+        "scenarios/smoke.toml: scenario `smoke` needs about 18.",
+    );
+    refused(
+        smoke,
+        Some("lots"),
+        "DRIFTLAB_MEMORY_LIMIT must be a positive number of bytes",
+    );
+    let ok = Command::new(env!("CARGO_BIN_EXE_driftlab"))
+        .args(["validate", "scenarios/smoke.toml"])
+        .env("DRIFTLAB_MEMORY_LIMIT", "1000000000")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&ok.stderr);
+    assert!(ok.status.success(), "{stderr}");
+    assert!(stderr.contains("(0.93 GiB available)"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,7 +2,8 @@
 //! binary. Every `*.toml` below `tests/corpus/` is one case, given to both `driftlab validate`
 //! and `driftlab run`; each must exit 2 with exactly one line on stderr that starts `error: `,
 //! names the file, contains every `# expect: TEXT` of the case, and leaves nothing in the results
-//! directory. Import cases keep their data files beside the scenario (relative paths).
+//! directory. Import cases keep their data files beside the scenario (relative paths). No
+//! message may name a Rust type or use serde's words for one ([`rust_words`]).
 //!
 //! An import case is a directory, `<case>/scenario.toml` beside its data files, and its first
 //! `# expect:` is the `FILE:LINE:` the refusal must name: a data file's line (a malformed edge,
@@ -65,6 +66,29 @@ fn named(case: &Path) -> String {
     format!("{dir}/{first}")
 }
 
+/// The words of Rust and serde in a message (`u32`, `i128`, `struct`, `variant`, `Option`, a
+/// type such as `FlaggedMixingSpec`, serde's private names), which a user should never see.
+fn rust_words(message: &str) -> Vec<&str> {
+    const RUST: [&str; 30] = [
+        "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128", "usize", "isize",
+        "f32", "f64", "bool", "char", "str", "String", "Vec", "Option", "Some", "None", "struct",
+        "enum", "variant", "tuple", "unit", "sequence", "map", "serde",
+    ];
+    message
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '$')
+        .filter(|w| RUST.contains(w) || w.ends_with("Spec") || w.contains("__"))
+        .collect()
+}
+
+#[test]
+fn rust_words_are_recognised() {
+    assert_eq!(
+        rust_words("expected struct FlaggedMixingSpec, found integer `1` as i128"),
+        ["struct", "FlaggedMixingSpec", "i128"]
+    );
+    assert!(rust_words("expected an integer in 0 ..= 4294967295, found a table").is_empty());
+}
+
 fn check(case: &Path, command: &str, out_dir: &Path) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(out_dir);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_driftlab"));
@@ -90,6 +114,14 @@ fn check(case: &Path, command: &str, out_dir: &Path) -> Result<(), String> {
             problems.push(format!("stderr lacks `{needle}`"));
         }
     }
+    if stderr.trim_end().chars().count() > 500 || stderr.contains("[...]") {
+        problems.push("stderr is not short: a hostile key or value is echoed at length".into());
+    }
+    let without_name = stderr.replace(&case.display().to_string(), "");
+    let words = rust_words(&without_name);
+    if !words.is_empty() {
+        problems.push(format!("stderr speaks Rust: {words:?}"));
+    }
     if stderr.contains("panicked") || stderr.contains("os error") {
         problems.push("stderr shows a panic or an OS error code".to_string());
     }
@@ -113,7 +145,7 @@ fn every_malformed_input_is_refused_in_one_line_and_leaves_nothing() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let mut all = Vec::new();
     cases(&root, &mut all);
-    assert!(all.len() >= 20, "the corpus shrank to {} cases", all.len());
+    assert!(all.len() >= 65, "the corpus shrank to {} cases", all.len());
     let imports = all.iter().filter(|c| c.ends_with("scenario.toml")).count();
     assert!(imports >= 12, "the import corpus shrank to {imports} cases");
     let out_dir = std::env::temp_dir().join(format!("driftlab-corpus-{}", std::process::id()));

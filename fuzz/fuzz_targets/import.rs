@@ -35,6 +35,12 @@ fuzz_target!(|data: &[u8]| {
         flagged_community: 2,
         adjacent_communities: vec![3],
     };
-    let _ = driftlab::world::load::community_kinds(&spec, dir);
-    let _ = driftlab::world::load::read(&spec, dir);
+    // The counting pass, the full check and the load must agree on whether the input is good.
+    let counted = driftlab::world::load::count(&spec, dir);
+    let checked = driftlab::world::load::check(&spec, dir);
+    let read = driftlab::world::load::read(&spec, dir);
+    assert_eq!(checked.is_ok(), read.is_ok(), "check and read disagree");
+    if read.is_ok() {
+        assert!(counted.is_ok(), "read accepts what count refuses");
+    }
 });

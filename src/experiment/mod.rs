@@ -30,7 +30,7 @@ pub use jobs::{
 
 use crate::analysis::summary::ArmStats;
 use crate::error::Error;
-use crate::estimate::{available_memory, CostEstimate};
+use crate::estimate::{available_memory, human, CostEstimate, RunEstimate};
 use crate::mitigation::Mitigation;
 use crate::plugin::{ParamError, Registry};
 use crate::policy::Policy;
@@ -139,6 +139,7 @@ pub struct Experiment {
     cancel: Arc<AtomicBool>,
     listener: Option<Listener>,
     command: Option<String>,
+    memory_limit: Option<u64>,
 }
 
 impl Experiment {
@@ -155,6 +156,7 @@ impl Experiment {
             cancel: Arc::new(AtomicBool::new(false)),
             listener: None,
             command: None,
+            memory_limit: None,
         }
     }
 
@@ -231,6 +233,14 @@ impl Experiment {
         self
     }
 
+    /// The memory, in bytes, a run may use: a scenario whose estimated peak is larger is
+    /// refused before it starts (default: what the machine, or the process's cgroup, has
+    /// available).
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
     /// The scenario.
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
@@ -247,11 +257,18 @@ impl Experiment {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 
-    /// Checks everything a run would check before it starts: the scenario's kinds against the
-    /// plug-ins (every sweep point's too), the thread count, the estimated peak memory against
-    /// what the machine has and then an imported world's files, completely. Returns the points
-    /// of a sweep (empty for none).
+    /// Checks everything a run would check before it starts (see [`Self::plan`]) and returns
+    /// the points of a sweep (empty for none).
     pub fn check(&self) -> Result<Vec<(GridPoint, Scenario)>, Error> {
+        self.plan().map(|plan| plan.points)
+    }
+
+    /// What a run would do, checked before anything is allocated: the thread count, the
+    /// scenario's kinds against the plug-ins, every sweep point read and checked like a
+    /// scenario (values, kinds, imported communities), and the estimated peak memory of the
+    /// whole run against what the machine (or its cgroup) has available. `run` starts from
+    /// this plan and `driftlab validate` prints it, so the two refuse the same scenarios.
+    pub fn plan(&self) -> Result<Plan, Error> {
         let threads = self.thread_count();
         if !(1..=MAX_THREADS).contains(&threads) {
             return Err(Error::Refused(format!(
@@ -261,22 +278,43 @@ impl Experiment {
         self.registry.check(&self.scenario)?;
         let mut points = Vec::new();
         for p in grid(&self.scenario.spec().sweep) {
-            let mut sets = p.sets();
-            sets.push("sweep={}".into());
-            sets.push(format!("name={}", p.name()));
-            let s = self.scenario.with_sets(&sets).map_err(|e| {
-                Error::Refused(format!("sweep point {} ({}): {e}", p.name(), p.label()))
-            })?;
+            let s = self.scenario.sweep_point(&p)?;
             self.registry.check(&s)?;
-            check_memory(&s, threads)?;
-            WorldSource::check(&s)?;
             points.push((p, s));
         }
-        if points.is_empty() {
-            check_memory(&self.scenario, threads)?;
-            WorldSource::check(&self.scenario)?;
+        let scenarios: Vec<&Scenario> = if points.is_empty() {
+            vec![&self.scenario]
+        } else {
+            points.iter().map(|(_, s)| s).collect()
+        };
+        // Memory first, from the counting pass of an import; then an import's files in full.
+        let estimates = scenarios
+            .iter()
+            .map(|s| estimate(s, threads))
+            .collect::<Result<Vec<CostEstimate>, Error>>()?;
+        let estimate = RunEstimate::sequential(&estimates)
+            .ok_or_else(|| Error::Refused("nothing to run".into()))?;
+        let (origin, name) = (self.scenario.origin(), &self.scenario.spec().name);
+        let largest = match points.get(estimate.largest) {
+            Some((p, _)) => format!(
+                "{origin}: sweep point {} ({}) of scenario `{name}`",
+                p.name(),
+                p.label(),
+            ),
+            None => format!("{origin}: scenario `{name}`"),
+        };
+        let available = self.memory_limit.or_else(available_memory);
+        let imported = self.scenario.spec().world.import.is_some();
+        check_memory(&largest, &estimate.largest_estimate, imported, available)?;
+        for s in &scenarios {
+            WorldSource::check(s)?;
         }
-        Ok(points)
+        Ok(Plan {
+            points,
+            estimate,
+            threads,
+            available,
+        })
     }
 
     fn emit(&self, event: Event) {
@@ -288,7 +326,7 @@ impl Experiment {
     /// Runs the experiment into `<out>/<scenario name>/`: results, manifest, summary and
     /// plots; every point of a sweep, then the sweep summary.
     pub fn run(&self) -> Result<Outcome, Error> {
-        let points = self.check()?;
+        let points = self.plan()?.points;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.thread_count())
             .build()
@@ -461,27 +499,45 @@ pub fn estimate(scenario: &Scenario, threads: usize) -> Result<CostEstimate, Err
     })
 }
 
-/// Refuses, before allocating anything, a scenario whose estimated peak memory exceeds what the
-/// machine has available.
-fn check_memory(scenario: &Scenario, threads: usize) -> Result<(), Error> {
-    let est = estimate(scenario, threads)?;
-    if let Some(available) = available_memory() {
+/// Refuses, before allocating anything, a run whose largest scenario (`what`, estimated `est`,
+/// `imported` or not) needs more memory than is `available`.
+fn check_memory(
+    what: &str,
+    est: &CostEstimate,
+    imported: bool,
+    available: Option<u64>,
+) -> Result<(), Error> {
+    if let Some(available) = available {
         if est.peak_bytes > available {
-            let world = if scenario.spec().world.import.is_some() {
+            let world = if imported {
                 "import a smaller graph"
             } else {
                 "reduce world.accounts"
             };
             return Err(Error::Refused(format!(
-                "scenario `{}` needs about {:.2} GiB but {:.2} GiB are available; {world}, \
-                 --threads or replicates. Estimate: {est}",
-                scenario.spec().name,
-                est.peak_bytes as f64 / 1073741824.0,
-                available as f64 / 1073741824.0
+                "{what} needs about {} but {} are available; {world}, --threads or \
+                 replicates. Estimate: {est}",
+                human(est.peak_bytes),
+                human(available)
             )));
         }
     }
     Ok(())
+}
+
+/// What a run will do, checked before it starts ([`Experiment::plan`]).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Plan {
+    /// The sweep's points, each read and checked as a scenario (empty for a single scenario).
+    pub points: Vec<(GridPoint, Scenario)>,
+    /// Estimated time and memory of the whole run.
+    pub estimate: RunEstimate,
+    /// Worker threads the run uses.
+    pub threads: usize,
+    /// The memory the run may use, in bytes ([`Experiment::memory_limit`], or what is
+    /// available), where known.
+    pub available: Option<u64>,
 }
 
 /// Runs a scenario of built-ins in memory on the current rayon pool (tests and tools).

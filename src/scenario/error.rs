@@ -2,7 +2,8 @@
 //! valid range or the nearest valid word: the rewriting of serde's and toml's messages for
 //! people, and where each problem is blamed (the file, or the `--set` that caused it).
 
-use super::{kinds, locate, validate};
+use super::blame::{Input, COMMAND_LINE};
+use super::{kinds, locate, shorten, validate, words};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -35,6 +36,16 @@ pub enum ScenarioError {
         /// The nearest valid key or variant.
         suggestion: Option<String>,
     },
+    /// A point of the file's `[sweep]` is refused: the error of the scenario with the point's
+    /// values, blamed on the sweep key at fault where there is one.
+    SweepPoint {
+        /// The point's name (`p001`).
+        point: String,
+        /// Its values (`world.accounts=100, steps=5`).
+        label: String,
+        /// Why the point is refused.
+        error: Box<ScenarioError>,
+    },
     /// A value is out of range or contradicts another.
     Invalid {
         /// File (or "command line").
@@ -49,54 +60,71 @@ pub enum ScenarioError {
 }
 
 /// "`key`: " unless the message already names the key or the override.
-pub(super) fn key_prefix(f: &mut fmt::Formatter<'_>, key: &str, message: &str) -> fmt::Result {
+pub(super) fn key_prefix(key: &str, message: &str) -> String {
     if key.is_empty() || message.contains(&format!("`{key}`")) || message.starts_with("--") {
-        Ok(())
+        String::new()
     } else {
-        write!(f, "`{key}`: ")
+        format!("`{key}`: ")
+    }
+}
+
+impl ScenarioError {
+    /// Where the problem is: `file:line:column: `, `file: `, `command line: `.
+    fn place(&self) -> String {
+        match self {
+            Self::Io { .. } => String::new(),
+            Self::Parse {
+                file, line, column, ..
+            } => match (line, column) {
+                (0, _) => format!("{file}: "),
+                (l, 0) => format!("{file}:{l}: "),
+                (l, c) => format!("{file}:{l}:{c}: "),
+            },
+            Self::Invalid { file, line, .. } => match line {
+                Some(l) => format!("{file}:{l}: "),
+                None => format!("{file}: "),
+            },
+            Self::SweepPoint { error, .. } => error.place(),
+        }
+    }
+
+    /// What the problem is, after [`Self::place`].
+    fn what(&self) -> String {
+        match self {
+            Self::Io { path, source } => {
+                format!("cannot read scenario {}: {source}", path.display())
+            }
+            Self::Parse {
+                key,
+                message,
+                suggestion,
+                ..
+            } => {
+                let suggestion = suggestion
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(", did you mean `{s}`?"));
+                format!("{}{message}{suggestion}", key_prefix(key, message))
+            }
+            Self::Invalid { key, message, .. } => {
+                format!("{}{message}", key_prefix(key, message))
+            }
+            Self::SweepPoint {
+                point,
+                label,
+                error,
+            } => format!("sweep point {point} ({label}): {}", error.what()),
+        }
     }
 }
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Io { path, source } => {
-                write!(f, "cannot read scenario {}: {source}", path.display())
-            }
-            Self::Parse {
-                file,
-                line,
-                column,
-                key,
-                message,
-                suggestion,
-            } => {
-                match (line, column) {
-                    (0, _) => write!(f, "{file}: ")?,
-                    (l, 0) => write!(f, "{file}:{l}: ")?,
-                    (l, c) => write!(f, "{file}:{l}:{c}: ")?,
-                }
-                key_prefix(f, key, message)?;
-                write!(f, "{message}")?;
-                match suggestion {
-                    Some(s) => write!(f, ", did you mean `{s}`?"),
-                    None => Ok(()),
-                }
-            }
-            Self::Invalid {
-                file,
-                line,
-                key,
-                message,
-            } => {
-                match line {
-                    Some(l) => write!(f, "{file}:{l}: ")?,
-                    None => write!(f, "{file}: ")?,
-                }
-                key_prefix(f, key, message)?;
-                write!(f, "{message}")
-            }
+        if let Self::Io { .. } = self {
+            return f.write_str(&self.what());
         }
+        // The keys and values quoted in what follows the place are cut to a few dozen
+        // characters (a hostile 100k-character key is echoed briefly, once).
+        write!(f, "{}{}", self.place(), shorten::echoes(&self.what()))
     }
 }
 
@@ -109,9 +137,6 @@ impl std::error::Error for ScenarioError {
     }
 }
 
-/// Where overrides are blamed.
-pub(super) const COMMAND_LINE: &str = "command line";
-
 /// The words between backticks in a serde message.
 pub(super) fn ticked(message: &str) -> Vec<&str> {
     message.split('`').skip(1).step_by(2).collect()
@@ -121,52 +146,6 @@ pub(super) fn ticked(message: &str) -> Vec<&str> {
 pub(super) fn listed(words: &[&str]) -> String {
     let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
     quoted.join(", ")
-}
-
-/// What serde found, in words: `string "x"` -> `the string "x"`.
-pub(super) fn found(what: &str) -> String {
-    let literal = |prefix: &str| {
-        what.strip_prefix(prefix)
-            .map(|rest| rest.trim_matches('`').to_string())
-    };
-    if let Some(s) = what.strip_prefix("string ") {
-        format!("the string {s}")
-    } else if let Some(n) = literal("integer ") {
-        format!("the integer {n}")
-    } else if let Some(n) = literal("floating point ") {
-        format!("the number {n}")
-    } else if let Some(b) = literal("boolean ") {
-        format!("the boolean {b}")
-    } else {
-        match what {
-            "sequence" => "an array".into(),
-            "map" => "a table".into(),
-            other => other.into(),
-        }
-    }
-}
-
-/// What serde expected, in words: `u32` -> `an integer` (with its range for a bad value).
-pub(super) fn expected(what: &str, bad_value: bool) -> String {
-    let max = match what {
-        "u8" => Some(u64::from(u8::MAX)),
-        "u16" => Some(u64::from(u16::MAX)),
-        "u32" => Some(u64::from(u32::MAX)),
-        "u64" => Some(u64::MAX),
-        _ => None,
-    };
-    match (what, max) {
-        (_, Some(max)) if bad_value => format!("an integer in 0 ..= {max}"),
-        (_, Some(_)) | ("i8" | "i16" | "i32" | "i64", _) => "an integer".into(),
-        ("f32" | "f64", _) => "a number".into(),
-        ("a string" | "path string", _) => "a string".into(),
-        ("a boolean", _) => "true or false".into(),
-        ("a sequence", _) => "an array".into(),
-        ("a map", _) => "a table".into(),
-        (w, _) if w.starts_with("struct ") => "a table".into(),
-        (w, _) if w.starts_with("internally tagged enum") => "a table with a `kind`".into(),
-        (w, _) => w.into(),
-    }
 }
 
 /// Rewrites a serde or toml message for people and finds the nearest valid word for an unknown
@@ -201,30 +180,39 @@ pub(super) fn describe(raw: &str, key: &str) -> (String, Option<String>) {
             "value"
         });
     }
-    if raw.starts_with("data did not match any variant of untagged enum") {
-        return (
-            "expected a table with a string `kind` (the name of a built-in or registered kind)"
-                .into(),
-            None,
-        );
-    }
-    if raw == "wanted string or table" {
-        return ("expected a string".into(), None);
+    if let Some(message) = words::toml_message(raw) {
+        return (message, None);
     }
     if let Some(field) = raw.strip_prefix("missing field ") {
         return (format!("missing key {field}"), None);
     }
-    for (prefix, bad_value) in [("invalid type: ", false), ("invalid value: ", true)] {
+    if let Some(field) = raw.strip_prefix("duplicate field ") {
+        return (format!("duplicate key {field}"), None);
+    }
+    if let Some((length, exp)) = raw
+        .strip_prefix("invalid length ")
+        .and_then(|rest| rest.split_once(", expected "))
+    {
+        let exp = words::expected(exp, false);
+        return (format!("expected {exp}, found {length} values"), None);
+    }
+    for prefix in ["invalid type: ", "invalid value: "] {
         if let Some((what, exp)) = raw
             .strip_prefix(prefix)
             .and_then(|rest| rest.rsplit_once(", expected "))
         {
-            let message = format!(
-                "expected {}, found {}",
-                expected(exp, bad_value),
-                found(what)
+            let exp = words::expected(exp, what.starts_with("integer "));
+            if let Some(message) = words::too_large(what).filter(|_| exp == "a value") {
+                return (message, None);
+            }
+            if what == "unit variant" {
+                // toml's `--set` values reach an enum as a variant without a name.
+                return (format!("expected {exp}"), None);
+            }
+            return (
+                format!("expected {exp}, found {}", words::found(what)),
+                None,
             );
-            return (message, None);
         }
     }
     (raw.to_string(), None)
@@ -269,6 +257,12 @@ pub(super) fn located(
         None
     };
     let mut key = key;
+    if words::about_variant(raw) {
+        // About `start` in `start = { benign = 1 }`, blamed on `start.benign`.
+        if let Some((parent, _)) = key.rsplit_once('.') {
+            key = parent.to_string();
+        }
+    }
     // Without a span (a table checked after parsing), an unknown key's path ends with the key
     // itself: look for it inside its table.
     if span.is_none() && raw.starts_with("unknown field `") && last_key(&key) == word {
@@ -289,6 +283,19 @@ pub(super) fn located(
         (line, column) = (l, c);
     }
     let (mut message, suggestion) = describe(raw, &key);
+    // Say what was found, from the file, where serde did not (`wanted string or table`) or
+    // could not (a date-time reaches serde as a table, or inside a policy as a string).
+    if message.starts_with("expected ") {
+        let had_found = message.contains(", found ");
+        if let Some(written) = locate::with_value_at(text, &key, |v| {
+            (v.as_datetime().is_some() || !had_found).then(|| words::written(v))
+        })
+        .flatten()
+        {
+            let before = message.split_once(", found ").map_or(&*message, |(b, _)| b);
+            message = format!("{before}, found {written}");
+        }
+    }
     if raw == "duplicate key" {
         if let Some(name) = span.and_then(|s| text.get(s)).map(str::trim) {
             if !name.is_empty() && name.len() <= 64 && !name.contains('\n') {
@@ -306,14 +313,10 @@ pub(super) fn located(
     }
 }
 
-/// The error of a kind problem of the scenario read from `text` (`origin`) with `sets`.
-pub(super) fn kind_error(
-    text: &str,
-    origin: &str,
-    sets: &[String],
-    problem: kinds::KindProblem,
-) -> ScenarioError {
+/// The error of a kind problem of the scenario read from `input`.
+pub(super) fn kind_error(input: &Input<'_>, problem: kinds::KindProblem) -> ScenarioError {
     use kinds::ProblemKind;
+    let (text, origin) = (input.text, input.origin);
     let table = problem.table;
     match problem.kind {
         ProblemKind::Unknown { word, known } => {
@@ -324,13 +327,13 @@ pub(super) fn kind_error(
             if suggestion.is_none() {
                 message.push_str(&format!(": expected one of {}", listed(&candidates)));
             }
-            if let Some(set) = blame(sets, &key) {
+            if let Some(place) = input.blame(&key) {
                 return ScenarioError::Parse {
-                    file: COMMAND_LINE.into(),
-                    line: 0,
+                    file: place.file,
+                    line: place.line.unwrap_or(0),
                     column: 0,
                     key,
-                    message: format!("{}{message}", set_prefix(Some(set))),
+                    message: format!("{}{message}", place.prefix),
                     suggestion,
                 };
             }
@@ -364,13 +367,13 @@ pub(super) fn kind_error(
             } else {
                 format!("{table}.{}", e.key)
             };
-            if let Some(set) = blame(sets, &key) {
+            if let Some(place) = input.blame(&key) {
                 let (message, suggestion) = describe(&e.message, &key);
                 return ScenarioError::Parse {
-                    file: COMMAND_LINE.into(),
-                    line: 0,
+                    file: place.file,
+                    line: place.line.unwrap_or(0),
                     column: 0,
-                    message: format!("{}{message}", set_prefix(Some(set))),
+                    message: format!("{}{message}", place.prefix),
                     key,
                     suggestion,
                 };
@@ -390,52 +393,28 @@ pub(super) fn key_of(path: &serde_path_to_error::Path) -> String {
     }
 }
 
-/// The `--set` assignment that touched `key` (the last one wins), if any.
-pub(super) fn blame<'a>(sets: &'a [String], key: &str) -> Option<&'a str> {
-    let inside =
-        |a: &str, b: &str| a == b || a.strip_prefix(b).is_some_and(|r| r.starts_with(['.', '[']));
-    sets.iter()
-        .rev()
-        .find(|s| {
-            let k = s.split_once('=').map_or(s.as_str(), |(k, _)| k).trim();
-            !k.is_empty() && (inside(key, k) || inside(k, key))
-        })
-        .map(String::as_str)
-}
-
-/// `--set SET: ` or `--set: ` when no single assignment is to blame.
-pub(super) fn set_prefix(set: Option<&str>) -> String {
-    set.map_or("--set: ".into(), |s| format!("--set {s}: "))
-}
-
 /// A validation problem as an error: blamed on the override that set the key, if any, else on
 /// the key's line in `text` (no line for a default value).
-pub(super) fn located_problem(
-    problem: validate::Problem,
-    text: &str,
-    origin: &str,
-    replicates_overridden: bool,
-    sets: &[String],
-) -> ScenarioError {
+pub(super) fn located_problem(problem: validate::Problem, input: &Input<'_>) -> ScenarioError {
     let (key, message) = problem;
-    if key == "replicates" && replicates_overridden {
+    if key == "replicates" && input.replicates_overridden {
         ScenarioError::Invalid {
             file: COMMAND_LINE.into(),
             line: None,
             key: "--replicates".into(),
             message: message.replace("`replicates`", "`--replicates`"),
         }
-    } else if let Some(set) = blame(sets, &key) {
+    } else if let Some(place) = input.blame(&key) {
         ScenarioError::Invalid {
-            file: COMMAND_LINE.into(),
-            line: None,
-            message: format!("{}{message}", set_prefix(Some(set))),
+            file: place.file,
+            line: place.line,
+            message: format!("{}{message}", place.prefix),
             key,
         }
     } else {
         ScenarioError::Invalid {
-            file: origin.to_string(),
-            line: locate::line_of(text, &key),
+            file: input.origin.to_string(),
+            line: locate::line_of(input.text, &key),
             key,
             message,
         }

@@ -67,7 +67,7 @@ pub type BuildPlugin<'a, T> = dyn Fn(&PluginSpec) -> Result<Box<T>, ParamError> 
 
 /// Deserialises typed parameters from a plug-in's table; the error names the key inside it.
 pub fn parse_params<P: DeserializeOwned>(params: &toml::Table) -> Result<P, ParamError> {
-    serde_path_to_error::deserialize(toml::Value::Table(params.clone())).map_err(|e| {
+    super::tables_only::deserialize(toml::Value::Table(params.clone())).map_err(|e| {
         let key = e.path().to_string();
         ParamError {
             key: if key == "." { String::new() } else { key },
@@ -128,34 +128,19 @@ pub(crate) enum ProblemKind {
 
 /// The error a built-in kind's table gives (it read as a plug-in table because it failed).
 fn builtin_error(category: Category, plugin: &PluginSpec) -> Option<ParamError> {
-    fn err<T: DeserializeOwned>(params: &toml::Table) -> Option<ParamError> {
-        parse_params::<T>(params).err()
-    }
-    let p = &plugin.params;
-    match (category, plugin.kind.as_str()) {
-        (Category::Policy, "random" | "popularity" | "uniform_followee") => err::<EmptySpec>(p),
-        (Category::Policy, "co_follow") => err::<CoFollowSpec>(p),
-        (Category::Policy, "embedding") => err::<EmbeddingSpec>(p),
-        (Category::Policy, "hybrid") => err::<HybridSpec>(p),
-        (Category::Mitigation, "suppress_flagged_search") => err::<SuppressSearchSpec>(p),
-        (Category::Mitigation, "exclude_flagged_from_suggestions") => err::<EmptySpec>(p),
-        (Category::Mitigation, "demote_flagged") => err::<DemoteSpec>(p),
-        (Category::Mitigation, "ban_detected") => err::<BanSpec>(p),
-        (Category::Mitigation, "cofollow_dampening") => err::<DampeningSpec>(p),
-        (Category::Mitigation, "graph_distance_guard") => err::<GuardSpec>(p),
-        (Category::Mitigation, "exposure_cap") => err::<ExposureCapSpec>(p),
-        (Category::Mitigation, "diversity_injection") => err::<DiversitySpec>(p),
-        (Category::Mitigation, "friction") => err::<FrictionSpec>(p),
-        _ => None,
-    }
-    .or_else(|| {
+    let parsed = match category {
+        Category::Policy => PolicySpec::builtin(plugin).map(|r| r.map(drop)),
+        Category::Mitigation => MitigationSpec::builtin(plugin).map(|r| r.map(drop)),
+    };
+    match parsed? {
+        Err(e) => Some(e),
         // A built-in table that failed, although its parameters alone parse: say so rather
         // than accept it.
-        Some(ParamError::new(
+        Ok(()) => Some(ParamError::new(
             "",
             "this table does not describe the built-in kind",
-        ))
-    })
+        )),
+    }
 }
 
 fn builtins(category: Category) -> &'static [&'static str] {

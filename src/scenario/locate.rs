@@ -73,6 +73,32 @@ fn deepest<'a, 'i>(root: &'a DeTable<'i>, path: &str) -> Option<(&'a DeValue<'i>
     found
 }
 
+/// The value at exactly `path`, if it is written in the file.
+fn value_at<'a, 'i>(root: &'a DeTable<'i>, path: &str) -> Option<&'a DeValue<'i>> {
+    let mut segments = segments(path).into_iter();
+    let Segment::Key(first) = segments.next()? else {
+        return None;
+    };
+    let mut value = find_key(root, &first)?.0;
+    for segment in segments {
+        value = match segment {
+            Segment::Key(key) => find_key(value.as_table()?, &key)?.0,
+            Segment::Index(i) => value.as_array()?.get(i)?.get_ref(),
+        };
+    }
+    Some(value)
+}
+
+/// `f` of the value written at exactly `path`, if there is one.
+pub(crate) fn with_value_at<R>(
+    text: &str,
+    path: &str,
+    f: impl FnOnce(&DeValue<'_>) -> R,
+) -> Option<R> {
+    let root = DeTable::parse(text).ok()?;
+    value_at(root.get_ref(), path).map(f)
+}
+
 fn find_key<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Option<(&'a DeValue<'i>, usize)> {
     table
         .iter()
@@ -194,6 +220,18 @@ mod tests {
         assert_eq!(line_of(TEXT, "sweep.\"world.accounts\""), Some(14));
         assert_eq!(line_of(TEXT, "nothing"), None);
         assert_eq!(line_of("not = [toml", "not"), None);
+    }
+
+    #[test]
+    fn values_are_found_at_exact_paths() {
+        let text = "a = 1979-05-27\n[t]\nb = [1, 07:32:00]\nc = \"1979-05-27\"\n";
+        let kind = |path: &str| with_value_at(text, path, |v| v.type_str());
+        assert_eq!(kind("a"), Some("datetime"));
+        assert_eq!(kind("t.b[1]"), Some("datetime"));
+        assert_eq!(kind("t.b[0]"), Some("integer"));
+        assert_eq!(kind("t.c"), Some("string"));
+        assert_eq!(kind("t.missing"), None);
+        assert_eq!(kind("t.b[7]"), None);
     }
 
     #[test]

@@ -12,23 +12,30 @@
 //! command line: `--replicates` = 0 is out of range: expected 1 ..= 100000
 //! ```
 
+mod blame;
 mod error;
 pub mod kinds;
 mod locate;
 pub mod set;
+mod shorten;
 pub mod spec;
 pub mod sweep;
+mod tables_only;
+mod tagged;
+#[cfg(test)]
+mod testing;
 mod validate;
+mod words;
 
 pub use error::ScenarioError;
 pub use spec::*;
 pub(crate) use validate::{is_valid_name, MAX_NAME_LEN, NAME_RULE};
 
-use error::{
-    blame, describe, key_of, kind_error, located_problem, parse_error, set_prefix, COMMAND_LINE,
-};
+use blame::{set_prefix, Input, COMMAND_LINE};
+use error::{describe, key_of, kind_error, located_problem, parse_error};
 
 use std::path::{Path, PathBuf};
+use sweep::GridPoint;
 
 /// Command-line overrides, applied before validation.
 #[derive(Clone, Debug, Default)]
@@ -54,6 +61,8 @@ pub struct Scenario {
     base_dir: PathBuf,
     resolved: String,
     hash: String,
+    /// The sweep point this scenario is, if it is one.
+    point: Option<Point>,
 }
 
 /// Values derived from a checked spec once, when it is loaded: the engine reads these and never
@@ -142,7 +151,7 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 fn deserialize(text: &str, file: &str) -> Result<ScenarioSpec, ScenarioError> {
     let de =
         toml::Deserializer::parse(text).map_err(|e| parse_error(text, file, String::new(), &e))?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    tables_only::deserialize(de).map_err(|e| {
         let key = key_of(e.path());
         parse_error(text, file, key, e.inner())
     })
@@ -150,38 +159,50 @@ fn deserialize(text: &str, file: &str) -> Result<ScenarioSpec, ScenarioError> {
 
 /// Applies the `--set` assignments to the file's scenario with every default filled in (so a
 /// default can be changed without writing its whole table) and deserialises the result.
-fn apply_sets(
-    spec: &ScenarioSpec,
-    origin: &str,
-    sets: &[String],
-) -> Result<ScenarioSpec, ScenarioError> {
+fn apply_sets(spec: &ScenarioSpec, input: &Input<'_>) -> Result<ScenarioSpec, ScenarioError> {
     let mut table = toml::Table::try_from(spec).map_err(|e| ScenarioError::Invalid {
-        file: origin.to_string(),
+        file: input.origin.to_string(),
         line: None,
         key: String::new(),
         message: format!("the scenario cannot be written as TOML: {e}"),
     })?;
-    set::apply_sets(&mut table, sets).map_err(|e| {
+    set::apply_sets(&mut table, input.sets).map_err(|e| {
         let key = e.assignment.split_once('=').map_or("", |(k, _)| k).trim();
+        let place = input.place_of_set(&e.assignment);
         ScenarioError::Invalid {
-            file: COMMAND_LINE.into(),
-            line: None,
+            file: place.file,
+            line: place.line,
             key: key.to_string(),
-            message: e.to_string(),
+            message: format!("{}{}", place.prefix, e.message),
         }
     })?;
-    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+    tables_only::deserialize(toml::Value::Table(table)).map_err(|e| {
         let key = key_of(e.path());
         let (message, suggestion) = describe(e.inner().message().trim(), &key);
+        let place = input.blame(&key);
         ScenarioError::Parse {
-            file: COMMAND_LINE.into(),
-            line: 0,
+            file: place
+                .as_ref()
+                .map_or(COMMAND_LINE.into(), |p| p.file.clone()),
+            line: place.as_ref().and_then(|p| p.line).unwrap_or(0),
             column: 0,
-            message: format!("{}{message}", set_prefix(blame(sets, &key))),
+            message: format!(
+                "{}{message}",
+                place.map_or_else(|| set_prefix(None), |p| p.prefix)
+            ),
             key,
             suggestion,
         }
     })
+}
+
+/// The point of its file's sweep a scenario is: its name, its values, and how many of the
+/// scenario's `--set` assignments are its own (the last ones).
+#[derive(Clone, Debug)]
+struct Point {
+    name: String,
+    label: String,
+    sets: usize,
 }
 
 impl Scenario {
@@ -211,15 +232,50 @@ impl Scenario {
         base_dir: &Path,
         overrides: &Overrides,
     ) -> Result<Scenario, ScenarioError> {
+        Self::read(text, origin, base_dir, overrides, None)
+    }
+
+    /// [`Self::from_toml_str`] for the scenario or, with `point`, one point of its sweep (the
+    /// point's assignments are the last of `overrides.sets`): an error then names the point and
+    /// is blamed on the sweep key at fault.
+    fn read(
+        text: &str,
+        origin: &str,
+        base_dir: &Path,
+        overrides: &Overrides,
+        point: Option<Point>,
+    ) -> Result<Scenario, ScenarioError> {
+        let input = Input {
+            text,
+            origin,
+            sets: &overrides.sets,
+            command_line: overrides.sets.len() - point.as_ref().map_or(0, |p| p.sets),
+            replicates_overridden: overrides.replicates.is_some(),
+        };
+        Self::read_input(&input, base_dir, overrides, point.clone())
+            .map_err(|e| in_point(point.as_ref(), e))
+    }
+
+    fn read_input(
+        input: &Input<'_>,
+        base_dir: &Path,
+        overrides: &Overrides,
+        point: Option<Point>,
+    ) -> Result<Scenario, ScenarioError> {
+        let (text, origin) = (input.text, input.origin);
         // The file alone first, so its own mistakes are reported at their lines.
         let mut spec = deserialize(text, origin)?;
+        let file_alone = Input {
+            sets: &[],
+            ..*input
+        };
         if let Some(p) = kinds::problems(&spec, None).into_iter().next() {
-            return Err(kind_error(text, origin, &[], p));
+            return Err(kind_error(&file_alone, p));
         }
         if !overrides.sets.is_empty() {
-            spec = apply_sets(&spec, origin, &overrides.sets)?;
+            spec = apply_sets(&spec, input)?;
             if let Some(p) = kinds::problems(&spec, None).into_iter().next() {
-                return Err(kind_error(text, origin, &overrides.sets, p));
+                return Err(kind_error(input, p));
             }
         }
         if let Some(seed) = overrides.seed {
@@ -229,13 +285,7 @@ impl Scenario {
             spec.replicates = r;
         }
         if let Some(problem) = validate::check(&spec, base_dir) {
-            return Err(located_problem(
-                problem,
-                text,
-                origin,
-                overrides.replicates.is_some(),
-                &overrides.sets,
-            ));
+            return Err(located_problem(problem, input));
         }
         let resolved = toml::to_string(&spec).map_err(|e| ScenarioError::Invalid {
             file: origin.to_string(),
@@ -267,7 +317,19 @@ impl Scenario {
             overrides: overrides.clone(),
             origin: origin.to_string(),
             base_dir: base_dir.to_path_buf(),
+            point,
         })
+    }
+
+    /// The text, origin and assignments the scenario was read from, for locating errors.
+    fn input(&self) -> Input<'_> {
+        Input {
+            text: &self.text,
+            origin: &self.origin,
+            sets: &self.overrides.sets,
+            command_line: self.overrides.sets.len() - self.point.as_ref().map_or(0, |p| p.sets),
+            replicates_overridden: self.overrides.replicates.is_some(),
+        }
     }
 
     /// Checks every probe group against the world's communities: its `start` kind must have at
@@ -283,12 +345,9 @@ impl Scenario {
     ) -> Result<(), ScenarioError> {
         match validate::check_start_communities(&self.spec, benign as u64, adjacent as u64) {
             None => Ok(()),
-            Some(problem) => Err(located_problem(
-                problem,
-                &self.text,
-                &self.origin,
-                self.overrides.replicates.is_some(),
-                &self.overrides.sets,
+            Some(problem) => Err(in_point(
+                self.point.as_ref(),
+                located_problem(problem, &self.input()),
             )),
         }
     }
@@ -297,12 +356,9 @@ impl Scenario {
     /// contradict it), located as loading locates one: at the key's line of the file, or at the
     /// `--set` that gave the value. `message` should name the key.
     pub fn problem_at(&self, key: &str, message: String) -> ScenarioError {
-        located_problem(
-            (key.to_string(), message),
-            &self.text,
-            &self.origin,
-            self.overrides.replicates.is_some(),
-            &self.overrides.sets,
+        in_point(
+            self.point.as_ref(),
+            located_problem((key.to_string(), message), &self.input()),
         )
     }
 
@@ -320,12 +376,7 @@ impl Scenario {
             .next()
         {
             None => Ok(()),
-            Some(p) => Err(kind_error(
-                &self.text,
-                &self.origin,
-                &self.overrides.sets,
-                p,
-            )),
+            Some(p) => Err(in_point(self.point.as_ref(), kind_error(&self.input(), p))),
         }
     }
 
@@ -359,6 +410,30 @@ impl Scenario {
         Self::from_toml_str(&self.text, &self.origin, &self.base_dir, &overrides)
     }
 
+    /// The scenario of one point of its sweep: the point's values applied after the
+    /// scenario's own `--set`s, named after the point (`p001`), with no sweep of its own, and
+    /// validated like the original. An error names the point and, when a sweep value is at
+    /// fault, the file and the line of its key in `[sweep]`.
+    pub fn sweep_point(&self, point: &GridPoint) -> Result<Scenario, ScenarioError> {
+        let mut own = point.sets();
+        own.push("sweep={}".into());
+        own.push(format!("name={}", point.name()));
+        let mut overrides = self.overrides.clone();
+        overrides.sets.extend_from_slice(&own);
+        let point = Point {
+            name: point.name(),
+            label: point.label(),
+            sets: own.len(),
+        };
+        Self::read(
+            &self.text,
+            &self.origin,
+            &self.base_dir,
+            &overrides,
+            Some(point),
+        )
+    }
+
     /// Where the scenario came from (a path or `<embedded quickstart>`).
     pub fn origin(&self) -> &str {
         &self.origin
@@ -388,6 +463,18 @@ impl Scenario {
     /// `flagged_fraction` (default 0.01) of the accounts rounded, at least 1.
     pub fn flagged_size(&self, accounts: u64) -> u64 {
         flagged_size(&self.spec.world, accounts)
+    }
+}
+
+/// `error` of the scenario of a sweep point, naming the point.
+fn in_point(point: Option<&Point>, error: ScenarioError) -> ScenarioError {
+    match point {
+        None => error,
+        Some(p) => ScenarioError::SweepPoint {
+            point: p.name.clone(),
+            label: p.label.clone(),
+            error: Box::new(error),
+        },
     }
 }
 

@@ -394,8 +394,8 @@ impl SurfaceSpec {
     }
 }
 
-/// A built-in policy, selected by `kind`.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+/// A built-in policy, selected by `kind` (read by hand, in `scenario/tagged.rs`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PolicySpec {
     /// Uniformly random accounts.
@@ -730,8 +730,8 @@ pub struct ArmSpec {
 
 /// A built-in mitigation, selected by `kind`. Every mitigation acts on moderation labels, never
 /// on the ground truth, and only removes or reorders candidates (`friction` acts on the follow
-/// decision instead).
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+/// decision instead). Read by hand, in `scenario/tagged.rs`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MitigationSpec {
     /// A search for a labelled term returns nothing (or, with `click_through`, a warning
