@@ -16,6 +16,10 @@
 //!   new, unlabelled account that re-follows its network. We model the new account as the same
 //!   account id with its label cleared (same content, same follows): the platform sees an
 //!   unlabelled account that its classifier must detect again (drawn as for any account).
+//!   Within a step, bans come first, then the returns that are due, then the bans of returned
+//!   identities the classifier labelled at once: every ban is decided in the step in which
+//!   `ban_detected` removes the account from the platform, whether it is the account's first
+//!   identity or a returned one, so a banned account is away `return_delay` steps either way.
 //! - **Bridge building.** Each flagged account follows a uniformly random account of an
 //!   adjacent community with probability `bridge_rate` per step. That puts flagged accounts
 //!   among the followers of adjacent accounts, exactly where co-follow recommendations look.
@@ -181,42 +185,11 @@ impl Adversary {
             }
         }
         if let Some(after) = self.ban_after {
-            let now = labels.now();
-            for i in 0..self.overlay.accounts.len() {
-                let a = self.overlay.accounts[i];
-                match labels.labelled_since(a) {
-                    Some(since) if !self.ban_decided[i] && since.saturating_add(after) <= now => {
-                        self.ban_decided[i] = true;
-                        if rng.random_bool(self.spec.ban_evasion) {
-                            self.returns
-                                .push((now.saturating_add(self.spec.return_delay), a));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            let mut k = 0;
-            while k < self.returns.len() {
-                let (at, a) = self.returns[k];
-                if at <= now {
-                    self.returns.remove(k);
-                    // A fresh identity: unlabelled until the classifier finds it again.
-                    let m = &self.moderation;
-                    let found = first_success(
-                        m.recall,
-                        now.saturating_add(m.detection_delay),
-                        m.review_interval,
-                        self.horizon,
-                        &mut rng,
-                    );
-                    labels.relabel(a, found);
-                    if let Ok(i) = self.overlay.accounts.binary_search(&a) {
-                        self.ban_decided[i] = false;
-                    }
-                    self.stats.returns += 1;
-                } else {
-                    k += 1;
-                }
+            // Bans first, then the returns that are due; a returned identity the classifier
+            // labels at once is banned in this same step by a second pass (see `decide_bans`).
+            self.decide_bans(after, labels, &mut rng);
+            if self.arrive(labels, &mut rng) {
+                self.decide_bans(after, labels, &mut rng);
             }
         }
         if self.spec.bridge_rate > 0.0 && !self.adjacent.is_empty() {
@@ -229,6 +202,67 @@ impl Adversary {
                 }
             }
         }
+    }
+
+    /// Decides the bans that have come: every flagged identity whose label is at least `after`
+    /// steps old now is banned (exactly when `ban_detected` removes it from the platform) and,
+    /// with probability `ban_evasion`, its return is scheduled `return_delay` steps later. One
+    /// draw per newly banned identity, in account order.
+    ///
+    /// It runs before the step's returns and again after them when any arrived: a returned
+    /// identity labelled at once (`detection_delay` 0 and a first review that succeeds, with a
+    /// ban delay of 0) is then banned in the step it returns, as the platform bans it, not one
+    /// step later. Only such identities are decided by the second pass, so a scenario with a
+    /// detection or ban delay of at least one step draws exactly as with a single pass.
+    fn decide_bans(&mut self, after: u32, labels: &Labels, rng: &mut crate::rng::SimRng) {
+        let now = labels.now();
+        for i in 0..self.overlay.accounts.len() {
+            let a = self.overlay.accounts[i];
+            match labels.labelled_since(a) {
+                Some(since) if !self.ban_decided[i] && since.saturating_add(after) <= now => {
+                    self.ban_decided[i] = true;
+                    if rng.random_bool(self.spec.ban_evasion) {
+                        self.returns
+                            .push((now.saturating_add(self.spec.return_delay), a));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Brings back the banned identities whose return is due (in the order their returns were
+    /// scheduled), each a fresh, unlabelled account with its own classifier draw; returns
+    /// whether any came back. An identity returns at most once per step: one banned again at
+    /// once by the second ban pass with `return_delay` 0 comes back the next step.
+    fn arrive(&mut self, labels: &mut Labels, rng: &mut crate::rng::SimRng) -> bool {
+        let now = labels.now();
+        let mut any = false;
+        let mut k = 0;
+        while k < self.returns.len() {
+            let (at, a) = self.returns[k];
+            if at <= now {
+                self.returns.remove(k);
+                // A fresh identity: unlabelled until the classifier finds it again.
+                let m = &self.moderation;
+                let found = first_success(
+                    m.recall,
+                    now.saturating_add(m.detection_delay),
+                    m.review_interval,
+                    self.horizon,
+                    rng,
+                );
+                labels.relabel(a, found);
+                if let Ok(i) = self.overlay.accounts.binary_search(&a) {
+                    self.ban_decided[i] = false;
+                }
+                self.stats.returns += 1;
+                any = true;
+            } else {
+                k += 1;
+            }
+        }
+        any
     }
 
     /// The spelling a moving account of family `f` adopts: the newest one not labelled now, or
@@ -438,5 +472,65 @@ mod tests {
         // Variants are caught after the detection delay.
         labels.advance(4);
         assert!((w.terms()..adv.overlay().terms()).all(|t| labels.term(TermId(t as u32))));
+    }
+
+    /// An adversary in an arm that bans at once (`ban_detected`, delay 0) under a classifier
+    /// that labels every flagged identity the step it appears (recall 1, no delay), so every
+    /// identity, fresh or returned, is banned the step it is labelled.
+    fn banning(w: &World, spec: &AdversarySpec, horizon: u32) -> (Adversary, Labels) {
+        let moderation = ModerationSpec::default();
+        let stack =
+            MitigationStack::from_specs(&[crate::scenario::spec::MitigationSpec::BanDetected(
+                crate::scenario::spec::BanSpec { delay: 0 },
+            )]);
+        let tree = SeedTree::new(3);
+        let adv = Adversary::new(
+            w,
+            spec,
+            &moderation,
+            horizon,
+            stack.capabilities(),
+            tree.agents(0, StreamId::Adversary),
+        );
+        let labels = Labels::classify(
+            w,
+            &moderation,
+            horizon,
+            &mut tree.stream(0, StreamId::Moderation),
+        );
+        (adv, labels)
+    }
+
+    #[test]
+    fn a_returned_identity_labelled_at_once_is_banned_in_the_step_it_returns_like_a_fresh_one() {
+        let w = world();
+        let spec = AdversarySpec {
+            ban_evasion: 1.0,
+            return_delay: 2,
+            ..AdversarySpec::default()
+        };
+        let (mut adv, mut labels) = banning(&w, &spec, 20);
+        let n = adv.overlay.accounts.len() as u32;
+        assert!(n > 0);
+        let mut returns = Vec::new();
+        for step in 1..=9 {
+            labels.advance(step);
+            adv.step(step, &w, &mut labels, &mut LiveGraph::new());
+            returns.push(adv.stats().returns / n);
+            // The adversary's record of bans is the platform's: `ban_detected` with delay 0
+            // removes exactly the identities labelled by now.
+            for (i, &a) in adv.overlay.accounts.iter().enumerate() {
+                assert_eq!(
+                    adv.ban_decided[i],
+                    labels.labelled_since(a).is_some(),
+                    "step {step}, account {a:?}"
+                );
+            }
+        }
+        // Fresh identities are labelled at step 0, banned at step 1 and back at step 3; each
+        // return is labelled and banned in the step it comes back (3, 5, 7, 9) and is back
+        // `return_delay` = 2 steps later. Were bans decided only before the returns, a
+        // returned identity would be banned one step late and come back at 3, 6, 9.
+        assert_eq!(returns, [0, 0, 1, 1, 2, 2, 3, 3, 4]);
     }
 }

@@ -673,7 +673,9 @@ pub struct AdversarySpec {
     /// account (0 ..= 1; default 0). Bans come from `ban_detected`; the returned account
     /// re-follows its network and must be detected again.
     pub ban_evasion: f64,
-    /// Steps from a ban to the return (default 5).
+    /// Steps from a ban to the return (default 5): the account is away this many steps, whether
+    /// it was banned under its first identity or a returned one (a returned identity the
+    /// classifier labels at once is banned in the step it returns, as a fresh one would be).
     pub return_delay: u32,
     /// Bridge building: each flagged account follows a random account of an adjacent
     /// community with this probability per step (0 ..= 1; default 0), which puts flagged
