@@ -20,6 +20,20 @@
 //!   identities the classifier labelled at once: every ban is decided in the step in which
 //!   `ban_detected` removes the account from the platform, whether it is the account's first
 //!   identity or a returned one, so a banned account is away `return_delay` steps either way.
+//!   Recruits join at the start of the step, before the bans (so one labelled at once is
+//!   banned in the step it joins, too), and take identities freed in earlier steps.
+//! - **Recruitment.** In an arm that bans, new flagged accounts join at `recruitment_rate` per
+//!   step (a Poisson count each step). The world's flagged accounts are the cluster's
+//!   identities: a recruit takes the identity of a banned account that will not return (same
+//!   content, same follows, so it re-follows the cluster's network) and appears unlabelled, for
+//!   the classifier to find as it finds a returned account. Recruits do not come from outside
+//!   the flagged cluster (an adjacent account that "turns"): which accounts are flagged is
+//!   ground truth of the world, shared by every arm of a replicate and read by every metric
+//!   (flagged impressions, follows, hops, the flagged centroid), and an adjacent account
+//!   neither posts flagged content nor tags flagged terms; the platform would see only a new
+//!   unlabelled account either way. A recruit that finds no free identity does not join, so
+//!   the cluster never exceeds the world's flagged accounts. Arms that do not ban free no
+//!   identity and recruit no one.
 //! - **Bridge building.** Each flagged account follows a uniformly random account of an
 //!   adjacent community with probability `bridge_rate` per step. That puts flagged accounts
 //!   among the followers of adjacent accounts, exactly where co-follow recommendations look.
@@ -27,10 +41,13 @@
 //!   follow index is rebuilt, every `surfaces.index_refresh` steps.
 //!
 //! The adversary acts on the ground truth (it *is* the flagged cluster) but exposes to the
-//! platform only what a platform would observe: tags, term postings, the follow graph. Its
-//! random numbers come from one stream per (replicate, step), so in arms that trigger the same
-//! adaptations the same things happen (paired comparison), and a run is identical for any
-//! thread count (the adversary steps serially between the parallel probe steps).
+//! platform only what a platform would observe: tags, term postings, the follow graph, labels
+//! cleared by returns and recruits. Its random numbers come from one stream per (replicate,
+//! step), so in arms that trigger the same adaptations the same things happen (paired
+//! comparison), and a run is identical for any thread count (the adversary steps serially
+//! between the parallel probe steps). Recruitment draws from a second stream per (replicate,
+//! step) of the adversary's family ([`RECRUITS`]), so the number of recruits of a step is the
+//! same in every banning arm and recruitment shifts no other adaptation's draws.
 
 use crate::ids::{AccountId, TermId};
 use crate::live_graph::LiveGraph;
@@ -40,6 +57,10 @@ use crate::rng::AgentStreams;
 use crate::scenario::spec::{AdversarySpec, ModerationSpec};
 use crate::world::{CommunityKind, World};
 use rand::RngExt;
+
+/// Offset of the recruitment streams among the adversary's per-step streams: step `t` draws
+/// its adaptations from agent stream `t` and its recruits from `RECRUITS + t`.
+pub const RECRUITS: u64 = 1 << 32;
 
 /// One flagged base term and its variant spellings.
 struct Family {
@@ -54,6 +75,8 @@ pub struct Adversary {
     horizon: u32,
     streams: AgentStreams,
     evade_terms: bool,
+    /// The arm's ban delay, when it bans, and whether bans are followed (for returns or
+    /// recruits).
     ban_after: Option<u32>,
     /// What the platform sees of the lexical adaptations: the flagged accounts (sorted), their
     /// current tags, the family of each spelling and the postings of every family spelling.
@@ -66,6 +89,9 @@ pub struct Adversary {
     returns: Vec<(u32, AccountId)>,
     /// Whether an account's ban was already decided (index into `flagged`).
     ban_decided: Vec<bool>,
+    /// Identities banned for good, free for recruits (indices into `flagged`, in the order
+    /// they were freed).
+    vacant: Vec<usize>,
     /// Counters for the manifest and tests.
     stats: AdversaryStats,
 }
@@ -79,6 +105,8 @@ pub struct AdversaryStats {
     pub moves: u32,
     /// Banned accounts that returned.
     pub returns: u32,
+    /// Recruits that joined (each taking a free identity).
+    pub recruits: u32,
     /// Bridge follows made.
     pub bridges: u32,
 }
@@ -125,7 +153,9 @@ impl Adversary {
             horizon,
             streams,
             evade_terms: spec.lexical_evasion > 0.0 && triggers.suppresses_terms,
-            ban_after: triggers.bans_after.filter(|_| spec.ban_evasion > 0.0),
+            ban_after: triggers
+                .bans_after
+                .filter(|_| spec.ban_evasion > 0.0 || spec.recruitment_rate > 0.0),
             overlay: TermOverlay {
                 active: spec.lexical_evasion > 0.0 && triggers.suppresses_terms,
                 accounts: flagged,
@@ -138,6 +168,7 @@ impl Adversary {
             adjacent,
             returns: Vec::new(),
             ban_decided: vec![false; n],
+            vacant: Vec::new(),
             stats: AdversaryStats::default(),
         }
     }
@@ -185,8 +216,10 @@ impl Adversary {
             }
         }
         if let Some(after) = self.ban_after {
-            // Bans first, then the returns that are due; a returned identity the classifier
-            // labels at once is banned in this same step by a second pass (see `decide_bans`).
+            // Recruits, then bans, then the returns that are due; a returned identity the
+            // classifier labels at once is banned in this same step by a second pass (see
+            // `decide_bans`).
+            self.recruit(step, labels);
             self.decide_bans(after, labels, &mut rng);
             if self.arrive(labels, &mut rng) {
                 self.decide_bans(after, labels, &mut rng);
@@ -206,8 +239,9 @@ impl Adversary {
 
     /// Decides the bans that have come: every flagged identity whose label is at least `after`
     /// steps old now is banned (exactly when `ban_detected` removes it from the platform) and,
-    /// with probability `ban_evasion`, its return is scheduled `return_delay` steps later. One
-    /// draw per newly banned identity, in account order.
+    /// with probability `ban_evasion`, its return is scheduled `return_delay` steps later;
+    /// otherwise its identity is free for a recruit from the next step on. One draw per newly
+    /// banned identity, in account order (none when `ban_evasion` is 0).
     ///
     /// It runs before the step's returns and again after them when any arrived: a returned
     /// identity labelled at once (`detection_delay` 0 and a first review that succeeds, with a
@@ -221,9 +255,11 @@ impl Adversary {
             match labels.labelled_since(a) {
                 Some(since) if !self.ban_decided[i] && since.saturating_add(after) <= now => {
                     self.ban_decided[i] = true;
-                    if rng.random_bool(self.spec.ban_evasion) {
+                    if self.spec.ban_evasion > 0.0 && rng.random_bool(self.spec.ban_evasion) {
                         self.returns
                             .push((now.saturating_add(self.spec.return_delay), a));
+                    } else {
+                        self.vacant.push(i);
                     }
                 }
                 _ => {}
@@ -263,6 +299,37 @@ impl Adversary {
             }
         }
         any
+    }
+
+    /// Recruits of step `step`, from its recruitment stream: a Poisson number with mean
+    /// `recruitment_rate`, each taking a uniformly random free identity (while there is one)
+    /// and labelled by its own classifier draw, as a returned identity is.
+    fn recruit(&mut self, step: u32, labels: &mut Labels) {
+        if self.spec.recruitment_rate <= 0.0 {
+            return;
+        }
+        let mut rng = self.streams.agent(RECRUITS + u64::from(step));
+        let joining = crate::rng::poisson(&mut rng, self.spec.recruitment_rate);
+        let now = labels.now();
+        for _ in 0..joining {
+            if self.vacant.is_empty() {
+                break;
+            }
+            let i = self
+                .vacant
+                .swap_remove(crate::rng::index(&mut rng, self.vacant.len()));
+            let m = &self.moderation;
+            let found = first_success(
+                m.recall,
+                now.saturating_add(m.detection_delay),
+                m.review_interval,
+                self.horizon,
+                &mut rng,
+            );
+            labels.relabel(self.overlay.accounts[i], found);
+            self.ban_decided[i] = false;
+            self.stats.recruits += 1;
+        }
     }
 
     /// The spelling a moving account of family `f` adopts: the newest one not labelled now, or
@@ -532,5 +599,47 @@ mod tests {
         // `return_delay` = 2 steps later. Were bans decided only before the returns, a
         // returned identity would be banned one step late and come back at 3, 6, 9.
         assert_eq!(returns, [0, 0, 1, 1, 2, 2, 3, 3, 4]);
+    }
+
+    #[test]
+    fn recruits_take_identities_freed_by_bans_and_a_recruit_labelled_at_once_is_banned_at_once() {
+        let w = world();
+        let spec = AdversarySpec {
+            recruitment_rate: 1000.0,
+            ..AdversarySpec::default()
+        };
+        let (mut adv, mut labels) = banning(&w, &spec, 20);
+        let n = adv.overlay.accounts.len() as u32;
+        assert!(n > 0);
+        for step in 1..=5 {
+            labels.advance(step);
+            adv.step(step, &w, &mut labels, &mut LiveGraph::new());
+            // Step 1 bans every identity (nothing was free before it); from step 2 on, recruits
+            // take every freed identity, are labelled and banned in the step they join, and
+            // free it again.
+            assert_eq!(adv.stats().recruits, n * (step - 1), "step {step}");
+            assert_eq!(adv.vacant.len() as u32, n);
+            for &a in &adv.overlay.accounts {
+                assert_eq!(
+                    labels.labelled_since(a),
+                    Some(if step == 1 { 0 } else { step })
+                );
+            }
+        }
+        assert_eq!(adv.stats().returns, 0);
+
+        // An arm that does not ban frees no identity: no one joins, no label changes.
+        let mut adv = Adversary::new(
+            &w,
+            &spec,
+            &ModerationSpec::default(),
+            20,
+            MitigationStack::new(Vec::new()).capabilities(),
+            SeedTree::new(3).agents(0, StreamId::Adversary),
+        );
+        assert!(!adv.active());
+        let before = labels.clone();
+        adv.step(6, &w, &mut labels, &mut LiveGraph::new());
+        assert_eq!((adv.stats().recruits, &labels), (0, &before));
     }
 }
