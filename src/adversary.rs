@@ -68,6 +68,39 @@ struct Family {
     spellings: Vec<TermId>,
 }
 
+/// The flagged cluster in one step of one arm, as the platform serves it (after the
+/// adversary's step): the `cluster_*` columns of `steps.csv`. Counts, held as `f64` like every
+/// metric of the schema (NaN: not measured).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct ClusterStep {
+    /// Flagged accounts on the platform: not banned by the arm's `ban_detected` (all of them in
+    /// an arm that does not ban).
+    pub active: f64,
+    /// Flagged accounts banned now (awaiting their return, or banned for good until a recruit
+    /// takes the identity).
+    pub banned: f64,
+    /// Returns of banned accounts so far.
+    pub returned: f64,
+    /// Recruits that joined so far.
+    pub recruited: f64,
+    /// Variant spellings in use now: tagged by at least one active flagged account.
+    pub variants: f64,
+    /// Bridge follows made so far.
+    pub bridges: f64,
+}
+
+impl ClusterStep {
+    /// Not measured: every count NaN (an empty CSV cell).
+    pub const EMPTY: ClusterStep = ClusterStep {
+        active: f64::NAN,
+        banned: f64::NAN,
+        returned: f64::NAN,
+        recruited: f64::NAN,
+        variants: f64::NAN,
+        bridges: f64::NAN,
+    };
+}
+
 /// The adversary's state in one arm of one replicate.
 pub struct Adversary {
     spec: AdversarySpec,
@@ -75,9 +108,12 @@ pub struct Adversary {
     horizon: u32,
     streams: AgentStreams,
     evade_terms: bool,
-    /// The arm's ban delay, when it bans, and whether bans are followed (for returns or
-    /// recruits).
+    /// The arm's ban delay, when it bans (`ban_detected`).
+    ban_delay: Option<u32>,
+    /// The same, when the adversary follows bans (for returns or recruits).
     ban_after: Option<u32>,
+    /// The world's vocabulary size: variant spellings have ids from here up.
+    base_terms: usize,
     /// What the platform sees of the lexical adaptations: the flagged accounts (sorted), their
     /// current tags, the family of each spelling and the postings of every family spelling.
     overlay: TermOverlay,
@@ -153,6 +189,8 @@ impl Adversary {
             horizon,
             streams,
             evade_terms: spec.lexical_evasion > 0.0 && triggers.suppresses_terms,
+            ban_delay: triggers.bans_after,
+            base_terms: base_terms as usize,
             ban_after: triggers
                 .bans_after
                 .filter(|_| spec.ban_evasion > 0.0 || spec.recruitment_rate > 0.0),
@@ -181,6 +219,42 @@ impl Adversary {
     /// What it did so far.
     pub fn stats(&self) -> AdversaryStats {
         self.stats
+    }
+
+    /// The flagged cluster under `labels` (call it after [`Adversary::step`]): who is banned is
+    /// decided by the arm's ban rule on the labels, exactly as `ban_detected` decides it, so
+    /// the counts hold in every arm, whether the adversary adapts or not.
+    pub fn cluster(&self, labels: &Labels) -> ClusterStep {
+        let now = labels.now();
+        let banned = |a: AccountId| {
+            self.ban_delay.is_some_and(|after| {
+                labels
+                    .labelled_since(a)
+                    .is_some_and(|since| since.saturating_add(after) <= now)
+            })
+        };
+        let mut live = vec![false; self.overlay.family_of.len() - self.base_terms];
+        let mut active = 0u32;
+        for (i, &a) in self.overlay.accounts.iter().enumerate() {
+            if banned(a) {
+                continue;
+            }
+            active += 1;
+            for t in &self.overlay.tags[i] {
+                if let Some(v) = t.index().checked_sub(self.base_terms) {
+                    live[v] = true;
+                }
+            }
+        }
+        let total = self.overlay.accounts.len() as u32;
+        ClusterStep {
+            active: f64::from(active),
+            banned: f64::from(total - active),
+            returned: f64::from(self.stats.returns),
+            recruited: f64::from(self.stats.recruits),
+            variants: live.iter().filter(|&&v| v).count() as f64,
+            bridges: f64::from(self.stats.bridges),
+        }
     }
 
     /// Adapts to the labels of step `step` (after they advanced, before anyone is served).
@@ -536,6 +610,13 @@ mod tests {
                 .iter()
                 .all(|&a| !w.truth().is_flagged(a)));
         }
+        // Every moved account is active (no arm bans here), so every variant created is in use.
+        let c = adv.cluster(&labels);
+        assert_eq!(c.variants, f64::from(adv.stats().variants));
+        assert_eq!(
+            (c.active, c.banned),
+            (adv.overlay.accounts.len() as f64, 0.0)
+        );
         // Variants are caught after the detection delay.
         labels.advance(4);
         assert!((w.terms()..adv.overlay().terms()).all(|t| labels.term(TermId(t as u32))));
@@ -641,5 +722,48 @@ mod tests {
         let before = labels.clone();
         adv.step(6, &w, &mut labels, &mut LiveGraph::new());
         assert_eq!((adv.stats().recruits, &labels), (0, &before));
+    }
+
+    #[test]
+    fn cluster_counts_follow_the_platforms_ban_rule_whether_or_not_the_adversary_adapts() {
+        let w = world();
+        let moderation = ModerationSpec::default();
+        let tree = SeedTree::new(3);
+        // Every flagged account labelled at step 0; the arm bans 2 steps after a label.
+        let labels = Labels::classify(
+            &w,
+            &moderation,
+            10,
+            &mut tree.stream(0, StreamId::Moderation),
+        );
+        let ban =
+            MitigationStack::from_specs(&[crate::scenario::spec::MitigationSpec::BanDetected(
+                crate::scenario::spec::BanSpec { delay: 2 },
+            )]);
+        let none = MitigationStack::new(Vec::new());
+        for (stack, bans) in [(&ban, true), (&none, false)] {
+            let mut adv = Adversary::new(
+                &w,
+                &AdversarySpec::default(),
+                &moderation,
+                10,
+                stack.capabilities(),
+                tree.agents(0, StreamId::Adversary),
+            );
+            assert!(!adv.active());
+            let n = w.truth().flagged_accounts() as f64;
+            let mut labels = labels.clone();
+            for step in 1..=3 {
+                labels.advance(step);
+                adv.step(step, &w, &mut labels, &mut LiveGraph::new());
+                let c = adv.cluster(&labels);
+                let banned = if bans && step >= 2 { n } else { 0.0 };
+                assert_eq!((c.active, c.banned), (n - banned, banned), "step {step}");
+                assert_eq!(
+                    (c.returned, c.recruited, c.variants, c.bridges),
+                    (0.0, 0.0, 0.0, 0.0)
+                );
+            }
+        }
     }
 }

@@ -121,6 +121,12 @@ mod tests {
                 "benign_labelled",
                 "flagged_labelled",
                 "population_flagged_share",
+                "cluster_active",
+                "cluster_banned",
+                "cluster_returned",
+                "cluster_recruited",
+                "cluster_variants",
+                "cluster_bridges",
                 "first_flagged_step",
             ]
         );
