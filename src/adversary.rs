@@ -33,7 +33,12 @@
 //!   neither posts flagged content nor tags flagged terms; the platform would see only a new
 //!   unlabelled account either way. A recruit that finds no free identity does not join, so
 //!   the cluster never exceeds the world's flagged accounts. Arms that do not ban free no
-//!   identity and recruit no one.
+//!   identity and recruit no one. With recall `p` per review, first review `D` steps after an
+//!   identity appears and re-reviews every `R` steps, ban delay `B`, return probability `r` and
+//!   recruitment rate `λ`, an identity stays active `D + B + R (1 - p) / p` steps per visit on
+//!   average and a recruit makes `1 / (1 - r)` visits, so while free identities last the active
+//!   cluster settles at a Poisson level with mean `λ (D + B + R (1 - p) / p) / (1 - r)`
+//!   (derived and checked against the simulation in `tests/cluster.rs`).
 //! - **Bridge building.** Each flagged account follows a uniformly random account of an
 //!   adjacent community with probability `bridge_rate` per step. That puts flagged accounts
 //!   among the followers of adjacent accounts, exactly where co-follow recommendations look.
