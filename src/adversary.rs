@@ -16,6 +16,29 @@
 //!   new, unlabelled account that re-follows its network. We model the new account as the same
 //!   account id with its label cleared (same content, same follows): the platform sees an
 //!   unlabelled account that its classifier must detect again (drawn as for any account).
+//!   Within a step, bans come first, then the returns that are due, then the bans of returned
+//!   identities the classifier labelled at once: every ban is decided in the step in which
+//!   `ban_detected` removes the account from the platform, whether it is the account's first
+//!   identity or a returned one, so a banned account is away `return_delay` steps either way.
+//!   Recruits join at the start of the step, before the bans (so one labelled at once is
+//!   banned in the step it joins, too), and take identities freed in earlier steps.
+//! - **Recruitment.** In an arm that bans, new flagged accounts join at `recruitment_rate` per
+//!   step (a Poisson count each step). The world's flagged accounts are the cluster's
+//!   identities: a recruit takes the identity of a banned account that will not return (same
+//!   content, same follows, so it re-follows the cluster's network) and appears unlabelled, for
+//!   the classifier to find as it finds a returned account. Recruits do not come from outside
+//!   the flagged cluster (an adjacent account that "turns"): which accounts are flagged is
+//!   ground truth of the world, shared by every arm of a replicate and read by every metric
+//!   (flagged impressions, follows, hops, the flagged centroid), and an adjacent account
+//!   neither posts flagged content nor tags flagged terms; the platform would see only a new
+//!   unlabelled account either way. A recruit that finds no free identity does not join, so
+//!   the cluster never exceeds the world's flagged accounts. Arms that do not ban free no
+//!   identity and recruit no one. With recall `p` per review, first review `D` steps after an
+//!   identity appears and re-reviews every `R` steps, ban delay `B`, return probability `r` and
+//!   recruitment rate `λ`, an identity stays active `D + B + R (1 - p) / p` steps per visit on
+//!   average and a recruit makes `1 / (1 - r)` visits, so while free identities last the active
+//!   cluster settles at a Poisson level with mean `λ (D + B + R (1 - p) / p) / (1 - r)`
+//!   (derived and checked against the simulation in `tests/cluster.rs`).
 //! - **Bridge building.** Each flagged account follows a uniformly random account of an
 //!   adjacent community with probability `bridge_rate` per step. That puts flagged accounts
 //!   among the followers of adjacent accounts, exactly where co-follow recommendations look.
@@ -23,10 +46,13 @@
 //!   follow index is rebuilt, every `surfaces.index_refresh` steps.
 //!
 //! The adversary acts on the ground truth (it *is* the flagged cluster) but exposes to the
-//! platform only what a platform would observe: tags, term postings, the follow graph. Its
-//! random numbers come from one stream per (replicate, step), so in arms that trigger the same
-//! adaptations the same things happen (paired comparison), and a run is identical for any
-//! thread count (the adversary steps serially between the parallel probe steps).
+//! platform only what a platform would observe: tags, term postings, the follow graph, labels
+//! cleared by returns and recruits. Its random numbers come from one stream per (replicate,
+//! step), so in arms that trigger the same adaptations the same things happen (paired
+//! comparison), and a run is identical for any thread count (the adversary steps serially
+//! between the parallel probe steps). Recruitment draws from a second stream per (replicate,
+//! step) of the adversary's family ([`RECRUITS`]), so the number of recruits of a step is the
+//! same in every banning arm and recruitment shifts no other adaptation's draws.
 
 use crate::ids::{AccountId, TermId};
 use crate::live_graph::LiveGraph;
@@ -37,10 +63,47 @@ use crate::scenario::spec::{AdversarySpec, ModerationSpec};
 use crate::world::{CommunityKind, World};
 use rand::RngExt;
 
+/// Offset of the recruitment streams among the adversary's per-step streams: step `t` draws
+/// its adaptations from agent stream `t` and its recruits from `RECRUITS + t`.
+pub const RECRUITS: u64 = 1 << 32;
+
 /// One flagged base term and its variant spellings.
 struct Family {
     /// Term ids of the spellings, the base term first.
     spellings: Vec<TermId>,
+}
+
+/// The flagged cluster in one step of one arm, as the platform serves it (after the
+/// adversary's step): the `cluster_*` columns of `steps.csv`. Counts, held as `f64` like every
+/// metric of the schema (NaN: not measured).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct ClusterStep {
+    /// Flagged accounts on the platform: not banned by the arm's `ban_detected` (all of them in
+    /// an arm that does not ban).
+    pub active: f64,
+    /// Flagged accounts banned now (awaiting their return, or banned for good until a recruit
+    /// takes the identity).
+    pub banned: f64,
+    /// Returns of banned accounts so far.
+    pub returned: f64,
+    /// Recruits that joined so far.
+    pub recruited: f64,
+    /// Variant spellings in use now: tagged by at least one active flagged account.
+    pub variants: f64,
+    /// Bridge follows made so far.
+    pub bridges: f64,
+}
+
+impl ClusterStep {
+    /// Not measured: every count NaN (an empty CSV cell).
+    pub const EMPTY: ClusterStep = ClusterStep {
+        active: f64::NAN,
+        banned: f64::NAN,
+        returned: f64::NAN,
+        recruited: f64::NAN,
+        variants: f64::NAN,
+        bridges: f64::NAN,
+    };
 }
 
 /// The adversary's state in one arm of one replicate.
@@ -50,7 +113,12 @@ pub struct Adversary {
     horizon: u32,
     streams: AgentStreams,
     evade_terms: bool,
+    /// The arm's ban delay, when it bans (`ban_detected`).
+    ban_delay: Option<u32>,
+    /// The same, when the adversary follows bans (for returns or recruits).
     ban_after: Option<u32>,
+    /// The world's vocabulary size: variant spellings have ids from here up.
+    base_terms: usize,
     /// What the platform sees of the lexical adaptations: the flagged accounts (sorted), their
     /// current tags, the family of each spelling and the postings of every family spelling.
     overlay: TermOverlay,
@@ -62,6 +130,9 @@ pub struct Adversary {
     returns: Vec<(u32, AccountId)>,
     /// Whether an account's ban was already decided (index into `flagged`).
     ban_decided: Vec<bool>,
+    /// Identities banned for good, free for recruits (indices into `flagged`, in the order
+    /// they were freed).
+    vacant: Vec<usize>,
     /// Counters for the manifest and tests.
     stats: AdversaryStats,
 }
@@ -75,6 +146,8 @@ pub struct AdversaryStats {
     pub moves: u32,
     /// Banned accounts that returned.
     pub returns: u32,
+    /// Recruits that joined (each taking a free identity).
+    pub recruits: u32,
     /// Bridge follows made.
     pub bridges: u32,
 }
@@ -121,7 +194,11 @@ impl Adversary {
             horizon,
             streams,
             evade_terms: spec.lexical_evasion > 0.0 && triggers.suppresses_terms,
-            ban_after: triggers.bans_after.filter(|_| spec.ban_evasion > 0.0),
+            ban_delay: triggers.bans_after,
+            base_terms: base_terms as usize,
+            ban_after: triggers
+                .bans_after
+                .filter(|_| spec.ban_evasion > 0.0 || spec.recruitment_rate > 0.0),
             overlay: TermOverlay {
                 active: spec.lexical_evasion > 0.0 && triggers.suppresses_terms,
                 accounts: flagged,
@@ -134,6 +211,7 @@ impl Adversary {
             adjacent,
             returns: Vec::new(),
             ban_decided: vec![false; n],
+            vacant: Vec::new(),
             stats: AdversaryStats::default(),
         }
     }
@@ -146,6 +224,42 @@ impl Adversary {
     /// What it did so far.
     pub fn stats(&self) -> AdversaryStats {
         self.stats
+    }
+
+    /// The flagged cluster under `labels` (call it after [`Adversary::step`]): who is banned is
+    /// decided by the arm's ban rule on the labels, exactly as `ban_detected` decides it, so
+    /// the counts hold in every arm, whether the adversary adapts or not.
+    pub fn cluster(&self, labels: &Labels) -> ClusterStep {
+        let now = labels.now();
+        let banned = |a: AccountId| {
+            self.ban_delay.is_some_and(|after| {
+                labels
+                    .labelled_since(a)
+                    .is_some_and(|since| since.saturating_add(after) <= now)
+            })
+        };
+        let mut live = vec![false; self.overlay.family_of.len() - self.base_terms];
+        let mut active = 0u32;
+        for (i, &a) in self.overlay.accounts.iter().enumerate() {
+            if banned(a) {
+                continue;
+            }
+            active += 1;
+            for t in &self.overlay.tags[i] {
+                if let Some(v) = t.index().checked_sub(self.base_terms) {
+                    live[v] = true;
+                }
+            }
+        }
+        let total = self.overlay.accounts.len() as u32;
+        ClusterStep {
+            active: f64::from(active),
+            banned: f64::from(total - active),
+            returned: f64::from(self.stats.returns),
+            recruited: f64::from(self.stats.recruits),
+            variants: live.iter().filter(|&&v| v).count() as f64,
+            bridges: f64::from(self.stats.bridges),
+        }
     }
 
     /// Adapts to the labels of step `step` (after they advanced, before anyone is served).
@@ -181,42 +295,13 @@ impl Adversary {
             }
         }
         if let Some(after) = self.ban_after {
-            let now = labels.now();
-            for i in 0..self.overlay.accounts.len() {
-                let a = self.overlay.accounts[i];
-                match labels.labelled_since(a) {
-                    Some(since) if !self.ban_decided[i] && since.saturating_add(after) <= now => {
-                        self.ban_decided[i] = true;
-                        if rng.random_bool(self.spec.ban_evasion) {
-                            self.returns
-                                .push((now.saturating_add(self.spec.return_delay), a));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            let mut k = 0;
-            while k < self.returns.len() {
-                let (at, a) = self.returns[k];
-                if at <= now {
-                    self.returns.remove(k);
-                    // A fresh identity: unlabelled until the classifier finds it again.
-                    let m = &self.moderation;
-                    let found = first_success(
-                        m.recall,
-                        now.saturating_add(m.detection_delay),
-                        m.review_interval,
-                        self.horizon,
-                        &mut rng,
-                    );
-                    labels.relabel(a, found);
-                    if let Ok(i) = self.overlay.accounts.binary_search(&a) {
-                        self.ban_decided[i] = false;
-                    }
-                    self.stats.returns += 1;
-                } else {
-                    k += 1;
-                }
+            // Recruits, then bans, then the returns that are due; a returned identity the
+            // classifier labels at once is banned in this same step by a second pass (see
+            // `decide_bans`).
+            self.recruit(step, labels);
+            self.decide_bans(after, labels, &mut rng);
+            if self.arrive(labels, &mut rng) {
+                self.decide_bans(after, labels, &mut rng);
             }
         }
         if self.spec.bridge_rate > 0.0 && !self.adjacent.is_empty() {
@@ -228,6 +313,101 @@ impl Adversary {
                     }
                 }
             }
+        }
+    }
+
+    /// Decides the bans that have come: every flagged identity whose label is at least `after`
+    /// steps old now is banned (exactly when `ban_detected` removes it from the platform) and,
+    /// with probability `ban_evasion`, its return is scheduled `return_delay` steps later;
+    /// otherwise its identity is free for a recruit from the next step on. One draw per newly
+    /// banned identity, in account order (none when `ban_evasion` is 0).
+    ///
+    /// It runs before the step's returns and again after them when any arrived: a returned
+    /// identity labelled at once (`detection_delay` 0 and a first review that succeeds, with a
+    /// ban delay of 0) is then banned in the step it returns, as the platform bans it, not one
+    /// step later. Only such identities are decided by the second pass, so a scenario with a
+    /// detection or ban delay of at least one step draws exactly as with a single pass.
+    fn decide_bans(&mut self, after: u32, labels: &Labels, rng: &mut crate::rng::SimRng) {
+        let now = labels.now();
+        for i in 0..self.overlay.accounts.len() {
+            let a = self.overlay.accounts[i];
+            match labels.labelled_since(a) {
+                Some(since) if !self.ban_decided[i] && since.saturating_add(after) <= now => {
+                    self.ban_decided[i] = true;
+                    if self.spec.ban_evasion > 0.0 && rng.random_bool(self.spec.ban_evasion) {
+                        self.returns
+                            .push((now.saturating_add(self.spec.return_delay), a));
+                    } else {
+                        self.vacant.push(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Brings back the banned identities whose return is due (in the order their returns were
+    /// scheduled), each a fresh, unlabelled account with its own classifier draw; returns
+    /// whether any came back. An identity returns at most once per step: one banned again at
+    /// once by the second ban pass with `return_delay` 0 comes back the next step.
+    fn arrive(&mut self, labels: &mut Labels, rng: &mut crate::rng::SimRng) -> bool {
+        let now = labels.now();
+        let mut any = false;
+        let mut k = 0;
+        while k < self.returns.len() {
+            let (at, a) = self.returns[k];
+            if at <= now {
+                self.returns.remove(k);
+                // A fresh identity: unlabelled until the classifier finds it again.
+                let m = &self.moderation;
+                let found = first_success(
+                    m.recall,
+                    now.saturating_add(m.detection_delay),
+                    m.review_interval,
+                    self.horizon,
+                    rng,
+                );
+                labels.relabel(a, found);
+                if let Ok(i) = self.overlay.accounts.binary_search(&a) {
+                    self.ban_decided[i] = false;
+                }
+                self.stats.returns += 1;
+                any = true;
+            } else {
+                k += 1;
+            }
+        }
+        any
+    }
+
+    /// Recruits of step `step`, from its recruitment stream: a Poisson number with mean
+    /// `recruitment_rate`, each taking a uniformly random free identity (while there is one)
+    /// and labelled by its own classifier draw, as a returned identity is.
+    fn recruit(&mut self, step: u32, labels: &mut Labels) {
+        if self.spec.recruitment_rate <= 0.0 {
+            return;
+        }
+        let mut rng = self.streams.agent(RECRUITS + u64::from(step));
+        let joining = crate::rng::poisson(&mut rng, self.spec.recruitment_rate);
+        let now = labels.now();
+        for _ in 0..joining {
+            if self.vacant.is_empty() {
+                break;
+            }
+            let i = self
+                .vacant
+                .swap_remove(crate::rng::index(&mut rng, self.vacant.len()));
+            let m = &self.moderation;
+            let found = first_success(
+                m.recall,
+                now.saturating_add(m.detection_delay),
+                m.review_interval,
+                self.horizon,
+                &mut rng,
+            );
+            labels.relabel(self.overlay.accounts[i], found);
+            self.ban_decided[i] = false;
+            self.stats.recruits += 1;
         }
     }
 
@@ -435,8 +615,160 @@ mod tests {
                 .iter()
                 .all(|&a| !w.truth().is_flagged(a)));
         }
+        // Every moved account is active (no arm bans here), so every variant created is in use.
+        let c = adv.cluster(&labels);
+        assert_eq!(c.variants, f64::from(adv.stats().variants));
+        assert_eq!(
+            (c.active, c.banned),
+            (adv.overlay.accounts.len() as f64, 0.0)
+        );
         // Variants are caught after the detection delay.
         labels.advance(4);
         assert!((w.terms()..adv.overlay().terms()).all(|t| labels.term(TermId(t as u32))));
+    }
+
+    /// An adversary in an arm that bans at once (`ban_detected`, delay 0) under a classifier
+    /// that labels every flagged identity the step it appears (recall 1, no delay), so every
+    /// identity, fresh or returned, is banned the step it is labelled.
+    fn banning(w: &World, spec: &AdversarySpec, horizon: u32) -> (Adversary, Labels) {
+        let moderation = ModerationSpec::default();
+        let stack =
+            MitigationStack::from_specs(&[crate::scenario::spec::MitigationSpec::BanDetected(
+                crate::scenario::spec::BanSpec { delay: 0 },
+            )]);
+        let tree = SeedTree::new(3);
+        let adv = Adversary::new(
+            w,
+            spec,
+            &moderation,
+            horizon,
+            stack.capabilities(),
+            tree.agents(0, StreamId::Adversary),
+        );
+        let labels = Labels::classify(
+            w,
+            &moderation,
+            horizon,
+            &mut tree.stream(0, StreamId::Moderation),
+        );
+        (adv, labels)
+    }
+
+    #[test]
+    fn a_returned_identity_labelled_at_once_is_banned_in_the_step_it_returns_like_a_fresh_one() {
+        let w = world();
+        let spec = AdversarySpec {
+            ban_evasion: 1.0,
+            return_delay: 2,
+            ..AdversarySpec::default()
+        };
+        let (mut adv, mut labels) = banning(&w, &spec, 20);
+        let n = adv.overlay.accounts.len() as u32;
+        assert!(n > 0);
+        let mut returns = Vec::new();
+        for step in 1..=9 {
+            labels.advance(step);
+            adv.step(step, &w, &mut labels, &mut LiveGraph::new());
+            returns.push(adv.stats().returns / n);
+            // The adversary's record of bans is the platform's: `ban_detected` with delay 0
+            // removes exactly the identities labelled by now.
+            for (i, &a) in adv.overlay.accounts.iter().enumerate() {
+                assert_eq!(
+                    adv.ban_decided[i],
+                    labels.labelled_since(a).is_some(),
+                    "step {step}, account {a:?}"
+                );
+            }
+        }
+        // Fresh identities are labelled at step 0, banned at step 1 and back at step 3; each
+        // return is labelled and banned in the step it comes back (3, 5, 7, 9) and is back
+        // `return_delay` = 2 steps later. Were bans decided only before the returns, a
+        // returned identity would be banned one step late and come back at 3, 6, 9.
+        assert_eq!(returns, [0, 0, 1, 1, 2, 2, 3, 3, 4]);
+    }
+
+    #[test]
+    fn recruits_take_identities_freed_by_bans_and_a_recruit_labelled_at_once_is_banned_at_once() {
+        let w = world();
+        let spec = AdversarySpec {
+            recruitment_rate: 1000.0,
+            ..AdversarySpec::default()
+        };
+        let (mut adv, mut labels) = banning(&w, &spec, 20);
+        let n = adv.overlay.accounts.len() as u32;
+        assert!(n > 0);
+        for step in 1..=5 {
+            labels.advance(step);
+            adv.step(step, &w, &mut labels, &mut LiveGraph::new());
+            // Step 1 bans every identity (nothing was free before it); from step 2 on, recruits
+            // take every freed identity, are labelled and banned in the step they join, and
+            // free it again.
+            assert_eq!(adv.stats().recruits, n * (step - 1), "step {step}");
+            assert_eq!(adv.vacant.len() as u32, n);
+            for &a in &adv.overlay.accounts {
+                assert_eq!(
+                    labels.labelled_since(a),
+                    Some(if step == 1 { 0 } else { step })
+                );
+            }
+        }
+        assert_eq!(adv.stats().returns, 0);
+
+        // An arm that does not ban frees no identity: no one joins, no label changes.
+        let mut adv = Adversary::new(
+            &w,
+            &spec,
+            &ModerationSpec::default(),
+            20,
+            MitigationStack::new(Vec::new()).capabilities(),
+            SeedTree::new(3).agents(0, StreamId::Adversary),
+        );
+        assert!(!adv.active());
+        let before = labels.clone();
+        adv.step(6, &w, &mut labels, &mut LiveGraph::new());
+        assert_eq!((adv.stats().recruits, &labels), (0, &before));
+    }
+
+    #[test]
+    fn cluster_counts_follow_the_platforms_ban_rule_whether_or_not_the_adversary_adapts() {
+        let w = world();
+        let moderation = ModerationSpec::default();
+        let tree = SeedTree::new(3);
+        // Every flagged account labelled at step 0; the arm bans 2 steps after a label.
+        let labels = Labels::classify(
+            &w,
+            &moderation,
+            10,
+            &mut tree.stream(0, StreamId::Moderation),
+        );
+        let ban =
+            MitigationStack::from_specs(&[crate::scenario::spec::MitigationSpec::BanDetected(
+                crate::scenario::spec::BanSpec { delay: 2 },
+            )]);
+        let none = MitigationStack::new(Vec::new());
+        for (stack, bans) in [(&ban, true), (&none, false)] {
+            let mut adv = Adversary::new(
+                &w,
+                &AdversarySpec::default(),
+                &moderation,
+                10,
+                stack.capabilities(),
+                tree.agents(0, StreamId::Adversary),
+            );
+            assert!(!adv.active());
+            let n = w.truth().flagged_accounts() as f64;
+            let mut labels = labels.clone();
+            for step in 1..=3 {
+                labels.advance(step);
+                adv.step(step, &w, &mut labels, &mut LiveGraph::new());
+                let c = adv.cluster(&labels);
+                let banned = if bans && step >= 2 { n } else { 0.0 };
+                assert_eq!((c.active, c.banned), (n - banned, banned), "step {step}");
+                assert_eq!(
+                    (c.returned, c.recruited, c.variants, c.bridges),
+                    (0.0, 0.0, 0.0, 0.0)
+                );
+            }
+        }
     }
 }

@@ -52,6 +52,7 @@ pub fn entries() -> Vec<Entry> {
         e("mitigation", "friction", "following a labelled account succeeds only with a probability", &[("factor", "0.3", "probability the follow goes through")]),
         e("adaptation", "lexical_evasion", "flagged accounts move from a suppressed flagged term to new variant spellings, detected only after the classifier's delay", &[("lexical_evasion", "0", "probability per account per step"), ("max_variants", "20", "variant spellings per term")]),
         e("adaptation", "ban_evasion", "banned flagged accounts return as new unlabelled accounts and re-follow their network", &[("ban_evasion", "0", "probability of returning"), ("return_delay", "5", "steps from ban to return")]),
+        e("adaptation", "recruitment_rate", "new flagged accounts join in arms that ban, each taking the identity of a banned account that will not return, unlabelled", &[("recruitment_rate", "0", "expected recruits per step (a Poisson count)")]),
         e("adaptation", "bridge_rate", "flagged accounts follow accounts of adjacent communities, where co-follow finds them", &[("bridge_rate", "0", "probability per flagged account per step"), ("surfaces.index_refresh", "5", "steps between rebuilds of the platform's follow index, which make bridges visible")]),
         e("behaviour", "follow_top", "follow the top suggestion", &[("follow_prob", "0.3", "probability of a follow action per step")]),
         e("behaviour", "follow_random_of_top_k", "follow a uniformly random one of the top k suggestions", &[("top_k", "3", "k"), ("follow_prob", "0.3", "probability of a follow action per step")]),
@@ -120,6 +121,12 @@ mod tests {
                 "benign_labelled",
                 "flagged_labelled",
                 "population_flagged_share",
+                "cluster_active",
+                "cluster_banned",
+                "cluster_returned",
+                "cluster_recruited",
+                "cluster_variants",
+                "cluster_bridges",
                 "first_flagged_step",
             ]
         );

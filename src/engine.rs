@@ -4,7 +4,7 @@
 //! probes do not interact), then reduces their records serially in probe order, so the output
 //! is byte-identical for any thread count.
 
-use crate::adversary::{Adversary, AdversaryStats};
+use crate::adversary::{Adversary, AdversaryStats, ClusterStep};
 use crate::agents::panel::{Panel, PanelStep};
 use crate::agents::population::Population;
 use crate::agents::probe::{Probe, ProbeStep, ProbeStreams, StepConfig};
@@ -54,6 +54,9 @@ pub struct StepRow {
     pub flagged_labelled: f64,
     /// Flagged share of the living population's impressions (NaN for a static population).
     pub population_flagged_share: f64,
+    /// The flagged cluster as served in this step: active, banned, returns, recruits, variant
+    /// spellings in use, bridges.
+    pub cluster: ClusterStep,
 }
 
 /// The outcome of one probe.
@@ -163,6 +166,7 @@ pub fn run_arm(
         }
         labels.advance(step);
         adversary.step(step, world, &mut labels, &mut live);
+        let cluster = adversary.cluster(&labels);
         if mitigation.capabilities().reads_label_hops {
             labels.refresh_hops(world);
         }
@@ -192,6 +196,7 @@ pub fn run_arm(
         }
         let mut row = reduce(step, &records, &probes);
         row.panel = panel_step;
+        row.cluster = cluster;
         if let Some(population) = population.as_ref() {
             row.population_flagged_share = population.commit(world, &mut live).flagged_share();
         }
@@ -283,6 +288,7 @@ fn reduce(step: Step, records: &[ProbeStep], probes: &[Probe]) -> StepRow {
         benign_labelled: f64::NAN,
         flagged_labelled: f64::NAN,
         population_flagged_share: f64::NAN,
+        cluster: ClusterStep::EMPTY,
     }
 }
 

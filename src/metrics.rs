@@ -36,8 +36,8 @@ use Surface::{Explore, Feed, Search, SuggestedAccounts};
 /// A scenario key that shapes a metric, for `driftlab list`: (key, default, meaning).
 pub type Param = (&'static str, &'static str, &'static str);
 
-/// One column of `steps.csv`: a metric of one step, averaged over the probes of one arm in one
-/// replicate.
+/// One column of `steps.csv`: a metric of one step of one arm in one replicate, averaged over
+/// its probes (the `cluster_*` columns count the flagged cluster instead).
 #[derive(Clone, Copy, Debug)]
 pub struct StepMetric {
     /// Column name. A per-surface metric has one column per surface, `<metric>_<surface>`, in
@@ -223,6 +223,52 @@ pub const STEP_METRICS: &[StepMetric] = &[
         "population.active_share",
         "0",
         "share of ordinary accounts active per step",
+    )]),
+    step(
+        "cluster_active",
+        "flagged accounts on the platform, not banned, in the arm and replicate (all of them in an arm that does not ban)",
+        |r| r.cluster.active,
+    )
+    .params(&[(
+        "adversary.recruitment_rate",
+        "0",
+        "expected new flagged accounts per step, in identities bans freed",
+    )]),
+    step(
+        "cluster_banned",
+        "flagged accounts banned now (awaiting their return, or for good until a recruit takes the identity)",
+        |r| r.cluster.banned,
+    ),
+    step(
+        "cluster_returned",
+        "returns of banned flagged accounts so far",
+        |r| r.cluster.returned,
+    )
+    .params(&[("adversary.ban_evasion", "0", "probability that a banned account returns")]),
+    step(
+        "cluster_recruited",
+        "recruits that joined the flagged cluster so far",
+        |r| r.cluster.recruited,
+    ),
+    step(
+        "cluster_variants",
+        "variant spellings of flagged terms in use now by active flagged accounts",
+        |r| r.cluster.variants,
+    )
+    .params(&[(
+        "adversary.lexical_evasion",
+        "0",
+        "probability per account per step of moving to a variant",
+    )]),
+    step(
+        "cluster_bridges",
+        "bridge follows from flagged accounts to adjacent accounts so far",
+        |r| r.cluster.bridges,
+    )
+    .params(&[(
+        "adversary.bridge_rate",
+        "0",
+        "probability per flagged account per step",
     )]),
 ];
 
@@ -434,6 +480,14 @@ pub(crate) mod tests {
             benign_labelled: v(),
             flagged_labelled: v(),
             population_flagged_share: v(),
+            cluster: crate::adversary::ClusterStep {
+                active: v(),
+                banned: v(),
+                returned: v(),
+                recruited: v(),
+                variants: v(),
+                bridges: v(),
+            },
         }
     }
 
@@ -486,7 +540,7 @@ pub(crate) mod tests {
         let probes: Vec<&str> = PROBES_HEADER.trim_end_matches('\n').split(',').collect();
         assert_eq!(probes[..PROBE_IDENTITY.len()], PROBE_IDENTITY);
         assert_eq!(probes[PROBE_IDENTITY.len()..], probe_columns());
-        assert!(STEPS_HEADER.ends_with("population_flagged_share\n"));
+        assert!(STEPS_HEADER.ends_with("population_flagged_share,cluster_active,cluster_banned,cluster_returned,cluster_recruited,cluster_variants,cluster_bridges\n"));
         assert_eq!(STEPS_HEADER.matches('\n').count(), 1);
     }
 

@@ -126,6 +126,33 @@ pub fn index(rng: &mut SimRng, len: usize) -> usize {
     (m >> 32) as usize
 }
 
+/// A Poisson count with mean `mean` (negative or non-finite: 0, with no draw): inversion by
+/// sequential search, one uniform draw per chunk of at most 64 of the mean (a sum of
+/// independent Poisson counts is Poisson), so no probability underflows and the cost is linear
+/// in the mean. Like [`index`], part of the stream contract.
+pub fn poisson(rng: &mut SimRng, mean: f64) -> u64 {
+    const CHUNK: f64 = 64.0;
+    let mut left = if mean.is_finite() { mean.max(0.0) } else { 0.0 };
+    let mut total = 0;
+    while left > 0.0 {
+        let mu = left.min(CHUNK);
+        left -= mu;
+        let u: f64 = rand::RngExt::random(rng);
+        let mut p = (-mu).exp();
+        let (mut cdf, mut k) = (p, 0u64);
+        // Rounding can leave the summed distribution a hair below a `u` near 1: stop where the
+        // tail is far below one draw's resolution.
+        let cap = (mu + 40.0 * mu.sqrt() + 40.0) as u64;
+        while cdf <= u && k < cap {
+            k += 1;
+            p *= mu / k as f64;
+            cdf += p;
+        }
+        total += k;
+    }
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +191,35 @@ mod tests {
         for len in [u32::MAX as usize, u32::MAX as usize - 1, 1usize << 33] {
             assert!((0..100).all(|_| index(&mut rng, len) < len));
         }
+    }
+
+    #[test]
+    fn poisson_counts_have_the_mean_and_variance_of_a_poisson_law() {
+        let mut rng = SeedTree::new(5).stream(0, StreamId::Adversary);
+        // One chunk, several chunks, and a fractional last chunk.
+        for mean in [0.3, 3.7, 150.5] {
+            let n = 20_000;
+            let xs: Vec<f64> = (0..n).map(|_| poisson(&mut rng, mean) as f64).collect();
+            let m = xs.iter().sum::<f64>() / n as f64;
+            let var = xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+            // Standard error of the mean sqrt(mean / n); of the variance about
+            // mean * sqrt(2 / n) (plus a fourth-moment term of order 1/mean).
+            let se = (mean / n as f64).sqrt();
+            assert!((m - mean).abs() < 4.0 * se, "mean {m} for {mean}");
+            let se_var = mean * (2.0 / n as f64 + 1.0 / (mean * n as f64)).sqrt();
+            assert!(
+                (var - mean).abs() < 4.0 * se_var,
+                "variance {var} for {mean}"
+            );
+        }
+        // No draw for a zero, negative or non-finite mean.
+        let mut a = SeedTree::new(5).stream(1, StreamId::Adversary);
+        let b = a.clone();
+        assert_eq!(
+            [0.0, -1.0, f64::NAN, f64::INFINITY].map(|m| poisson(&mut a, m)),
+            [0; 4]
+        );
+        assert_eq!(a, b);
     }
 
     #[test]

@@ -74,6 +74,39 @@ pub struct SurvivalPoint {
     pub value: Estimate,
 }
 
+/// The flagged cluster at the last step, per arm: mean over replicates of the `cluster_*`
+/// columns of `steps.csv` with its t interval, bounds clipped at 0 (they are counts).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClusterStats {
+    /// Flagged accounts on the platform, not banned.
+    pub active: Estimate,
+    /// Flagged accounts banned.
+    pub banned: Estimate,
+    /// Returns of banned accounts over the run.
+    pub returned: Estimate,
+    /// Recruits over the run.
+    pub recruited: Estimate,
+    /// Variant spellings in use.
+    pub variants: Estimate,
+    /// Bridge follows over the run.
+    pub bridges: Estimate,
+}
+
+impl ClusterStats {
+    /// The estimates with their column names, in column order.
+    pub fn columns(&self) -> [(&'static str, &Estimate); 6] {
+        let values = [
+            &self.active,
+            &self.banned,
+            &self.returned,
+            &self.recruited,
+            &self.variants,
+            &self.bridges,
+        ];
+        std::array::from_fn(|i| (metrics::STEP_METRICS[CLUSTER[i]].column, values[i]))
+    }
+}
+
 /// Everything computed for one arm.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ArmStats {
@@ -111,6 +144,9 @@ pub struct ArmStats {
     /// Whether no other arm has at least this drift reduction at no more collateral cost
     /// (with one strictly better), by point estimates.
     pub pareto_optimal: bool,
+    /// The flagged cluster at the last step (active, banned, returns, recruits, variants,
+    /// bridges).
+    pub cluster: ClusterStats,
     /// Log-rank test of time-to-drift against the first arm: chi-square (1 df).
     pub log_rank_chi2: Option<f64>,
     /// Its p-value.
@@ -174,6 +210,14 @@ const PANEL_RELEVANCE: usize = metrics::step_column("panel_relevance");
 const PANEL_ENGAGEMENT: usize = metrics::step_column("panel_engagement");
 const BENIGN_LABELLED: usize = metrics::step_column("benign_labelled");
 const PANEL_REACH: usize = metrics::step_column("panel_reach");
+const CLUSTER: [usize; 6] = [
+    metrics::step_column("cluster_active"),
+    metrics::step_column("cluster_banned"),
+    metrics::step_column("cluster_returned"),
+    metrics::step_column("cluster_recruited"),
+    metrics::step_column("cluster_variants"),
+    metrics::step_column("cluster_bridges"),
+];
 
 /// Computes the statistics of every arm; the first arm is the reference of differences.
 pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
@@ -210,6 +254,18 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                     .iter()
                     .map(|r| r.last().copied().unwrap_or(f64::NAN))
                     .collect()
+            };
+            let count = |metric: usize| -> Estimate {
+                Estimate::from(mean_ci_t(&last(metric), LEVEL)).clamp(0.0, f64::INFINITY)
+            };
+            let [active, banned, returned, recruited, variants, bridges] = CLUSTER.map(count);
+            let cluster = ClusterStats {
+                active,
+                banned,
+                returned,
+                recruited,
+                variants,
+                bridges,
             };
             let share_by_rep: Vec<f64> = tables
                 .metric(arm, FLAGGED_SHARE)
@@ -293,6 +349,7 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                 .clamp(0.0, 1.0),
                 panel_reach: Estimate::from(mean_ci_t(&last(PANEL_REACH), LEVEL)).clamp(0.0, 1.0),
                 pareto_optimal: false,
+                cluster,
                 log_rank_chi2: chi2,
                 log_rank_p: p,
                 curves,

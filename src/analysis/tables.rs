@@ -676,6 +676,7 @@ mod tests {
             benign_labelled: f64::NAN,
             flagged_labelled: f64::NAN,
             population_flagged_share: f64::NAN,
+            cluster: crate::adversary::ClusterStep::EMPTY,
         };
         let probe = |probe, first, follow, drift| ProbeRow {
             group: 0,

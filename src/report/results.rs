@@ -109,6 +109,15 @@ fn num(e: &Estimate) -> String {
     }
 }
 
+/// A count averaged over replicates, one decimal.
+fn count(e: &Estimate) -> String {
+    match (e.estimate, e.lower, e.upper) {
+        (Some(x), Some(l), Some(u)) => format!("{x:.1} [{l:.1}, {u:.1}]"),
+        (Some(x), _, _) => format!("{x:.1}"),
+        _ => "n/a".into(),
+    }
+}
+
 fn nan(x: Option<f64>) -> f64 {
     x.unwrap_or(f64::NAN)
 }
@@ -412,6 +421,45 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
                 if s.pareto_optimal { "yes" } else { "" }
             );
         }
+    }
+    md.push_str("\n## The flagged cluster\n\n");
+    let changed = stats.iter().any(|s| {
+        s.cluster.columns()[1..]
+            .iter()
+            .any(|(_, e)| e.estimate.is_some_and(|x| x != 0.0))
+    });
+    if changed {
+        md.push_str(
+            "The cluster's own dynamics at the last step, mean over replicates with 95% t \
+             intervals (clipped at 0): flagged accounts on the platform (not banned) and banned \
+             now; returns of banned accounts, recruits and bridge follows into adjacent \
+             communities so far; variant spellings in use now. Per step: the `cluster_*` \
+             columns of `steps.csv`.\n\n\
+             | arm | active | banned | returned | recruited | variant spellings in use | bridges |\n\
+             |---|---:|---:|---:|---:|---:|---:|\n",
+        );
+        for s in &stats {
+            let c = &s.cluster;
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                s.name,
+                count(&c.active),
+                count(&c.banned),
+                count(&c.returned),
+                count(&c.recruited),
+                count(&c.variants),
+                count(&c.bridges)
+            );
+        }
+    } else {
+        let _ = writeln!(
+            md,
+            "The cluster did not change in any arm: its {} accounts stayed on the platform, with \
+             no bans, returns, recruits, variant spellings or bridges (the `cluster_*` columns of \
+             `steps.csv`).",
+            w["flagged_accounts"]
+        );
     }
     md.push_str("\n## Plots\n\n");
     for (stem, caption) in &figures {

@@ -686,8 +686,20 @@ pub struct AdversarySpec {
     /// account (0 ..= 1; default 0). Bans come from `ban_detected`; the returned account
     /// re-follows its network and must be detected again.
     pub ban_evasion: f64,
-    /// Steps from a ban to the return (default 5).
+    /// Steps from a ban to the return (default 5): the account is away this many steps, whether
+    /// it was banned under its first identity or a returned one (a returned identity the
+    /// classifier labels at once is banned in the step it returns, as a fresh one would be).
     pub return_delay: u32,
+    /// Recruitment: expected number of new flagged accounts joining the cluster per step
+    /// (0 ..= 10,000; default 0), a Poisson count drawn every step. A recruit takes the
+    /// identity of a flagged account that was banned and will not return (same content, same
+    /// follows: the world's flagged accounts are the cluster's identities, so ground truth and
+    /// every metric stay as generated) and appears unlabelled, for the classifier to find
+    /// (drawn as for a returned account). Only arms that ban (`ban_detected`) free identities,
+    /// so only they recruit; a recruit with no free identity does not join. With
+    /// `ban_evasion` < 1 this is what lets a banned cluster settle at a level instead of
+    /// shrinking to nothing.
+    pub recruitment_rate: f64,
     /// Bridge building: each flagged account follows a random account of an adjacent
     /// community with this probability per step (0 ..= 1; default 0), which puts flagged
     /// accounts among the followers of adjacent accounts, where co-follow finds them.
@@ -704,6 +716,7 @@ impl Default for AdversarySpec {
             max_variants: 20,
             ban_evasion: 0.0,
             return_delay: 5,
+            recruitment_rate: 0.0,
             bridge_rate: 0.0,
             graph_refresh: None,
         }
@@ -713,7 +726,10 @@ impl Default for AdversarySpec {
 impl AdversarySpec {
     /// Whether any adaptation is switched on.
     pub fn active(&self) -> bool {
-        self.lexical_evasion > 0.0 || self.ban_evasion > 0.0 || self.bridge_rate > 0.0
+        self.lexical_evasion > 0.0
+            || self.ban_evasion > 0.0
+            || self.recruitment_rate > 0.0
+            || self.bridge_rate > 0.0
     }
 }
 

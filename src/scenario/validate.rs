@@ -470,6 +470,12 @@ fn check_adversary(c: &mut Checker, spec: &ScenarioSpec) {
         )
         },
     );
+    c.range(
+        "adversary.recruitment_rate",
+        a.recruitment_rate,
+        0.0,
+        10_000.0,
+    );
     c.prob("adversary.bridge_rate", a.bridge_rate);
     c.ensure("adversary.graph_refresh", a.graph_refresh.is_none(), || {
         "`adversary.graph_refresh` moved to `surfaces.index_refresh` (one interval for the \
