@@ -56,6 +56,7 @@
 //! replicate's variance of its per-step counts, their mean within 4.5 standard errors of `N*`.
 //! (Offline, 128 replicates gave a mean of 34.70 ± 0.07 and a variance of 35.2.)
 
+use driftlab::analysis::input::RunShape;
 use driftlab::analysis::summary::summarize;
 use driftlab::analysis::tables::ResultTables;
 use driftlab::experiment::{self, ExperimentResult};
@@ -274,7 +275,18 @@ fn recruitment_is_thread_independent_and_leaves_arms_that_do_not_ban_alone() {
 
     // The summary's cluster figures are the final-step means over replicates.
     let probes = output::probes_csv(&recruiting, &one);
-    let tables = ResultTables::parse(&steps, &probes, Path::new("x")).unwrap();
+    let spec = recruiting.spec();
+    let shape = RunShape {
+        arms: spec.arms.iter().map(|a| a.name.clone()).collect(),
+        replicates: spec.replicates,
+        steps: spec.steps,
+        probe_groups: spec
+            .probes
+            .iter()
+            .map(|g| (g.name.clone(), g.count))
+            .collect(),
+    };
+    let tables = ResultTables::parse(&steps, &probes, &shape, Path::new("x")).unwrap();
     let stats = summarize(&tables);
     for s in &stats {
         for (name, e) in s.cluster.columns() {
