@@ -4,7 +4,7 @@
 //!
 //! All sums run serially in index order, so results are bit-for-bit reproducible.
 
-use super::special::{normal_quantile, student_t_quantile};
+use super::special::{normal_quantile, student_t_quantile_cached};
 use crate::rng::SimRng;
 use rand::RngExt;
 
@@ -68,7 +68,8 @@ fn mean(v: &[f64]) -> f64 {
 /// `mean ± t_{(1+level)/2, n-1} s / sqrt(n)`, the standard interval for a mean over a handful
 /// of replicates. Non-finite values (NaN = missing) are skipped. No values gives
 /// [`Interval::NAN`]; one value gives a zero-width interval at it; a `level` outside (0, 1)
-/// gives NaN limits.
+/// gives NaN limits. The t quantile is computed once per (level, degrees of freedom) and
+/// remembered ([`student_t_quantile_cached`]).
 pub fn mean_ci_t(values: &[f64], level: f64) -> Interval {
     let v = finite(values);
     let n = v.len();
@@ -84,7 +85,7 @@ pub fn mean_ci_t(values: &[f64], level: f64) -> Interval {
         ss += (x - m) * (x - m);
     }
     let se = (ss / (n - 1) as f64 / n as f64).sqrt();
-    let half = student_t_quantile(0.5 + level / 2.0, (n - 1) as f64) * se;
+    let half = student_t_quantile_cached(0.5 + level / 2.0, (n - 1) as f64) * se;
     Interval {
         estimate: m,
         lower: m - half,

@@ -9,5 +9,5 @@ pub mod survival;
 pub use intervals::{
     bootstrap_mean_ci, mean_ci_t, paired_difference_ci, wilson_interval, Interval,
 };
-pub use special::{erfc, normal_quantile, student_t_quantile};
+pub use special::{erfc, normal_quantile, student_t_quantile, student_t_quantile_cached};
 pub use survival::{kaplan_meier, log_rank, KaplanMeier, KmPoint, LogRank, Observation};
