@@ -4,11 +4,13 @@
 use super::plot::{self, BandPoint, BandSeries, Chart};
 use super::ReportError;
 use crate::analysis::input::shown;
-use crate::analysis::summary::{summarize, ArmStats, Estimate, LEVEL};
+use crate::analysis::summary::{summarize, ArmStats, Estimate, INTERVALS, LEVEL};
 use crate::analysis::tables::{ResultsDir, TableError, STEP_METRICS};
 use crate::atomic::write_atomic;
+use crate::metrics;
 use crate::policy::Surface;
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 
@@ -154,7 +156,7 @@ fn draw(
         },
         &drift,
     )?;
-    figures.push(("drift".into(), "Flagged share of the probes' impressions per step: mean over replicates with its 95% interval. A curve that climbs toward 1 is an arm whose probes end up seeing mostly flagged accounts.".into()));
+    figures.push(("drift".into(), "Flagged share of the probes' impressions per step: mean over replicates with its 95% interval (t, truncated to [0, 1]). A curve that climbs toward 1 is an arm whose probes end up seeing mostly flagged accounts.".into()));
     let survival: Vec<BandSeries> = stats
         .iter()
         .map(|s| {
@@ -303,6 +305,13 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
         "replicates": tables.replicates(),
         "steps": horizon,
         "metrics": STEP_METRICS,
+        "intervals": {
+            "arms": INTERVALS.iter().map(|&(k, v)| (k, v)).collect::<BTreeMap<_, _>>(),
+            "curves": metrics::STEP_METRICS
+                .iter()
+                .map(|m| (m.column, m.interval.method()))
+                .collect::<BTreeMap<_, _>>(),
+        },
         "arms": stats,
     });
     let path = output(dir, "summary.json")?;
@@ -329,9 +338,14 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
         md,
         "{} replicates x {} steps, {} probes per replicate; a world of {} accounts and {} follow \
          edges with a flagged cluster of {} accounts. A probe has drifted when the flagged share of \
-         its impressions, pooled over {} steps, reaches {}. Intervals are 95%: t intervals over \
-         replicates for means, Wilson for shares of probes, Kaplan-Meier with Greenwood bands for \
-         time-to-drift; differences against the first arm are paired by replicate.\n",
+         its impressions, pooled over {} steps, reaches {}. Intervals are 95% and fit the quantity: \
+         the share of probes drifted is a Wilson score interval on the \
+         probes of all replicates; flagged shares, benign accounts labelled and panel reached \
+         are t intervals over replicates truncated to [0, 1], flagged follows one truncated at 0 \
+         (cutting a t interval to the possible range keeps its coverage); time-to-drift is \
+         Kaplan-Meier with log-log Greenwood bands; drift reduction and relevance and engagement \
+         loss are signed, paired by replicate (arms share random numbers). `summary.json` names \
+         every figure's interval under `intervals`.\n",
         tables.replicates(),
         horizon,
         probes,
