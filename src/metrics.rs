@@ -38,7 +38,7 @@
 //!
 //! | figure | kind | interval |
 //! |---|---|---|
-//! | `drifted_share` | share of the probes (a count of trials) | Wilson on the probes of all replicates ([`IntervalKind::ProbeShare`]) |
+//! | `drifted_share` | share of the probes (a count of trials) | Wilson with the replicates' design effect ([`IntervalKind::ProbeShare`]) |
 //! | `final_flagged_share`, `mean_flagged_share`, `benign_labelled`, `panel_reach` | per-replicate share | t over replicates truncated to [0, 1] ([`IntervalKind::Share`]) |
 //! | `final_flagged_follows` | non-negative mean | t over replicates truncated at 0 ([`IntervalKind::NonNegative`]) |
 //! | `median_drift_step` | time-to-drift | Kaplan-Meier median, read off the log-log Greenwood band |
@@ -81,8 +81,10 @@ pub struct StepMetric {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IntervalKind {
     /// A share of the probes of a replicate: a count of trials (probes) out of all of them,
-    /// such as the share drifted. Wilson's score interval on the count pooled over replicates
-    /// ([`crate::stats::wilson_interval`]), inside [0, 1]; the counts are each replicate's share
+    /// such as the share drifted. Wilson's score interval on the pooled count, with the
+    /// effective number of probes and the t quantile of the design effect between replicates
+    /// ([`crate::stats::clustered_wilson_interval`]): probes of one replicate share its world,
+    /// so they are not independent trials. Inside [0, 1]; the counts are each replicate's share
     /// times its number of probes in `probes.csv`.
     ProbeShare,
     /// A share or probability in [0, 1] per replicate that is not a count of the probes (a mean
@@ -104,7 +106,7 @@ impl IntervalKind {
     /// The interval in a few words, as `summary.json`'s `intervals` gives it.
     pub const fn method(self) -> &'static str {
         match self {
-            Self::ProbeShare => "Wilson score on the probes of all replicates",
+            Self::ProbeShare => "Wilson score with the design effect between replicates",
             Self::Share => "t over replicates, truncated to [0, 1]",
             Self::NonNegative => "t over replicates, truncated at 0",
             Self::Signed => "t over replicates",
@@ -194,7 +196,7 @@ const FLAGGED_ON: &str = "flagged impressions per probe per step on a surface";
 /// The columns of `steps.csv` after `arm,replicate,step`, in order.
 ///
 /// Each metric's kind ([`IntervalKind`]) decides its interval: the shares of probes
-/// (`drifted`, `unreachable`) get Wilson's, the other shares and
+/// (`drifted`, `unreachable`) get Wilson's with the design effect, the other shares and
 /// probabilities (`flagged_share*`, `panel_*` but `panel_relevance`, `benign_labelled`,
 /// `flagged_labelled`, `population_flagged_share`) a t interval truncated to [0, 1], the
 /// cosine and the affinity (`profile_cosine`, `panel_relevance`) a plain t interval, and the

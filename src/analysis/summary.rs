@@ -3,14 +3,15 @@
 //! first arm (the baseline). Arms share random numbers, so differences are paired by replicate.
 //!
 //! Every interval fits the kind of quantity (the table in [`crate::metrics`], `#Intervals`):
-//! shares of probes get Wilson's interval, other shares and non-negative means a t interval truncated to their range, signed differences a
+//! shares of probes get Wilson's interval with the design effect between replicates, other
+//! shares and non-negative means a t interval truncated to their range, signed differences a
 //! paired t interval. [`INTERVALS`] names each figure's interval, for `summary.json`.
 
 use super::tables::ResultTables;
 use crate::metrics::{self, IntervalKind};
 use crate::stats::{
-    kaplan_meier, log_rank, mean_ci_t, paired_difference_ci, truncated_mean_ci, wilson_interval,
-    Interval, Observation,
+    clustered_wilson_interval, kaplan_meier, log_rank, mean_ci_t, paired_difference_ci,
+    truncated_mean_ci, Interval, Observation,
 };
 use serde::Serialize;
 
@@ -118,7 +119,8 @@ pub struct ArmStats {
     /// Flagged share of impressions over all steps (mean over replicates; t interval truncated
     /// to [0, 1]).
     pub mean_flagged_share: Estimate,
-    /// Share of probes drifted before the horizon (pooled over replicates; Wilson interval).
+    /// Share of probes drifted before the horizon (pooled over replicates; Wilson interval with
+    /// the design effect between replicates).
     pub drifted_share: Estimate,
     /// Kaplan-Meier median time-to-drift with its interval (`null`: not reached).
     pub median_drift_step: Estimate,
@@ -211,12 +213,6 @@ fn drifted_by_replicate(tables: &ResultTables, arm: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Wilson's interval on counts `(successes, trials)` pooled over replicates.
-fn pooled_wilson(counts: &[(usize, usize)]) -> Interval {
-    let (d, n) = counts.iter().fold((0, 0), |(d, n), c| (d + c.0, n + c.1));
-    wilson_interval(d, n, LEVEL)
-}
-
 /// The interval of one point of a per-step curve: `column[r]` is replicate `r`'s value and
 /// `probes[r]` its number of probes (the trials of a share of probes, whose count is
 /// `value * probes` rounded: the CSV keeps six decimals).
@@ -229,7 +225,7 @@ fn curve_interval(kind: IntervalKind, column: &[f64], probes: &[usize]) -> Inter
                 .filter(|(v, _)| v.is_finite())
                 .map(|(v, &n)| ((v.clamp(0.0, 1.0) * n as f64).round() as usize, n))
                 .collect();
-            pooled_wilson(&counts)
+            clustered_wilson_interval(&counts, LEVEL)
         }
         IntervalKind::Signed => mean_ci_t(column, LEVEL),
         IntervalKind::Share | IntervalKind::NonNegative => {
@@ -340,7 +336,7 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                 final_flagged_share: truncated_mean_ci(&last(FLAGGED_SHARE), LEVEL, 0.0, 1.0)
                     .into(),
                 mean_flagged_share: truncated_mean_ci(&share_by_rep, LEVEL, 0.0, 1.0).into(),
-                drifted_share: pooled_wilson(&counts).into(),
+                drifted_share: clustered_wilson_interval(&counts, LEVEL).into(),
                 median_drift_step: Estimate {
                     estimate: km.median(),
                     lower: median_lo,

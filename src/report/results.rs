@@ -339,8 +339,9 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
         "{} replicates x {} steps, {} probes per replicate; a world of {} accounts and {} follow \
          edges with a flagged cluster of {} accounts. A probe has drifted when the flagged share of \
          its impressions, pooled over {} steps, reaches {}. Intervals are 95% and fit the quantity: \
-         the share of probes drifted is a Wilson score interval on the \
-         probes of all replicates; flagged shares, benign accounts labelled and panel reached \
+         the share of probes drifted is a Wilson score interval with the design effect between \
+         replicates (the probes of a replicate share its world: effective number of probes and \
+         t quantile, Korn-Graubard); flagged shares, benign accounts labelled and panel reached \
          are t intervals over replicates truncated to [0, 1], flagged follows one truncated at 0 \
          (cutting a t interval to the possible range keeps its coverage); time-to-drift is \
          Kaplan-Meier with log-log Greenwood bands; drift reduction and relevance and engagement \

@@ -137,7 +137,7 @@ pub fn write_sweep_summary(
             },
             &series,
         )?;
-        let _ = writeln!(md, "![{stem}]({stem}.png)\n\nShare of probes drifted (Wilson 95% interval) against `{param}`, one line per arm and combination of the other swept parameters.\n");
+        let _ = writeln!(md, "![{stem}]({stem}.png)\n\nShare of probes drifted (95% Wilson interval with the design effect between replicates) against `{param}`, one line per arm and combination of the other swept parameters.\n");
     }
     let path = dir.join("sweep.md");
     write_atomic(&path, md.as_bytes()).map_err(io(&path))

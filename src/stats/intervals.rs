@@ -1,7 +1,8 @@
 //! Confidence intervals across replicates: Student t for means and paired differences (arms
 //! share random numbers, so replicate `r` of two arms forms a pair), the t interval truncated to
 //! a quantity's range for means of non-negative or bounded quantities, the percentile bootstrap
-//! for skewed metrics, and Wilson's interval for shares such as "share of probes drifted".
+//! for skewed metrics, and Wilson's interval for shares such as "share of probes drifted",
+//! plain or with the design effect of probes clustered in replicates.
 //!
 //! All sums run serially in index order, so results are bit-for-bit reproducible.
 
@@ -190,7 +191,7 @@ pub fn wilson_interval(successes: usize, n: usize, level: f64) -> Interval {
 }
 
 /// Wilson's score interval for the share `successes / trials` with quantile `z`, computed as if
-/// from `n` trials.
+/// from `n` trials (`n = trials` for independent trials, fewer for clustered ones).
 fn wilson_score(successes: usize, trials: usize, n: f64, z: f64) -> Interval {
     let p = successes as f64 / trials as f64;
     let z2 = z * z;
@@ -212,6 +213,55 @@ fn wilson_score(successes: usize, trials: usize, n: f64, z: f64) -> Interval {
             (centre + half).min(1.0)
         },
     }
+}
+
+/// Wilson score interval at `level` for a share of trials clustered in replicates: `counts`
+/// holds each replicate's `(successes, trials)`, the estimate is the pooled share
+/// `sum successes / sum trials`, and the interval is Wilson's with the effective number of
+/// trials and the t quantile with `R - 1` degrees of freedom in place of z (Korn & Graubard
+/// 1998, as R's `survey::svyciprop`): the interval for "share of probes drifted" over `R`
+/// replicates.
+///
+/// Probes of one replicate share its world, so their outcomes are not independent trials:
+/// between replicates the share varies more than binomially (in the mitigation matrix the
+/// baseline's per-replicate share of probes drifted ranges from 0.04 to 0.94). The design
+/// effect `deff = Var_cluster / Var_binomial` measures that: `Var_cluster` is the
+/// between-replicate variance of the pooled share, `R / (R - 1) * sum (d_r - p n_r)^2 / N^2`,
+/// and `Var_binomial = p (1 - p) / N`. The effective number of trials is `N / max(deff, 1)`
+/// (never more than the trials themselves), and the t quantile accounts for estimating the
+/// variance from `R` replicates. The interval stays inside [0, 1], is exactly 0 (1) at the lower
+/// (upper) end when no (every) trial succeeded, and with one replicate is the plain
+/// [`wilson_interval`]. Replicates without trials are skipped; no trials at all, a replicate
+/// with more successes than trials or a `level` outside (0, 1) give [`Interval::NAN`].
+pub fn clustered_wilson_interval(counts: &[(usize, usize)], level: f64) -> Interval {
+    let counts: Vec<(usize, usize)> = counts.iter().copied().filter(|c| c.1 > 0).collect();
+    if counts.iter().any(|&(d, n)| d > n) || !(level > 0.0 && level < 1.0) {
+        return Interval::NAN;
+    }
+    let (mut successes, mut trials) = (0usize, 0usize);
+    for &(d, n) in &counts {
+        successes += d;
+        trials += n;
+    }
+    let r = counts.len();
+    if r < 2 {
+        return wilson_interval(successes, trials, level);
+    }
+    let (big_n, p) = (trials as f64, successes as f64 / trials as f64);
+    let mut ss = 0.0;
+    for &(d, n) in &counts {
+        let e = d as f64 - p * n as f64;
+        ss += e * e;
+    }
+    let var_cluster = r as f64 / (r - 1) as f64 * ss / (big_n * big_n);
+    let var_binomial = p * (1.0 - p) / big_n;
+    let deff = if var_binomial > 0.0 {
+        (var_cluster / var_binomial).max(1.0)
+    } else {
+        1.0
+    };
+    let z = student_t_quantile_cached(0.5 + level / 2.0, (r - 1) as f64);
+    wilson_score(successes, trials, big_n / deff, z)
 }
 
 #[cfg(test)]
@@ -243,6 +293,48 @@ mod tests {
         );
     }
 
+    /// The design-effect Wilson by hand: 2/10, 8/10, 5/10 pool to 0.5 over 30 probes; the
+    /// between-replicate variance 3/2 * 18/900 = 0.03 against the binomial 0.25/30 is a design
+    /// effect of 3.6, so Wilson runs on 30/3.6 probes with t(0.975, 2) = 4.302653 for z.
+    /// Three replicates of 3/10 vary less than binomially (design effect floored at 1: Wilson on
+    /// 30 probes with the t quantile); none drifted anywhere gives [0, t^2 / (30 + t^2)].
+    #[test]
+    fn clustered_wilson_known_values() {
+        let w = clustered_wilson_interval(&[(2, 10), (8, 10), (5, 10)], 0.95);
+        assert_eq!(w.estimate, 0.5);
+        assert!(
+            close(w, 0.084_792_430_593_498_67, 0.915_207_569_406_501_4),
+            "{w:?}"
+        );
+        let w = clustered_wilson_interval(&[(3, 10), (3, 10), (3, 10)], 0.95);
+        assert!(
+            close(w, 0.083_127_953_323_029_97, 0.669_514_752_808_048_3),
+            "{w:?}"
+        );
+        let w = clustered_wilson_interval(&[(0, 10), (0, 10), (0, 10)], 0.95);
+        assert_eq!((w.estimate, w.lower), (0.0, 0.0));
+        assert!((w.upper - 0.381_606_765_327_695_55).abs() < 1e-12, "{w:?}");
+        let w = clustered_wilson_interval(&[(10, 10), (10, 10)], 0.95);
+        assert_eq!((w.estimate, w.upper), (1.0, 1.0));
+        // One replicate (or one with probes) is the plain Wilson interval.
+        assert_eq!(
+            clustered_wilson_interval(&[(3, 10)], 0.95),
+            wilson_interval(3, 10, 0.95)
+        );
+        assert_eq!(
+            clustered_wilson_interval(&[(3, 10), (0, 0)], 0.95),
+            wilson_interval(3, 10, 0.95)
+        );
+        assert!(clustered_wilson_interval(&[], 0.95).estimate.is_nan());
+        assert!(clustered_wilson_interval(&[(0, 0)], 0.95).estimate.is_nan());
+        assert!(clustered_wilson_interval(&[(3, 2), (1, 2)], 0.95)
+            .estimate
+            .is_nan());
+        assert!(clustered_wilson_interval(&[(1, 2), (1, 2)], 1.0)
+            .estimate
+            .is_nan());
+    }
+
     /// The truncated t interval is the t interval cut to the range: 0, 0, 0.3 has mean 0.1 and
     /// t limits 0.1 -+ 4.302653 * 0.1, whose negative lower limit becomes 0.
     #[test]
@@ -267,8 +359,8 @@ mod tests {
         assert!(truncated_mean_ci(&[], 0.95, 0.0, 1.0).estimate.is_nan());
     }
 
-    /// Counts as the summary meets them: a handful of replicates, from none to all probes
-    /// drifted, many at or near zero.
+    /// Counts and shares as the summary meets them: a handful of replicates, from none to all
+    /// probes drifted, many at or near zero.
     fn replicate_counts() -> impl Strategy<Value = Vec<(usize, usize)>> {
         proptest::collection::vec(
             (0usize..300).prop_flat_map(|n| {
@@ -289,13 +381,20 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
         /// No interval of a count or a share goes below zero (or a share above one), and each
-        /// contains its estimate: Wilson over random counts, and the truncated t over random non-negative values and shares.
+        /// contains its estimate: Wilson, plain and with the design effect, over random
+        /// counts, and the truncated t over random non-negative values and shares.
         #[test]
         fn intervals_of_counts_and_shares_never_go_below_zero(
             counts in replicate_counts(),
             values in non_negative(),
             level in prop_oneof![Just(0.95), Just(0.5), Just(0.99), Just(0.999), 0.01f64..0.999],
         ) {
+            let valid = counts.iter().any(|c| c.1 > 0);
+            let w = clustered_wilson_interval(&counts, level);
+            prop_assert_eq!(valid, !w.estimate.is_nan());
+            if valid {
+                prop_assert!(in_range(w, 0.0, 1.0), "{:?} {:?}", counts, w);
+            }
             for &(d, n) in &counts {
                 let w = wilson_interval(d, n, level);
                 if n > 0 {
@@ -313,6 +412,44 @@ mod tests {
                 prop_assert!(in_range(s, 0.0, 1.0), "{:?} {:?}", shares, s);
             }
         }
+    }
+
+    /// Probes clustered in replicates: each replicate's share of probes drifted is drawn
+    /// around the mean (uniform on [0.05, 0.55], mean 0.3; the matrix's worlds vary more), then
+    /// 100 probes each. Over 10 replicates, the design-effect Wilson interval covers the mean at
+    /// about its nominal 95%; the plain Wilson interval on the 1000 pooled probes, which takes
+    /// them for independent trials, covers it less than two times in three. Without clustering
+    /// (every replicate at 0.3) the design-effect interval stays at or above the nominal rate.
+    #[test]
+    fn clustered_wilson_covers_clustered_shares() {
+        let mut rng = SeedTree::new(5).stream(0, StreamId::World);
+        let trials = 1000;
+        let (mut clustered, mut pooled, mut independent) = (0, 0, 0);
+        let draw = |rng: &mut SimRng, p: f64| (0..100).filter(|_| rng.random::<f64>() < p).count();
+        for _ in 0..trials {
+            let counts: Vec<(usize, usize)> = (0..10)
+                .map(|_| {
+                    let p = 0.05 + 0.5 * rng.random::<f64>();
+                    (draw(&mut rng, p), 100)
+                })
+                .collect();
+            clustered += usize::from(clustered_wilson_interval(&counts, 0.95).contains(0.3));
+            let d: usize = counts.iter().map(|c| c.0).sum();
+            pooled += usize::from(wilson_interval(d, 1000, 0.95).contains(0.3));
+            let counts: Vec<(usize, usize)> = (0..10).map(|_| (draw(&mut rng, 0.3), 100)).collect();
+            independent += usize::from(clustered_wilson_interval(&counts, 0.95).contains(0.3));
+        }
+        let rate = |h: usize| h as f64 / trials as f64;
+        let (c, p, i) = (rate(clustered), rate(pooled), rate(independent));
+        assert!(
+            (0.93..=0.975).contains(&c),
+            "design-effect Wilson coverage {c}"
+        );
+        assert!(p < 0.67, "pooled Wilson coverage {p}");
+        assert!(
+            i >= 0.94,
+            "design-effect Wilson coverage without clustering {i}"
+        );
     }
 
     #[test]
