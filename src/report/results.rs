@@ -2,7 +2,7 @@
 //! manifest, so a report can be rebuilt at any time without rerunning (`driftlab report`).
 
 use super::plot::{self, BandPoint, BandSeries, Chart};
-use super::ReportError;
+use super::{fixed, ReportError};
 use crate::analysis::input::shown;
 use crate::analysis::summary::{summarize, ArmStats, Estimate, INTERVALS, LEVEL};
 use crate::analysis::tables::{ResultsDir, TableError, STEP_METRICS};
@@ -73,21 +73,17 @@ fn check_outputs(dir: &Path, arms: &[String]) -> Result<(), TableError> {
 }
 
 fn pct(e: &Estimate) -> String {
+    let p = |x: f64| fixed(100.0 * x, 1);
     match (e.estimate, e.lower, e.upper) {
-        (Some(x), Some(l), Some(u)) => {
-            format!("{:.1}% [{:.1}, {:.1}]", 100.0 * x, 100.0 * l, 100.0 * u)
-        }
-        (Some(x), _, _) => format!("{:.1}%", 100.0 * x),
+        (Some(x), Some(l), Some(u)) => format!("{}% [{}, {}]", p(x), p(l), p(u)),
+        (Some(x), _, _) => format!("{}%", p(x)),
         _ => "n/a".into(),
     }
 }
 
 /// A percentage with two decimals (small relative losses), "-0.00" shown as "0.00".
 fn pct2(e: &Estimate) -> String {
-    let p = |x: f64| {
-        let v = 100.0 * x;
-        format!("{:.2}", if v.abs() < 0.005 { 0.0 } else { v })
-    };
+    let p = |x: f64| fixed(100.0 * x, 2);
     match (e.estimate, e.lower, e.upper) {
         (Some(x), Some(l), Some(u)) => format!("{}% [{}, {}]", p(x), p(l), p(u)),
         (Some(x), _, _) => format!("{}%", p(x)),
@@ -104,9 +100,10 @@ fn steps(e: &Estimate, horizon: u32) -> String {
 }
 
 fn num(e: &Estimate) -> String {
+    let n = |x: f64| fixed(x, 2);
     match (e.estimate, e.lower, e.upper) {
-        (Some(x), Some(l), Some(u)) => format!("{x:.2} [{l:.2}, {u:.2}]"),
-        (Some(x), _, _) => format!("{x:.2}"),
+        (Some(x), Some(l), Some(u)) => format!("{} [{}, {}]", n(x), n(l), n(u)),
+        (Some(x), _, _) => n(x),
         _ => "n/a".into(),
     }
 }

@@ -4,7 +4,7 @@
 //! combination of the other parameters.
 
 use super::plot::{self, BandPoint, BandSeries, Chart};
-use super::ReportError;
+use super::{fixed, ReportError};
 use crate::analysis::summary::{ArmStats, Estimate};
 use crate::atomic::write_atomic;
 use crate::scenario::sweep::GridPoint;
@@ -20,11 +20,10 @@ fn numeric(v: &toml::Value, fallback: usize) -> f64 {
 }
 
 fn cell(e: &Estimate) -> String {
+    let p = |x: f64| fixed(100.0 * x, 1);
     match (e.estimate, e.lower, e.upper) {
-        (Some(x), Some(l), Some(u)) => {
-            format!("{:.1}% [{:.1}, {:.1}]", 100.0 * x, 100.0 * l, 100.0 * u)
-        }
-        (Some(x), _, _) => format!("{:.1}%", 100.0 * x),
+        (Some(x), Some(l), Some(u)) => format!("{}% [{}, {}]", p(x), p(l), p(u)),
+        (Some(x), _, _) => format!("{}%", p(x)),
         _ => "n/a".into(),
     }
 }
