@@ -2,7 +2,7 @@
 //! besides `main.rs` that prints; everything else is library code.
 
 use clap::{Parser, Subcommand};
-use driftlab::analysis::compare::{compare_exact, compare_statistical};
+use driftlab::analysis::compare::{compare_exact, compare_statistical, Criteria};
 use driftlab::experiment::{Event, Experiment, Outcome};
 use driftlab::plugin::Registry;
 use driftlab::report::{write_report, ReportError};
@@ -81,15 +81,49 @@ enum Command {
         a: PathBuf,
         /// Second results directory.
         b: PathBuf,
-        /// Require byte-identical tables (same version, scenario and seed).
-        #[arg(long)]
+        /// Require byte-identical tables (same version, scenario and seed); what the CI gate
+        /// (`.ci/run`) uses. Without it the comparison is statistical: a headline share agrees
+        /// when its estimates are equal or when --tolerance or --z accepts the difference.
+        #[arg(long, conflicts_with_all = ["tolerance", "z"])]
         exact: bool,
-        /// Largest tolerated absolute difference of a headline share (statistical mode).
-        #[arg(long, default_value_t = 0.02)]
-        tolerance: f64,
+        /// Absolute criterion: a headline share agrees when the estimates differ by at most
+        /// this much. `off` (the same as 0) turns it off.
+        #[arg(long, default_value = "0.02", value_parser = tolerance_criterion)]
+        tolerance: Criterion,
+        /// Statistical criterion: a headline share agrees when the difference is below this
+        /// many standard errors (taken from the 95% intervals; 3.29 is two-sided p = 0.001).
+        /// `off` turns it off, so that sampling noise excuses nothing.
+        #[arg(long, default_value = "3.29", value_parser = z_criterion)]
+        z: Criterion,
     },
     /// List the policies, mitigations, probe behaviours and metrics a scenario can name.
     List,
+}
+
+/// One criterion of `compare`: a threshold, or `off` (`None`).
+#[derive(Clone, Copy, Debug)]
+struct Criterion(Option<f64>);
+
+/// `--tolerance`: `off`, or a finite number >= 0 (0 is the same as `off`).
+fn tolerance_criterion(s: &str) -> Result<Criterion, String> {
+    match s {
+        "off" => Ok(Criterion(None)),
+        _ => match s.parse::<f64>() {
+            Ok(t) if t.is_finite() && t >= 0.0 => Ok(Criterion((t > 0.0).then_some(t))),
+            _ => Err("expected a non-negative number or `off`".into()),
+        },
+    }
+}
+
+/// `--z`: `off`, or a finite number > 0.
+fn z_criterion(s: &str) -> Result<Criterion, String> {
+    match s {
+        "off" => Ok(Criterion(None)),
+        _ => match s.parse::<f64>() {
+            Ok(z) if z.is_finite() && z > 0.0 => Ok(Criterion(Some(z))),
+            _ => Err("expected a positive number or `off`".into()),
+        },
+    }
 }
 
 /// Exit code for invalid input (scenario or arguments).
@@ -120,7 +154,6 @@ pub fn main(cli: Cli) -> ExitCode {
             let input = err.chain().any(|e| {
                 e.is::<ScenarioError>()
                     || e.is::<driftlab::world::WorldError>()
-                    || e.is::<InputError>()
                     || e.downcast_ref::<driftlab::Error>()
                         .is_some_and(|e| e.is_input())
                     || e.downcast_ref::<ReportError>()
@@ -250,16 +283,22 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             b,
             exact,
             tolerance,
+            z,
         } => {
-            if tolerance.is_nan() || tolerance < 0.0 {
-                return Err(InputError("--tolerance must be a non-negative number".into()).into());
-            }
+            let criteria = Criteria {
+                tolerance: tolerance.0,
+                z: z.0,
+            };
             let cmp = if exact {
                 compare_exact(&a, &b)?
             } else {
-                compare_statistical(&a, &b, tolerance)?
+                compare_statistical(&a, &b, criteria)?
             };
-            let mode = if exact { "exact" } else { "statistical" };
+            let mode = if exact {
+                "exact".to_string()
+            } else {
+                format!("statistical: {}", criteria.describe())
+            };
             if cmp.agrees() {
                 println!("agree ({mode}): {} checks passed", cmp.checked);
                 Ok(ExitCode::SUCCESS)

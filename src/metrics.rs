@@ -10,9 +10,10 @@
 //!
 //! 1. Compute it: a field of [`StepRow`], filled in `engine::run_arm` or `engine::reduce`.
 //! 2. Add one [`StepMetric`] to [`STEP_METRICS`], at the position its column takes in
-//!    `steps.csv`: `step("name", "what it measures", |r| r.field)`, plus `.clipped()` if it is
-//!    a share whose intervals the report clips to [0, 1] and `.params(..)` for the scenario keys
-//!    that shape it.
+//!    `steps.csv`: `step("name", "what it measures", |r| r.field)`, plus the kind of quantity it
+//!    is when it is not a non-negative mean (`.share()`, `.probe_share()`, `.signed()`: see
+//!    [`IntervalKind`], which decides its interval) and `.params(..)` for the scenario keys that
+//!    shape it.
 //!
 //! A per-surface metric is one `on(surface, "name_<surface>", ..)` line per surface, in
 //! [`Surface::ALL`] order (a test checks the names, the order and the surface each reads).
@@ -27,6 +28,24 @@
 //! A per-probe outcome is one [`ProbeMetric`] in [`PROBE_METRICS`], plus a field of
 //! [`ProbeRow`] and of `analysis::tables::ProbeRecord`, whose typed fields the reader fills by
 //! column name (a test checks it reads every column).
+//!
+//! # Intervals
+//!
+//! Every interval the report gives (95%, `summary.json`'s `confidence_level`) fits the kind of
+//! quantity, so none leaves the quantity's range: a share never gets a limit below 0 or above
+//! 1, a count never a limit below 0. The per-step curves follow their metric's
+//! [`IntervalKind`]; the per-arm figures of `summary.json` (`analysis::summary::ArmStats`) are:
+//!
+//! | figure | kind | interval |
+//! |---|---|---|
+//! | `drifted_share` | share of the probes (a count of trials) | Wilson with the replicates' design effect ([`IntervalKind::ProbeShare`]) |
+//! | `final_flagged_share`, `mean_flagged_share`, `benign_labelled`, `panel_reach` | per-replicate share | t over replicates truncated to [0, 1] ([`IntervalKind::Share`]) |
+//! | `final_flagged_follows` | non-negative mean | t over replicates truncated at 0 ([`IntervalKind::NonNegative`]) |
+//! | `median_drift_step` | time-to-drift | Kaplan-Meier median, read off the log-log Greenwood band |
+//! | `drifted_share_difference`, `flagged_share_difference` | signed difference | paired t over replicates (arms share random numbers) |
+//! | `drift_reduction`, `relevance_loss`, `engagement_loss` | signed relative difference | paired t divided by the first arm's mean (a reduction at most 100%) |
+//!
+//! `summary.json` repeats this as `intervals`, and `summary.md` says it in its notes line.
 
 use crate::engine::{ProbeRow, StepRow};
 use crate::ids::Step;
@@ -49,14 +68,62 @@ pub struct StepMetric {
     pub description: &'static str,
     /// Reads the value from an engine row (NaN: undefined, an empty cell).
     pub value: fn(&StepRow) -> f64,
-    /// Whether the report clips its per-step intervals to [0, 1].
-    pub clipped: bool,
+    /// The kind of quantity, which decides the interval of its per-step curve in the report.
+    pub interval: IntervalKind,
     /// Listed by `driftlab list`, with the scenario keys that shape it; a per-surface metric is
     /// listed once, as `<metric>_<surface>`. `None`: not listed.
     pub listed: Option<&'static [Param]>,
 }
 
-/// A metric of one column, listed without parameters, not clipped.
+/// The kind of quantity a metric is, which decides the interval the report puts around its
+/// per-step curve (over the replicates of an arm, at `summary.json`'s `confidence_level`):
+/// none leaves the quantity's range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntervalKind {
+    /// A share of the probes of a replicate: a count of trials (probes) out of all of them,
+    /// such as the share drifted. Wilson's score interval on the pooled count, with the
+    /// effective number of probes and the t quantile of the design effect between replicates
+    /// ([`crate::stats::clustered_wilson_interval`]): probes of one replicate share its world,
+    /// so they are not independent trials. Inside [0, 1]; the counts are each replicate's share
+    /// times its number of probes in `probes.csv`.
+    ProbeShare,
+    /// A share or probability in [0, 1] per replicate that is not a count of the probes (a mean
+    /// of per-probe shares, a share of panel or benign accounts, whose number the tables do not
+    /// hold): the t interval over replicates truncated to [0, 1]
+    /// ([`crate::stats::truncated_mean_ci`]), which keeps the t interval's coverage since the
+    /// true mean lies in [0, 1].
+    Share,
+    /// A non-negative mean per replicate (a count per probe, a number of hops): the t interval
+    /// over replicates truncated at 0, for the same reason. Not a Poisson interval: the probes
+    /// of a replicate share a world, so their counts are not independent Poisson draws, and the
+    /// replicate is the unit of variation.
+    NonNegative,
+    /// A quantity that can be negative (a cosine, an affinity): the plain t interval.
+    Signed,
+}
+
+impl IntervalKind {
+    /// The interval in a few words, as `summary.json`'s `intervals` gives it.
+    pub const fn method(self) -> &'static str {
+        match self {
+            Self::ProbeShare => "Wilson score with the design effect between replicates",
+            Self::Share => "t over replicates, truncated to [0, 1]",
+            Self::NonNegative => "t over replicates, truncated at 0",
+            Self::Signed => "t over replicates",
+        }
+    }
+
+    /// The range the interval is kept in.
+    pub const fn range(self) -> (f64, f64) {
+        match self {
+            Self::ProbeShare | Self::Share => (0.0, 1.0),
+            Self::NonNegative => (0.0, f64::INFINITY),
+            Self::Signed => (f64::NEG_INFINITY, f64::INFINITY),
+        }
+    }
+}
+
+/// A metric of one column, listed without parameters, a non-negative mean.
 const fn step(
     column: &'static str,
     description: &'static str,
@@ -67,7 +134,7 @@ const fn step(
         surface: None,
         description,
         value,
-        clipped: false,
+        interval: IntervalKind::NonNegative,
         listed: Some(&[]),
     }
 }
@@ -86,9 +153,23 @@ const fn on(
 }
 
 impl StepMetric {
-    const fn clipped(self) -> Self {
+    const fn share(self) -> Self {
         Self {
-            clipped: true,
+            interval: IntervalKind::Share,
+            ..self
+        }
+    }
+
+    const fn probe_share(self) -> Self {
+        Self {
+            interval: IntervalKind::ProbeShare,
+            ..self
+        }
+    }
+
+    const fn signed(self) -> Self {
+        Self {
+            interval: IntervalKind::Signed,
             ..self
         }
     }
@@ -114,10 +195,12 @@ const FLAGGED_ON: &str = "flagged impressions per probe per step on a surface";
 
 /// The columns of `steps.csv` after `arm,replicate,step`, in order.
 ///
-/// `clipped` follows the rule the report used before this table existed (a name containing
-/// "share", `drifted`, `unreachable`): `panel_reach`, `benign_labelled` and `flagged_labelled`
-/// are shares too but were never clipped, and clipping them would change `summary.json`.
-/// `impressions` and `unreachable` were never listed by `driftlab list`, and the per-surface
+/// Each metric's kind ([`IntervalKind`]) decides its interval: the shares of probes
+/// (`drifted`, `unreachable`) get Wilson's with the design effect, the other shares and
+/// probabilities (`flagged_share*`, `panel_*` but `panel_relevance`, `benign_labelled`,
+/// `flagged_labelled`, `population_flagged_share`) a t interval truncated to [0, 1], the
+/// cosine and the affinity (`profile_cosine`, `panel_relevance`) a plain t interval, and the
+/// counts and hops a t interval truncated at 0. `impressions` and `unreachable` were never listed by `driftlab list`, and the per-surface
 /// shares are listed under `flagged_share`.
 pub const STEP_METRICS: &[StepMetric] = &[
     step("impressions", "impressions per probe per step", |r| r.impressions).unlisted(),
@@ -126,9 +209,9 @@ pub const STEP_METRICS: &[StepMetric] = &[
         "flagged share of a probe's impressions (mean over probes with impressions), overall and per surface (flagged_share_<surface>)",
         |r| r.flagged_share,
     )
-    .clipped(),
+    .share(),
     on(Search, "flagged_share_search", SHARE_ON, |r| r.surface_share[0])
-        .clipped()
+        .share()
         .unlisted(),
     on(
         SuggestedAccounts,
@@ -136,13 +219,13 @@ pub const STEP_METRICS: &[StepMetric] = &[
         SHARE_ON,
         |r| r.surface_share[1],
     )
-    .clipped()
+    .share()
     .unlisted(),
     on(Feed, "flagged_share_feed", SHARE_ON, |r| r.surface_share[2])
-        .clipped()
+        .share()
         .unlisted(),
     on(Explore, "flagged_share_explore", SHARE_ON, |r| r.surface_share[3])
-        .clipped()
+        .share()
         .unlisted(),
     on(Search, "flagged_impressions_search", FLAGGED_ON, |r| r.surface_flagged[0]),
     on(
@@ -164,19 +247,20 @@ pub const STEP_METRICS: &[StepMetric] = &[
         "share of probes with no follow path to the flagged cluster",
         |r| r.unreachable,
     )
-    .clipped()
+    .probe_share()
     .unlisted(),
     step(
         "profile_cosine",
         "cosine of the platform's estimated profile of the probe to the flagged centroid, mean per probe",
         |r| r.profile_cosine,
-    ),
+    )
+    .signed(),
     step(
         "drifted",
         "share of probes whose flagged share, pooled over drift_window steps, reached drift_threshold",
         |r| r.drifted,
     )
-    .clipped()
+    .probe_share()
     .params(&[
         ("drift_window", "5", "w, in steps"),
         ("drift_threshold", "0.5", "theta"),
@@ -186,39 +270,44 @@ pub const STEP_METRICS: &[StepMetric] = &[
         "collateral: mean affinity of the items shown to the panel of ordinary accounts to their latent interests",
         |r| r.panel.relevance,
     )
+    .signed()
     .params(&[("panel.size", "50", "panel accounts per replicate")]),
     step(
         "panel_engagement",
         "collateral: mean logit probability that a panel account engages with a served slate",
         |r| r.panel.engagement,
-    ),
+    )
+    .share(),
     step(
         "panel_flagged_share",
         "flagged share of the panel's impressions",
         |r| r.panel.flagged_share,
     )
-    .clipped(),
+    .share(),
     step(
         "panel_reach",
         "share of panel accounts shown a flagged account at least once so far",
         |r| r.panel.reach,
-    ),
+    )
+    .share(),
     step(
         "benign_labelled",
         "share of benign accounts carrying a moderation label (wrongly suppressed)",
         |r| r.benign_labelled,
-    ),
+    )
+    .share(),
     step(
         "flagged_labelled",
         "share of flagged accounts carrying a label (realised recall)",
         |r| r.flagged_labelled,
-    ),
+    )
+    .share(),
     step(
         "population_flagged_share",
         "flagged share of the living population's impressions (empty for a static population)",
         |r| r.population_flagged_share,
     )
-    .clipped()
+    .share()
     .params(&[(
         "population.active_share",
         "0",
@@ -529,6 +618,24 @@ pub(crate) mod tests {
                 };
                 assert_eq!((m.value)(&row), array[s.index()], "{}", m.column);
             }
+        }
+    }
+
+    /// Every metric's interval fits its quantity: whatever its name calls a share is kept in
+    /// [0, 1], the shares of probes use Wilson's interval, and only the cosine and the affinity
+    /// may go below 0.
+    #[test]
+    fn every_metric_has_the_interval_of_its_kind() {
+        for m in STEP_METRICS {
+            let kind = m.interval;
+            if m.column.contains("share") || m.column.contains("labelled") {
+                assert_eq!(kind, IntervalKind::Share, "{}", m.column);
+            }
+            let probes = ["drifted", "unreachable"].contains(&m.column);
+            assert_eq!(kind == IntervalKind::ProbeShare, probes, "{}", m.column);
+            let signed = ["profile_cosine", "panel_relevance"].contains(&m.column);
+            assert_eq!(kind == IntervalKind::Signed, signed, "{}", m.column);
+            assert_eq!(kind.range().0 == 0.0, !signed, "{}", m.column);
         }
     }
 

@@ -81,6 +81,7 @@ fn statistical_compare_tolerates_noise_and_catches_a_real_change() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    compare_criteria_are_explicit(&a, &b);
     // A world without bridges to the flagged cluster is a real change.
     let c = run_smoke(
         "s3",
@@ -107,6 +108,66 @@ fn statistical_compare_tolerates_noise_and_catches_a_real_change() {
         String::from_utf8_lossy(&out.stdout)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("baseline /"));
+}
+
+/// Issue 20: the two criteria of the statistical comparison are separate options. `a` and `b`
+/// are the smoke scenario under two seeds, whose headline shares differ by a little (less than
+/// 0.1) but not by nothing.
+fn compare_criteria_are_explicit(a: &Path, b: &Path) {
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let compare = |extra: &[&str], x: &str, y: &str| {
+        let mut args = vec!["compare", x, y];
+        args.extend_from_slice(extra);
+        let out = driftlab(&args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    // The absolute bound alone accepts the small difference...
+    let (code, text) = compare(&["--tolerance", "0.1", "--z", "off"], a, b);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("agree (statistical: |difference| <= 0.1)"),
+        "{text}"
+    );
+    // ...`--tolerance 0` alone does not: the z rule no longer excuses it.
+    for off in [["--tolerance", "0"], ["--tolerance", "off"]] {
+        let (code, text) = compare(&[off[0], off[1], "--z", "off"], a, b);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(
+            text.contains("differ (statistical: equal estimates)"),
+            "{text}"
+        );
+        assert!(text.contains("|z| "), "{text}");
+    }
+    // With the z rule on (the default) the same difference is sampling noise, as before.
+    let (code, text) = compare(&["--tolerance", "0"], a, b);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("agree (statistical: |z| < 3.29)"), "{text}");
+    let (code, text) = compare(&[], a, b);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("|difference| <= 0.02 or |z| < 3.29"),
+        "{text}"
+    );
+    // Equal estimates agree with both criteria off.
+    let (code, text) = compare(&["--tolerance", "off", "--z", "off"], a, a);
+    assert_eq!(code, Some(0), "{text}");
+    // Bad values and criteria with --exact are bad input.
+    for bad in [
+        &["--z", "0"][..],
+        &["--z", "-1"],
+        &["--tolerance", "-0.1"],
+        &["--tolerance", "nan"],
+        &["--exact", "--tolerance", "0.1"],
+        &["--exact", "--z", "off"],
+    ] {
+        let (code, text) = compare(bad, a, b);
+        assert_eq!(code, Some(2), "{bad:?}: {text}");
+    }
 }
 
 fn png_size(path: &Path) -> (u32, u32) {

@@ -3,9 +3,12 @@
 //! - exact: same driftlab version, scenario hash and seed, and byte-identical `steps.csv`,
 //!   `probes.csv` and `summary.json` (what determinism promises for the same build and seed);
 //! - statistical: for every arm, the headline shares (flagged share at the last step and over
-//!   all steps, share of probes drifted) may differ by at most `tolerance` (absolute), unless
-//!   the difference is within sampling noise (|z| below 3.29, i.e. two-sided p > 0.001, with
-//!   standard errors taken from the 95% intervals).
+//!   all steps, share of probes drifted) must agree by one of two criteria ([`Criteria`]), each
+//!   of which can be turned off: an absolute bound (`--tolerance`, default 0.02: the estimates
+//!   differ by at most that much) and a statistical rule (`--z`, default 3.29: the difference
+//!   is within sampling noise, |z| below 3.29, i.e. two-sided p > 0.001, with standard errors
+//!   taken from the 95% intervals). Equal estimates always agree, so with both off only equal
+//!   estimates do.
 //!
 //! Both directories are read as untrusted input first ([`super::input`]): a missing, malformed
 //! or inconsistent one is an error (bad input), never a difference.
@@ -140,6 +143,49 @@ fn headline(s: &ArmStats) -> [(&'static str, Estimate); 3] {
     ]
 }
 
+/// The criteria of the statistical comparison. A headline share of an arm agrees when its two
+/// estimates are equal (or both undefined), or when an enabled criterion accepts their
+/// difference; `None` turns a criterion off. The default (0.02, 3.29) is `driftlab compare`'s.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Criteria {
+    /// Absolute bound: the estimates differ by at most this much. `None` (or 0): off, only
+    /// equal estimates pass it.
+    pub tolerance: Option<f64>,
+    /// Statistical rule: `|a - b| / sqrt(se_a^2 + se_b^2)` is below this, the standard errors
+    /// taken from the 95% intervals. `None`: off, sampling noise excuses nothing.
+    pub z: Option<f64>,
+}
+
+impl Default for Criteria {
+    fn default() -> Self {
+        Self {
+            tolerance: Some(0.02),
+            z: Some(3.29),
+        }
+    }
+}
+
+impl Criteria {
+    /// The criteria in words, for the verdict line: e.g. `|difference| <= 0.02 or |z| < 3.29`.
+    pub fn describe(&self) -> String {
+        match (self.tolerance, self.z) {
+            (Some(t), Some(z)) => format!("|difference| <= {t} or |z| < {z}"),
+            (Some(t), None) => format!("|difference| <= {t}"),
+            (None, Some(z)) => format!("|z| < {z}"),
+            (None, None) => "equal estimates".into(),
+        }
+    }
+
+    /// Whether two estimates agree, given the standard error of their difference.
+    fn accept(&self, a: f64, b: f64, se: f64) -> bool {
+        let diff = (a - b).abs();
+        (a.is_nan() && b.is_nan())
+            || diff == 0.0
+            || self.tolerance.is_some_and(|t| diff <= t)
+            || self.z.is_some_and(|z| se > 0.0 && diff / se < z)
+    }
+}
+
 /// Standard error implied by a 95% interval.
 fn standard_error(e: &Estimate) -> f64 {
     match (e.lower, e.upper) {
@@ -148,9 +194,13 @@ fn standard_error(e: &Estimate) -> f64 {
     }
 }
 
-/// Headline shares per arm within `tolerance`, or within sampling noise. Both directories are
-/// read and checked first ([`ResultTables::load`]): a missing or malformed one is an error.
-pub fn compare_statistical(a: &Path, b: &Path, tolerance: f64) -> Result<Comparison, ReportError> {
+/// Headline shares per arm agreeing by `criteria`. Both directories are read and checked first
+/// ([`ResultTables::load`]): a missing or malformed one is an error.
+pub fn compare_statistical(
+    a: &Path,
+    b: &Path,
+    criteria: Criteria,
+) -> Result<Comparison, ReportError> {
     let (sa, sb) = (
         summarize(&ResultTables::load(a)?),
         summarize(&ResultTables::load(b)?),
@@ -177,13 +227,11 @@ pub fn compare_statistical(a: &Path, b: &Path, tolerance: f64) -> Result<Compari
                 ea.estimate.unwrap_or(f64::NAN),
                 eb.estimate.unwrap_or(f64::NAN),
             );
-            let diff = (va - vb).abs();
             let se = standard_error(ea).hypot(standard_error(&eb));
-            let noise = se > 0.0 && diff / se < 3.29;
-            let agree = (va.is_nan() && vb.is_nan()) || diff <= tolerance || noise;
-            if !agree {
+            if !criteria.accept(va, vb, se) {
+                let z = (va - vb).abs() / se;
                 cmp.differences.push(Difference {
-                    what: format!("{} / {metric}", x.name),
+                    what: format!("{} / {metric} (|z| {z:.2})", x.name),
                     a: format!("{:.4} (se {:.4})", va, standard_error(ea)),
                     b: format!("{:.4} (se {:.4})", vb, standard_error(&eb)),
                 });

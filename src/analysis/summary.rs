@@ -1,16 +1,48 @@
 //! Statistics across replicates, per arm: per-step means with 95% intervals, Kaplan-Meier curves
 //! of "not yet drifted" with Greenwood bands, log-rank tests and paired differences against the
 //! first arm (the baseline). Arms share random numbers, so differences are paired by replicate.
+//!
+//! Every interval fits the kind of quantity (the table in [`crate::metrics`], `#Intervals`):
+//! shares of probes get Wilson's interval with the design effect between replicates, other
+//! shares and non-negative means a t interval truncated to their range, signed differences a
+//! paired t interval. [`INTERVALS`] names each figure's interval, for `summary.json`.
 
 use super::tables::ResultTables;
-use crate::metrics;
+use crate::metrics::{self, IntervalKind};
 use crate::stats::{
-    kaplan_meier, log_rank, mean_ci_t, paired_difference_ci, wilson_interval, Interval, Observation,
+    clustered_wilson_interval, kaplan_meier, log_rank, mean_ci_t, paired_difference_ci,
+    truncated_mean_ci, Interval, Observation,
 };
 use serde::Serialize;
 
 /// Confidence level of every interval.
 pub const LEVEL: f64 = 0.95;
+
+/// The interval of each per-arm figure of [`ArmStats`] (by field name), as `summary.json`
+/// gives it under `intervals`; the per-step curves follow their metric's [`IntervalKind`].
+pub const INTERVALS: [(&str, &str); 13] = [
+    ("final_flagged_share", IntervalKind::Share.method()),
+    ("mean_flagged_share", IntervalKind::Share.method()),
+    ("drifted_share", IntervalKind::ProbeShare.method()),
+    (
+        "median_drift_step",
+        "Kaplan-Meier median, limits where the log-log Greenwood band crosses 0.5",
+    ),
+    ("final_flagged_follows", IntervalKind::NonNegative.method()),
+    ("drifted_share_difference", PAIRED),
+    ("flagged_share_difference", PAIRED),
+    ("drift_reduction", RELATIVE),
+    ("relevance_loss", RELATIVE),
+    ("engagement_loss", RELATIVE),
+    ("benign_labelled", IntervalKind::Share.method()),
+    ("panel_reach", IntervalKind::Share.method()),
+    ("survival", "Kaplan-Meier, log-log Greenwood band"),
+];
+
+/// The interval of a signed difference against the first arm.
+const PAIRED: &str = "paired t over replicates (signed)";
+/// The interval of a relative difference against the first arm.
+const RELATIVE: &str = "paired t over replicates divided by the first arm's mean (signed)";
 
 /// An estimate with its interval, for JSON (`null` where undefined).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -28,8 +60,8 @@ fn finite(x: f64) -> Option<f64> {
 }
 
 impl Estimate {
-    /// The same estimate with every bound clipped to `[lo, hi]` (for bounded quantities such as
-    /// shares, whose t intervals can overshoot with few replicates).
+    /// The same estimate with every bound clipped to `[lo, hi]` (a reduction of a share cannot
+    /// exceed 100%).
     pub fn clamp(self, lo: f64, hi: f64) -> Self {
         let c = |x: Option<f64>| x.map(|v| v.clamp(lo, hi));
         Self {
@@ -55,7 +87,7 @@ impl From<Interval> for Estimate {
 pub struct CurvePoint {
     /// Step.
     pub step: u32,
-    /// Mean over replicates with its t interval.
+    /// Mean over replicates with its interval (by the metric's [`IntervalKind`]).
     #[serde(flatten)]
     pub value: Estimate,
 }
@@ -114,21 +146,28 @@ pub struct ArmStats {
     pub name: String,
     /// Probes over all replicates.
     pub probes: usize,
-    /// Flagged share of impressions at the last step (mean over replicates).
+    /// Flagged share of impressions at the last step (mean over replicates; t interval
+    /// truncated to [0, 1]).
     pub final_flagged_share: Estimate,
-    /// Flagged share of impressions over all steps (mean over replicates).
+    /// Flagged share of impressions over all steps (mean over replicates; t interval truncated
+    /// to [0, 1]).
     pub mean_flagged_share: Estimate,
-    /// Share of probes drifted before the horizon (Wilson interval).
+    /// Share of probes drifted before the horizon (pooled over replicates; Wilson interval with
+    /// the design effect between replicates).
     pub drifted_share: Estimate,
     /// Kaplan-Meier median time-to-drift with its interval (`null`: not reached).
     pub median_drift_step: Estimate,
-    /// Flagged accounts followed per probe at the last step.
+    /// Flagged accounts followed per probe at the last step (mean over replicates; t interval
+    /// truncated at 0).
     pub final_flagged_follows: Estimate,
-    /// Paired difference against the first arm of the per-replicate share of probes drifted.
+    /// Paired difference against the first arm of the per-replicate share of probes drifted
+    /// (signed; paired t).
     pub drifted_share_difference: Estimate,
-    /// Paired difference against the first arm of the per-replicate mean flagged share.
+    /// Paired difference against the first arm of the per-replicate mean flagged share
+    /// (signed; paired t).
     pub flagged_share_difference: Estimate,
-    /// Relative reduction of the share drifted against the first arm (difference / baseline).
+    /// Relative reduction of the share drifted against the first arm (difference / baseline;
+    /// signed, paired t, at most 100% since a share cannot fall below zero).
     pub drift_reduction: Estimate,
     /// Collateral cost: relative loss of the panel's relevance (mean affinity of what ordinary
     /// accounts are shown to their interests, over all steps) against the first arm, paired by
@@ -137,9 +176,11 @@ pub struct ArmStats {
     pub relevance_loss: Estimate,
     /// Relative loss of the panel's engagement probability against the first arm, paired.
     pub engagement_loss: Estimate,
-    /// Share of benign accounts carrying a label, averaged over steps (wrongly suppressed).
+    /// Share of benign accounts carrying a label, averaged over steps (wrongly suppressed;
+    /// mean over replicates, t interval truncated to [0, 1]).
     pub benign_labelled: Estimate,
-    /// Share of panel accounts shown a flagged account at least once by the last step.
+    /// Share of panel accounts shown a flagged account at least once by the last step (mean
+    /// over replicates, t interval truncated to [0, 1]: the panel's size is not in the tables).
     pub panel_reach: Estimate,
     /// Whether no other arm has at least this drift reduction at no more collateral cost
     /// (with one strictly better), by point estimates.
@@ -182,8 +223,8 @@ fn observations(tables: &ResultTables, arm: usize) -> Vec<Observation> {
         .collect()
 }
 
-/// Per-replicate share of probes drifted.
-fn drifted_by_replicate(tables: &ResultTables, arm: usize) -> Vec<f64> {
+/// Per replicate, the probes that drifted before the horizon and the probes.
+fn probe_counts(tables: &ResultTables, arm: usize) -> Vec<(usize, usize)> {
     let mut counts = vec![(0usize, 0usize); tables.replicates()];
     for p in tables.probes.iter().filter(|p| p.arm == arm) {
         if let Some(c) = counts.get_mut(p.replicate as usize) {
@@ -192,6 +233,11 @@ fn drifted_by_replicate(tables: &ResultTables, arm: usize) -> Vec<f64> {
         }
     }
     counts
+}
+
+/// Per-replicate share of probes drifted.
+fn drifted_by_replicate(tables: &ResultTables, arm: usize) -> Vec<f64> {
+    probe_counts(tables, arm)
         .into_iter()
         .map(|(d, n)| {
             if n == 0 {
@@ -201,6 +247,28 @@ fn drifted_by_replicate(tables: &ResultTables, arm: usize) -> Vec<f64> {
             }
         })
         .collect()
+}
+
+/// The interval of one point of a per-step curve: `column[r]` is replicate `r`'s value and
+/// `probes[r]` its number of probes (the trials of a share of probes, whose count is
+/// `value * probes` rounded: the CSV keeps six decimals).
+fn curve_interval(kind: IntervalKind, column: &[f64], probes: &[usize]) -> Interval {
+    match kind {
+        IntervalKind::ProbeShare => {
+            let counts: Vec<(usize, usize)> = column
+                .iter()
+                .zip(probes)
+                .filter(|(v, _)| v.is_finite())
+                .map(|(v, &n)| ((v.clamp(0.0, 1.0) * n as f64).round() as usize, n))
+                .collect();
+            clustered_wilson_interval(&counts, LEVEL)
+        }
+        IntervalKind::Signed => mean_ci_t(column, LEVEL),
+        IntervalKind::Share | IntervalKind::NonNegative => {
+            let (lo, hi) = kind.range();
+            truncated_mean_ci(column, LEVEL, lo, hi)
+        }
+    }
 }
 
 // The metrics the summary reads by name, as indices into the values of a step record.
@@ -247,7 +315,8 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
             let obs = observations(tables, arm);
             let km = kaplan_meier(&obs, LEVEL);
             let (median_lo, median_hi) = km.median_ci();
-            let drifted = obs.iter().filter(|o| o.event).count();
+            let counts = probe_counts(tables, arm);
+            let probes: Vec<usize> = counts.iter().map(|c| c.1).collect();
             let last = |metric: usize| -> Vec<f64> {
                 tables
                     .metric(arm, metric)
@@ -294,14 +363,9 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                     let points = (0..tables.horizon() as usize)
                         .map(|t| {
                             let column: Vec<f64> = by_rep.iter().map(|r| r[t]).collect();
-                            let value: Estimate = mean_ci_t(&column, LEVEL).into();
                             CurvePoint {
                                 step: t as u32 + 1,
-                                value: if metric.clipped {
-                                    value.clamp(0.0, 1.0)
-                                } else {
-                                    value
-                                },
+                                value: curve_interval(metric.interval, &column, &probes).into(),
                             }
                         })
                         .collect();
@@ -325,16 +389,22 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
             ArmStats {
                 name: tables.arms[arm].clone(),
                 probes: obs.len(),
-                final_flagged_share: Estimate::from(mean_ci_t(&last(FLAGGED_SHARE), LEVEL))
-                    .clamp(0.0, 1.0),
-                mean_flagged_share: Estimate::from(mean_ci_t(&share_by_rep, LEVEL)).clamp(0.0, 1.0),
-                drifted_share: wilson_interval(drifted, obs.len(), LEVEL).into(),
+                final_flagged_share: truncated_mean_ci(&last(FLAGGED_SHARE), LEVEL, 0.0, 1.0)
+                    .into(),
+                mean_flagged_share: truncated_mean_ci(&share_by_rep, LEVEL, 0.0, 1.0).into(),
+                drifted_share: clustered_wilson_interval(&counts, LEVEL).into(),
                 median_drift_step: Estimate {
                     estimate: km.median(),
                     lower: median_lo,
                     upper: median_hi,
                 },
-                final_flagged_follows: mean_ci_t(&last(FLAGGED_FOLLOWS), LEVEL).into(),
+                final_flagged_follows: truncated_mean_ci(
+                    &last(FLAGGED_FOLLOWS),
+                    LEVEL,
+                    0.0,
+                    f64::INFINITY,
+                )
+                .into(),
                 drifted_share_difference: diff.into(),
                 flagged_share_difference: paired_difference_ci(&base_share, &share_by_rep, LEVEL)
                     .into(),
@@ -342,12 +412,14 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                 drift_reduction: Estimate::from(reduction).clamp(f64::NEG_INFINITY, 1.0),
                 relevance_loss: relative_loss(arm, PANEL_RELEVANCE),
                 engagement_loss: relative_loss(arm, PANEL_ENGAGEMENT),
-                benign_labelled: Estimate::from(mean_ci_t(
+                benign_labelled: truncated_mean_ci(
                     &per_rep_mean(arm, BENIGN_LABELLED),
                     LEVEL,
-                ))
-                .clamp(0.0, 1.0),
-                panel_reach: Estimate::from(mean_ci_t(&last(PANEL_REACH), LEVEL)).clamp(0.0, 1.0),
+                    0.0,
+                    1.0,
+                )
+                .into(),
+                panel_reach: truncated_mean_ci(&last(PANEL_REACH), LEVEL, 0.0, 1.0).into(),
                 pareto_optimal: false,
                 cluster,
                 log_rank_chi2: chi2,

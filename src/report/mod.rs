@@ -15,6 +15,16 @@ mod sweep;
 pub use results::write_report;
 pub use sweep::write_sweep_summary;
 
+/// `x` with `decimals` decimals, without the sign of a value that rounds to zero: a reduction of
+/// `-0.0` (two identical arms) or `-0.00004` prints `0.0`, not `-0.0`.
+fn fixed(x: f64, decimals: usize) -> String {
+    let s = format!("{x:.decimals$}");
+    match s.strip_prefix('-') {
+        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_string(),
+        _ => s,
+    }
+}
+
 /// Why a report could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -48,4 +58,18 @@ impl ReportError {
 /// is larger than [`crate::analysis::input::MAX_MANIFEST_BYTES`], and when it is not JSON.
 pub fn read_manifest(dir: &Path) -> Result<Value, ReportError> {
     Ok(crate::analysis::input::read_manifest_text(dir)?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixed_drops_the_sign_of_a_rounded_zero() {
+        assert_eq!(super::fixed(-0.0, 1), "0.0");
+        assert_eq!(super::fixed(-0.00004, 2), "0.00");
+        assert_eq!(super::fixed(-0.05, 1), "-0.1");
+        assert_eq!(super::fixed(-1.25, 2), "-1.25");
+        assert_eq!(super::fixed(12.0, 0), "12");
+        assert_eq!(super::fixed(-0.4, 0), "0");
+        assert_eq!(super::fixed(f64::NAN, 1), "NaN");
+    }
 }

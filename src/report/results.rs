@@ -2,13 +2,15 @@
 //! manifest, so a report can be rebuilt at any time without rerunning (`driftlab report`).
 
 use super::plot::{self, BandPoint, BandSeries, Chart};
-use super::ReportError;
+use super::{fixed, ReportError};
 use crate::analysis::input::shown;
-use crate::analysis::summary::{summarize, ArmStats, Estimate, LEVEL};
+use crate::analysis::summary::{summarize, ArmStats, Estimate, INTERVALS, LEVEL};
 use crate::analysis::tables::{ResultsDir, TableError, STEP_METRICS};
 use crate::atomic::write_atomic;
+use crate::metrics;
 use crate::policy::Surface;
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
 
@@ -71,21 +73,17 @@ fn check_outputs(dir: &Path, arms: &[String]) -> Result<(), TableError> {
 }
 
 fn pct(e: &Estimate) -> String {
+    let p = |x: f64| fixed(100.0 * x, 1);
     match (e.estimate, e.lower, e.upper) {
-        (Some(x), Some(l), Some(u)) => {
-            format!("{:.1}% [{:.1}, {:.1}]", 100.0 * x, 100.0 * l, 100.0 * u)
-        }
-        (Some(x), _, _) => format!("{:.1}%", 100.0 * x),
+        (Some(x), Some(l), Some(u)) => format!("{}% [{}, {}]", p(x), p(l), p(u)),
+        (Some(x), _, _) => format!("{}%", p(x)),
         _ => "n/a".into(),
     }
 }
 
 /// A percentage with two decimals (small relative losses), "-0.00" shown as "0.00".
 fn pct2(e: &Estimate) -> String {
-    let p = |x: f64| {
-        let v = 100.0 * x;
-        format!("{:.2}", if v.abs() < 0.005 { 0.0 } else { v })
-    };
+    let p = |x: f64| fixed(100.0 * x, 2);
     match (e.estimate, e.lower, e.upper) {
         (Some(x), Some(l), Some(u)) => format!("{}% [{}, {}]", p(x), p(l), p(u)),
         (Some(x), _, _) => format!("{}%", p(x)),
@@ -102,9 +100,10 @@ fn steps(e: &Estimate, horizon: u32) -> String {
 }
 
 fn num(e: &Estimate) -> String {
+    let n = |x: f64| fixed(x, 2);
     match (e.estimate, e.lower, e.upper) {
-        (Some(x), Some(l), Some(u)) => format!("{x:.2} [{l:.2}, {u:.2}]"),
-        (Some(x), _, _) => format!("{x:.2}"),
+        (Some(x), Some(l), Some(u)) => format!("{} [{}, {}]", n(x), n(l), n(u)),
+        (Some(x), _, _) => n(x),
         _ => "n/a".into(),
     }
 }
@@ -163,7 +162,7 @@ fn draw(
         },
         &drift,
     )?;
-    figures.push(("drift".into(), "Flagged share of the probes' impressions per step: mean over replicates with its 95% interval. A curve that climbs toward 1 is an arm whose probes end up seeing mostly flagged accounts.".into()));
+    figures.push(("drift".into(), "Flagged share of the probes' impressions per step: mean over replicates with its 95% interval (t, truncated to [0, 1]). A curve that climbs toward 1 is an arm whose probes end up seeing mostly flagged accounts.".into()));
     let survival: Vec<BandSeries> = stats
         .iter()
         .map(|s| {
@@ -312,6 +311,13 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
         "replicates": tables.replicates(),
         "steps": horizon,
         "metrics": STEP_METRICS,
+        "intervals": {
+            "arms": INTERVALS.iter().map(|&(k, v)| (k, v)).collect::<BTreeMap<_, _>>(),
+            "curves": metrics::STEP_METRICS
+                .iter()
+                .map(|m| (m.column, m.interval.method()))
+                .collect::<BTreeMap<_, _>>(),
+        },
         "arms": stats,
     });
     let path = output(dir, "summary.json")?;
@@ -338,9 +344,15 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
         md,
         "{} replicates x {} steps, {} probes per replicate; a world of {} accounts and {} follow \
          edges with a flagged cluster of {} accounts. A probe has drifted when the flagged share of \
-         its impressions, pooled over {} steps, reaches {}. Intervals are 95%: t intervals over \
-         replicates for means, Wilson for shares of probes, Kaplan-Meier with Greenwood bands for \
-         time-to-drift; differences against the first arm are paired by replicate.\n",
+         its impressions, pooled over {} steps, reaches {}. Intervals are 95% and fit the quantity: \
+         the share of probes drifted is a Wilson score interval with the design effect between \
+         replicates (the probes of a replicate share its world: effective number of probes and \
+         t quantile, Korn-Graubard); flagged shares, benign accounts labelled and panel reached \
+         are t intervals over replicates truncated to [0, 1], flagged follows one truncated at 0 \
+         (cutting a t interval to the possible range keeps its coverage); time-to-drift is \
+         Kaplan-Meier with log-log Greenwood bands; drift reduction and relevance and engagement \
+         loss are signed, paired by replicate (arms share random numbers). `summary.json` names \
+         every figure's interval under `intervals`.\n",
         tables.replicates(),
         horizon,
         probes,

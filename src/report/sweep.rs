@@ -4,7 +4,7 @@
 //! combination of the other parameters.
 
 use super::plot::{self, BandPoint, BandSeries, Chart};
-use super::ReportError;
+use super::{fixed, ReportError};
 use crate::analysis::summary::{ArmStats, Estimate};
 use crate::atomic::write_atomic;
 use crate::scenario::sweep::GridPoint;
@@ -20,11 +20,10 @@ fn numeric(v: &toml::Value, fallback: usize) -> f64 {
 }
 
 fn cell(e: &Estimate) -> String {
+    let p = |x: f64| fixed(100.0 * x, 1);
     match (e.estimate, e.lower, e.upper) {
-        (Some(x), Some(l), Some(u)) => {
-            format!("{:.1}% [{:.1}, {:.1}]", 100.0 * x, 100.0 * l, 100.0 * u)
-        }
-        (Some(x), _, _) => format!("{:.1}%", 100.0 * x),
+        (Some(x), Some(l), Some(u)) => format!("{}% [{}, {}]", p(x), p(l), p(u)),
+        (Some(x), _, _) => format!("{}%", p(x)),
         _ => "n/a".into(),
     }
 }
@@ -137,7 +136,7 @@ pub fn write_sweep_summary(
             },
             &series,
         )?;
-        let _ = writeln!(md, "![{stem}]({stem}.png)\n\nShare of probes drifted (Wilson 95% interval) against `{param}`, one line per arm and combination of the other swept parameters.\n");
+        let _ = writeln!(md, "![{stem}]({stem}.png)\n\nShare of probes drifted (95% Wilson interval with the design effect between replicates) against `{param}`, one line per arm and combination of the other swept parameters.\n");
     }
     let path = dir.join("sweep.md");
     write_atomic(&path, md.as_bytes()).map_err(io(&path))

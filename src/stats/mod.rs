@@ -1,5 +1,6 @@
 //! Statistics across replicates: Kaplan-Meier survival with Greenwood bands and the log-rank
-//! test for time-to-drift, t, bootstrap and Wilson intervals for means and shares, and the
+//! test for time-to-drift, t (plain, paired, truncated to a range), bootstrap and Wilson (plain
+//! and with the design effect of clustered trials) intervals for means and shares, and the
 //! special functions they need. Pure functions; randomness (bootstrap) is passed in.
 
 pub mod intervals;
@@ -7,7 +8,8 @@ pub mod special;
 pub mod survival;
 
 pub use intervals::{
-    bootstrap_mean_ci, mean_ci_t, paired_difference_ci, wilson_interval, Interval,
+    bootstrap_mean_ci, clustered_wilson_interval, mean_ci_t, paired_difference_ci,
+    truncated_mean_ci, wilson_interval, Interval,
 };
-pub use special::{erfc, normal_quantile, student_t_quantile};
+pub use special::{erfc, normal_quantile, student_t_quantile, student_t_quantile_cached};
 pub use survival::{kaplan_meier, log_rank, KaplanMeier, KmPoint, LogRank, Observation};

@@ -327,6 +327,36 @@ pub fn student_t_quantile(p: f64, df: f64) -> f64 {
     }
 }
 
+/// Distinct (probability, degrees of freedom) pairs a thread keeps in the quantile cache before
+/// it starts over: a report asks for a handful (one level, one or two replicate counts), so the
+/// bound only matters for a caller sweeping fractional `df`.
+const QUANTILE_CACHE_LIMIT: usize = 4096;
+
+thread_local! {
+    static QUANTILE_CACHE: std::cell::RefCell<std::collections::HashMap<(u64, u64), f64>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// [`student_t_quantile`], remembered per thread for each (p, df) pair: the value is the
+/// bisection's own, bit for bit, computed once per pair instead of once per interval. A report
+/// asks for the same few quantiles (95% and the number of replicates minus one) for every arm,
+/// metric and step, and each bisection costs dozens of incomplete-beta evaluations.
+pub fn student_t_quantile_cached(p: f64, df: f64) -> f64 {
+    let key = (p.to_bits(), df.to_bits());
+    if let Some(t) = QUANTILE_CACHE.with(|c| c.borrow().get(&key).copied()) {
+        return t;
+    }
+    let t = student_t_quantile(p, df);
+    QUANTILE_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= QUANTILE_CACHE_LIMIT {
+            c.clear();
+        }
+        c.insert(key, t);
+    });
+    t
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,6 +449,30 @@ mod tests {
             student_t_quantile(1.0, 3.0).is_nan() && student_t_quantile(f64::NAN, 3.0).is_nan()
         );
         assert!(student_t_cdf(1.0, -1.0).is_nan());
+    }
+
+    /// The cached quantile is the bisection's, for df 1..200 at the levels a report can ask
+    /// for (two-sided 50% .. 99.9%, both tails), whether computed or read back from the cache.
+    #[test]
+    fn cached_t_quantile_equals_the_bisection() {
+        for level in [0.5, 0.8, 0.9, 0.95, 0.99, 0.999] {
+            for p in [0.5 + level / 2.0, 0.5 - level / 2.0] {
+                for df in 1..=200 {
+                    let df = f64::from(df);
+                    let exact = student_t_quantile(p, df);
+                    for _ in 0..2 {
+                        let cached = student_t_quantile_cached(p, df);
+                        assert!(
+                            (cached - exact).abs() <= 1e-12,
+                            "t({p}, {df}): {cached} {exact}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(student_t_quantile_cached(1.5, 3.0).is_nan());
+        assert!(student_t_quantile_cached(f64::NAN, 3.0).is_nan());
+        assert!(student_t_quantile_cached(0.975, f64::NAN).is_nan());
     }
 
     #[test]
