@@ -314,6 +314,44 @@ fn the_readmes_co_follow_at_scale_policy_is_accepted() {
     );
 }
 
+/// Issue 20: a surface table with only some keys is that surface's default with those keys.
+#[test]
+fn a_partial_surface_table_is_filled_from_the_default_surface() {
+    let dir = temp_dir("partial-surface");
+    let path = dir.join("partial.toml");
+    std::fs::write(
+        &path,
+        "name = \"partial\"\nseed = 1\n[world]\naccounts = 400\n[[arms]]\nname = \"a\"\n[surfaces.feed]\nslate = 20\n",
+    )
+    .unwrap();
+    let resolved = |path: &Path| {
+        let out = driftlab(&["validate", path.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let partial = resolved(&path);
+    std::fs::write(
+        &path,
+        "name = \"partial\"\nseed = 1\n[world]\naccounts = 400\n[[arms]]\nname = \"a\"\n",
+    )
+    .unwrap();
+    let default = resolved(&path);
+    assert_eq!(
+        partial,
+        default.replacen(
+            "[surfaces.feed]\nenabled = true\npool = 100\nslate = 10\n",
+            "[surfaces.feed]\nenabled = true\npool = 100\nslate = 20\n",
+            1
+        )
+    );
+    assert_ne!(partial, default);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn validate_prints_the_resolved_scenario() {
     let out = driftlab(&["validate", "scenarios/quickstart.toml"]);
