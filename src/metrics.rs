@@ -640,6 +640,17 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_readme_lists_every_steps_column() {
+        let readme = include_str!("../README.md");
+        for column in STEPS_HEADER.trim_end_matches('\n').split(',') {
+            assert!(
+                readme.contains(&format!("`{column}`")),
+                "README.md does not list the steps.csv column `{column}`"
+            );
+        }
+    }
+
+    #[test]
     fn headers_are_the_tables() {
         let steps: Vec<&str> = STEPS_HEADER.trim_end_matches('\n').split(',').collect();
         assert_eq!(steps[..3], ["arm", "replicate", "step"]);

@@ -240,6 +240,118 @@ fn every_policy_serves_every_surface() {
     }
 }
 
+/// Issue 20: changing a policy's kind through `--set` drops the old kind's parameters (the
+/// quickstart's feed is `embedding` with `clusters = 3`, which `random` does not take).
+#[test]
+fn setting_a_policy_kind_drops_the_old_kinds_parameters() {
+    let out = driftlab(&[
+        "validate",
+        "scenarios/quickstart.toml",
+        "--set",
+        "surfaces.feed.policy.kind=random",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let feed = &text[text.find("[surfaces.feed.policy]").unwrap()..];
+    let feed = &feed[..feed.find("\n\n").unwrap()];
+    assert_eq!(feed, "[surfaces.feed.policy]\nkind = \"random\"");
+    // A parameter of the new kind, given before or after the kind, is kept.
+    for sets in [
+        [
+            "surfaces.feed.policy.kind=co_follow",
+            "surfaces.feed.policy.samples=7",
+        ],
+        [
+            "surfaces.feed.policy.samples=7",
+            "surfaces.feed.policy.kind=co_follow",
+        ],
+    ] {
+        let out = driftlab(&[
+            "validate",
+            "scenarios/quickstart.toml",
+            "--set",
+            sets[0],
+            "--set",
+            sets[1],
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("[surfaces.feed.policy]\nkind = \"co_follow\"\nsamples = 7\n"),
+            "{text}"
+        );
+    }
+}
+
+/// Issue 20: the README's co-follow-at-scale policy is written as it is accepted.
+#[test]
+fn the_readmes_co_follow_at_scale_policy_is_accepted() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let start = readme.find("At scale, `").unwrap() + "At scale, `".len();
+    let written = &readme[start..start + readme[start..].find('`').unwrap()];
+    assert_eq!(
+        written,
+        "policy = { kind = \"co_follow\", samples = 300, segments = 32 }"
+    );
+    let set = format!("surfaces.feed.{written}");
+    let out = driftlab(&["validate", "scenarios/quickstart.toml", "--set", &set]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "[surfaces.feed.policy]\nkind = \"co_follow\"\nsamples = 300\nsegments = 32\n"
+        ),
+        "{text}"
+    );
+}
+
+/// Issue 20: a surface table with only some keys is that surface's default with those keys.
+#[test]
+fn a_partial_surface_table_is_filled_from_the_default_surface() {
+    let dir = temp_dir("partial-surface");
+    let path = dir.join("partial.toml");
+    std::fs::write(
+        &path,
+        "name = \"partial\"\nseed = 1\n[world]\naccounts = 400\n[[arms]]\nname = \"a\"\n[surfaces.feed]\nslate = 20\n",
+    )
+    .unwrap();
+    let resolved = |path: &Path| {
+        let out = driftlab(&["validate", path.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let partial = resolved(&path);
+    std::fs::write(
+        &path,
+        "name = \"partial\"\nseed = 1\n[world]\naccounts = 400\n[[arms]]\nname = \"a\"\n",
+    )
+    .unwrap();
+    let default = resolved(&path);
+    assert_eq!(
+        partial,
+        default.replacen(
+            "[surfaces.feed]\nenabled = true\npool = 100\nslate = 10\n",
+            "[surfaces.feed]\nenabled = true\npool = 100\nslate = 20\n",
+            1
+        )
+    );
+    assert_ne!(partial, default);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn validate_prints_the_resolved_scenario() {
     let out = driftlab(&["validate", "scenarios/quickstart.toml"]);

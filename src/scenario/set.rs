@@ -7,6 +7,10 @@
 //! `arms[1].name`, `surfaces.feed.policy.kind`); values are TOML (`50000`, `0.5`, `true`,
 //! `"text"`, `[1, 2]`, `{ kind = "random" }`), and a bare word that is not valid TOML is taken
 //! as a string (`--set name=sweep-1`). Missing tables are created.
+//!
+//! Changing a table's `kind` (`--set surfaces.feed.policy.kind=random`) drops the old kind's
+//! parameters from that table: only the parameters given by earlier `--set`s are kept, so
+//! `--set policy.kind=co_follow --set policy.samples=5` and the reverse order both work.
 
 use toml::{Table, Value};
 
@@ -96,10 +100,49 @@ fn assign(target: &mut Value, path: &[Segment], value: Value) -> Result<(), Stri
     }
 }
 
+fn lookup_mut<'a>(target: &'a mut Value, path: &[Segment]) -> Option<&'a mut Value> {
+    path.iter().try_fold(target, |v, s| match s {
+        Segment::Key(k) => v.as_table_mut()?.get_mut(k),
+        Segment::Index(i) => v.as_array_mut()?.get_mut(*i),
+    })
+}
+
+/// Before `path` (ending in `kind`) is set to `value`: when the table holding it has another
+/// kind, drops its keys but `kind` and those set by an earlier assignment (`earlier`).
+fn drop_old_kind_params(
+    root: &mut Value,
+    path: &[Segment],
+    value: &Value,
+    earlier: &[Vec<Segment>],
+) {
+    let Some((Segment::Key(last), parent)) = path.split_last() else {
+        return;
+    };
+    if last != "kind" {
+        return;
+    }
+    let Some(table) = lookup_mut(root, parent).and_then(Value::as_table_mut) else {
+        return;
+    };
+    match table.get("kind") {
+        Some(old) if old != value => {}
+        _ => return,
+    }
+    table.retain(|key, _| {
+        key == "kind"
+            || earlier.iter().any(|p| {
+                p.len() > parent.len()
+                    && p[..parent.len()] == *parent
+                    && matches!(&p[parent.len()], Segment::Key(k) if k == key)
+            })
+    });
+}
+
 /// Applies every `KEY=VALUE` assignment, in order, to `table`.
 pub fn apply_sets(table: &mut Table, sets: &[String]) -> Result<(), SetError> {
     let mut root = Value::Table(std::mem::take(table));
     let mut result = Ok(());
+    let mut earlier: Vec<Vec<Segment>> = Vec::new();
     for set in sets {
         let err = |message: String| SetError {
             assignment: set.clone(),
@@ -110,7 +153,11 @@ pub fn apply_sets(table: &mut Table, sets: &[String]) -> Result<(), SetError> {
             .ok_or_else(|| err("expected KEY=VALUE".into()))
             .and_then(|(k, v)| {
                 let path = parse_path(k.trim()).map_err(err)?;
-                assign(&mut root, &path, parse_value(v.trim())).map_err(err)
+                let value = parse_value(v.trim());
+                drop_old_kind_params(&mut root, &path, &value, &earlier);
+                assign(&mut root, &path, value).map_err(err)?;
+                earlier.push(path);
+                Ok(())
             });
         if let Err(e) = applied {
             result = Err(e);
@@ -155,6 +202,23 @@ mod tests {
             t["world"]["graph"]["benign"]["within"].as_float(),
             Some(0.5)
         );
+    }
+
+    #[test]
+    fn changing_a_kind_drops_the_old_kinds_parameters() {
+        let doc = "[p]\nkind = \"co_follow\"\nsamples = 5\nsegments = 2\n";
+        let t = applied(doc, &["p.kind=random"]).unwrap();
+        assert_eq!(t["p"].as_table().unwrap().len(), 1);
+        assert_eq!(t["p"]["kind"].as_str(), Some("random"));
+        // Parameters set before or after the kind are kept.
+        let t = applied(doc, &["p.kind=hybrid", "p.weight=0.5"]).unwrap();
+        assert_eq!(t["p"].as_table().unwrap().len(), 2);
+        let t = applied(doc, &["p.samples=7", "p.kind=embedding"]).unwrap();
+        assert_eq!(t["p"]["samples"].as_integer(), Some(7));
+        assert!(t["p"].get("segments").is_none());
+        // The same kind keeps its parameters.
+        let t = applied(doc, &["p.kind=co_follow"]).unwrap();
+        assert_eq!(t["p"]["segments"].as_integer(), Some(2));
     }
 
     #[test]

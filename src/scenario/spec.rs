@@ -305,12 +305,16 @@ impl Default for ModerationSpec {
 #[serde(default, deny_unknown_fields)]
 pub struct SurfacesSpec {
     /// Term -> accounts tagged with it (retrieval by popularity, then the policy ranks).
+    #[serde(deserialize_with = "partial_search")]
     pub search: SurfaceSpec,
     /// Accounts to follow (the policy generates its own candidates).
+    #[serde(deserialize_with = "partial_suggested_accounts")]
     pub suggested_accounts: SurfaceSpec,
     /// Content of followed accounts that posted this step.
+    #[serde(deserialize_with = "partial_feed")]
     pub feed: SurfaceSpec,
     /// Content from anywhere (the policy generates its own candidates).
+    #[serde(deserialize_with = "partial_explore")]
     pub explore: SurfaceSpec,
     /// Steps between rebuilds of the platform's follow index (1 ..= 100,000; default 5): the
     /// batch refresh that makes follows made during the run (the living population's, the
@@ -334,6 +338,44 @@ impl Default for SurfacesSpec {
         }
     }
 }
+
+/// A surface table as written: every key optional, the missing ones taken from that
+/// surface's default (`[surfaces.feed]` with only `slate = 20` is the default feed with a slate
+/// of 20).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartialSurface {
+    enabled: Option<bool>,
+    policy: Option<PolicySpec>,
+    pool: Option<u32>,
+    slate: Option<u32>,
+}
+
+impl PartialSurface {
+    fn fill(self, default: SurfaceSpec) -> SurfaceSpec {
+        SurfaceSpec {
+            enabled: self.enabled.unwrap_or(default.enabled),
+            policy: self.policy.unwrap_or(default.policy),
+            pool: self.pool.unwrap_or(default.pool),
+            slate: self.slate.unwrap_or(default.slate),
+        }
+    }
+}
+
+macro_rules! partial_surface {
+    ($($f:ident => $field:ident),*) => {$(
+        fn $f<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SurfaceSpec, D::Error> {
+            Ok(PartialSurface::deserialize(d)?.fill(SurfacesSpec::default().$field))
+        }
+    )*};
+}
+
+partial_surface!(
+    partial_search => search,
+    partial_suggested_accounts => suggested_accounts,
+    partial_feed => feed,
+    partial_explore => explore
+);
 
 impl SurfacesSpec {
     /// Every surface with its name, in serving order (search, suggested accounts, feed,
