@@ -193,9 +193,9 @@ impl RunShape {
     }
 
     /// The largest `steps.csv` accepted: the header and [`Self::step_rows`] rows of the longest
-    /// the writer can write (an arm name of [`MAX_NAME_LEN`] bytes, every metric at the longest
-    /// finite value), so any real file passes and a file that cannot be the run's is refused
-    /// unread.
+    /// the writer can write (an arm name of the longest a name may be, 64 bytes, every metric
+    /// at the longest finite value), so any real file passes and a file that cannot be the
+    /// run's is refused unread.
     pub fn steps_bytes(&self, header: &str, metrics: usize) -> u64 {
         let row = MAX_NAME_LEN as u64
             + 2 * (1 + MAX_INT_CELL)
