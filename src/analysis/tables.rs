@@ -1,11 +1,12 @@
 //! Results read back from `steps.csv` and `probes.csv`. Reports are always built from these
 //! files, never from memory, so `run`, `run --resume` and `report` produce the same summary.
 
+pub use super::input::TableError;
 use super::input::{check_results_dir, read_bounded, read_manifest_text, shown, RunShape};
 use crate::metrics;
 use crate::scenario::{is_valid_name, NAME_RULE};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Per-step metric columns of `steps.csv`, after `arm,replicate,step`: the column names of
 /// [`metrics::STEP_METRICS`], whose order the `values` of a [`StepRecord`] follow.
@@ -54,28 +55,6 @@ pub struct ResultTables {
     pub steps: Vec<StepRecord>,
     /// `probes.csv` rows.
     pub probes: Vec<ProbeRecord>,
-}
-
-/// A results file (table, manifest, summary) or results directory that is missing, unreadable,
-/// malformed or does not agree with the manifest: bad input. Shown as `path:line: message`, or
-/// `path: message` when no line is to blame (line 0).
-#[derive(Debug, thiserror::Error)]
-pub struct TableError {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line (0 for the whole file).
-    pub line: usize,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl std::fmt::Display for TableError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.line {
-            0 => write!(f, "{}: {}", self.path.display(), self.message),
-            line => write!(f, "{}:{line}: {}", self.path.display(), self.message),
-        }
-    }
 }
 
 /// Fields of a `probes.csv` line, and where the outcomes are among them (after the identity
@@ -506,6 +485,29 @@ fn parse_probes(text: &str, shape: &RunShape, path: &Path) -> Result<Vec<ProbeRe
 
 #[cfg(test)]
 mod tests {
+    /// The committed reference results are read and pass every check, well inside the bounds.
+    #[test]
+    fn real_results_pass_with_room() {
+        use crate::analysis::input::MAX_MANIFEST_BYTES;
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/reference/smoke");
+        let r = ResultsDir::read(&dir).unwrap();
+        let s = &r.shape;
+        assert_eq!(
+            (s.arms.len(), s.replicates, s.steps, s.probes()),
+            (2, 3, 30, 30)
+        );
+        assert_eq!(r.tables.steps.len() as u128, s.step_rows());
+        assert_eq!(r.tables.probes.len() as u128, s.probe_rows());
+        let size = |f: &str| std::fs::metadata(dir.join(f)).unwrap().len();
+        let h = crate::metrics::STEPS_HEADER;
+        assert!(size("steps.csv") * 10 < s.steps_bytes(h, STEP_METRICS.len()));
+        let h = crate::metrics::PROBES_HEADER;
+        let fields = crate::metrics::PROBE_IDENTITY.len() + crate::metrics::PROBE_METRICS.len();
+        assert!(size("probes.csv") * 4 < s.probes_bytes(h, fields));
+        assert!(size("summary.json") * 4 < s.summary_bytes(STEP_METRICS.len()));
+        assert!(size("manifest.json") * 1000 < MAX_MANIFEST_BYTES);
+    }
+
     use super::*;
 
     /// Two arms, two replicates, three steps, three probes (two `adjacent`, one `benign`).
