@@ -79,19 +79,24 @@ fn interrupted(dir: &Path, signal: &str) -> (usize, std::process::Output) {
     (parts(dir), out)
 }
 
+/// Runs ARGS again into `dir` with `--resume`, to the end.
+fn resume(dir: &Path) -> std::process::Output {
+    bin()
+        .args(ARGS)
+        .arg("--out")
+        .arg(dir)
+        .arg("--resume")
+        .output()
+        .unwrap()
+}
+
 fn resume_and_compare(dir: &Path, reference: &Path, saved: usize) {
     assert!(saved >= 4, "the run was interrupted before saving parts");
     assert!(
         saved < 100,
         "the run finished before it could be interrupted"
     );
-    let out = bin()
-        .args(ARGS)
-        .arg("--out")
-        .arg(dir)
-        .arg("--resume")
-        .output()
-        .unwrap();
+    let out = resume(dir);
     assert!(
         out.status.success(),
         "{}",
@@ -229,13 +234,7 @@ fn damaged_parts_are_reported_and_recomputed() {
     std::fs::write(&parts[1], &text[..text.len() / 2]).unwrap();
     // A temporary file a kill during a write would leave.
     std::fs::write(dir.join("smoke/.parts/.r000099-a0000.part.tmp-1"), b"half").unwrap();
-    let out = bin()
-        .args(ARGS)
-        .arg("--out")
-        .arg(&dir)
-        .arg("--resume")
-        .output()
-        .unwrap();
+    let out = resume(&dir);
     assert!(
         out.status.success(),
         "{}",
@@ -278,13 +277,7 @@ fn parts_of_another_build_are_never_used() {
     assert!(json["seed"].is_u64(), "no seed in {identity}");
     // Another build's parts directory: refused, naming both builds.
     std::fs::write(&id_path, identity.replace(&build, "0000-other-build")).unwrap();
-    let out = bin()
-        .args(ARGS)
-        .arg("--out")
-        .arg(&dir)
-        .arg("--resume")
-        .output()
-        .unwrap();
+    let out = resume(&dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -302,13 +295,7 @@ fn parts_of_another_build_are_never_used() {
     let text = std::fs::read_to_string(&part).unwrap();
     assert!(text.contains(&build), "the part's trailer lacks the build");
     std::fs::write(&part, text.replace(&build, "0000-other-build")).unwrap();
-    let out = bin()
-        .args(ARGS)
-        .arg("--out")
-        .arg(&dir)
-        .arg("--resume")
-        .output()
-        .unwrap();
+    let out = resume(&dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     part = part.canonicalize().unwrap_or(part);
@@ -403,13 +390,7 @@ fn kill_9_at_random_moments_and_during_assembly_loses_nothing() {
     for stale in [".steps.csv.tmp-4194300", ".drift.4194300-7.tmp.png"] {
         std::fs::write(dir.join("smoke").join(stale), b"half a file").unwrap();
     }
-    let out = bin()
-        .args(ARGS)
-        .arg("--out")
-        .arg(&dir)
-        .arg("--resume")
-        .output()
-        .unwrap();
+    let out = resume(&dir);
     assert!(
         out.status.success(),
         "{}",
