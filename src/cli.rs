@@ -154,6 +154,7 @@ pub fn main(cli: Cli) -> ExitCode {
             let input = err.chain().any(|e| {
                 e.is::<ScenarioError>()
                     || e.is::<driftlab::world::WorldError>()
+                    || e.is::<InputError>()
                     || e.downcast_ref::<driftlab::Error>()
                         .is_some_and(|e| e.is_input())
                     || e.downcast_ref::<ReportError>()
