@@ -6,8 +6,9 @@
 //! a directory never holds a half-written chart.
 //!
 //! Text uses DejaVu Sans embedded in the binary (registered once as the `sans-serif` family),
-//! so charts render on machines without any font package. The SVG files name the family
-//! `sans-serif` and leave the choice of glyphs to the viewer.
+//! so charts render on machines without any font package; PNG text is placed glyph by glyph
+//! (see `glyphs`). The SVG files name the family `sans-serif` and leave the choice of glyphs to
+//! the viewer.
 //!
 //! Colours come from the Okabe-Ito palette (safe for the common colour-vision deficiencies);
 //! past its eight colours, line series repeat the palette with dashed lines.
@@ -25,8 +26,9 @@
 //!
 //! One file per kind of chart: `bands` (drift and survival curves, sweep charts), `stacked`
 //! (exposure per surface), `bars` and `scatter` (drift reduction, alone or against collateral
-//! cost); `style`, `axes` and `legend` hold what they share.
+//! cost); `style`, `axes` and `legend` hold what they share, and `glyphs` draws bitmap text.
 
+use glyphs::Glyphs;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 mod axes;
 mod bands;
 mod bars;
+mod glyphs;
 mod legend;
 mod scatter;
 mod stacked;
@@ -134,7 +137,9 @@ fn write(stem: &Path, figure: &impl Figure) -> Result<(), PlotError> {
         let _ = std::fs::remove_file(&tmp);
         // Each backend is dropped at the end of its block, before the clean-up below.
         let drawn = if ext == "png" {
-            let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+            // Bitmap text is laid out glyph by glyph here (see `glyphs`); the SVG's text is laid
+            // out by its viewer.
+            let root = Glyphs::new(BitMapBackend::new(&tmp, SIZE)).into_drawing_area();
             figure
                 .draw(&root)
                 .and_then(|()| root.present().map_err(err))

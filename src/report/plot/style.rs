@@ -42,16 +42,24 @@ pub(super) fn anchored(px: u32, h: HPos, v: VPos) -> TextStyle<'static> {
     text(px).pos(Pos::new(h, v))
 }
 
+/// The embedded DejaVu Sans, bold or regular.
+pub(super) fn font_bytes(bold: bool) -> &'static [u8] {
+    if bold {
+        dejavu::sans::bold()
+    } else {
+        dejavu::sans::regular()
+    }
+}
+
 /// Registers the embedded fonts with plotters, once per process.
 pub(super) fn register_fonts() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {
             let invalid = |_| "the embedded DejaVu Sans font is not a valid font".to_string();
-            plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+            plotters::style::register_font(FONT, FontStyle::Normal, font_bytes(false))
                 .map_err(invalid)?;
-            plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold())
-                .map_err(invalid)
+            plotters::style::register_font(FONT, FontStyle::Bold, font_bytes(true)).map_err(invalid)
         })
         .clone()
 }
