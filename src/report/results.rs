@@ -1,7 +1,7 @@
 //! Builds `summary.json`, `summary.md` and the plots of a results directory from its CSVs and
 //! manifest, so a report can be rebuilt at any time without rerunning (`driftlab report`).
 
-use super::plot::{self, BandPoint, BandSeries, Chart};
+use super::plot::{self, BandPoint, BandSeries, Bar, Chart, Interval, ScatterPoint};
 use super::ReportError;
 use crate::analysis::input::shown;
 use crate::analysis::summary::{summarize, ArmStats, Estimate, LEVEL};
@@ -131,6 +131,45 @@ fn curve(stats: &ArmStats, metric: &str) -> Vec<BandPoint> {
         .unwrap_or_default()
 }
 
+fn interval(e: &Estimate) -> Interval {
+    Interval::new(nan(e.estimate), nan(e.lower), nan(e.upper))
+}
+
+/// Kaplan-Meier curve of an arm, starting at 1 at step 0.
+fn survival_points(s: &ArmStats) -> Vec<BandPoint> {
+    let mut points = vec![BandPoint {
+        x: 0.0,
+        y: 1.0,
+        lower: 1.0,
+        upper: 1.0,
+    }];
+    points.extend(s.survival.iter().map(|p| BandPoint {
+        x: f64::from(p.step),
+        y: nan(p.value.estimate),
+        lower: nan(p.value.lower),
+        upper: nan(p.value.upper),
+    }));
+    points
+}
+
+/// Mean flagged impressions per probe and step of each surface of an arm, step by step (NaN
+/// read as zero).
+fn exposure_layers(s: &ArmStats) -> Vec<(String, Vec<f64>)> {
+    Surface::ALL
+        .iter()
+        .map(|surface| {
+            let metric = format!("flagged_impressions_{}", surface.name());
+            let ys = curve(s, &metric)
+                .iter()
+                .map(|p| if p.y.is_finite() { p.y } else { 0.0 })
+                .collect();
+            (surface.name().to_string(), ys)
+        })
+        .collect()
+}
+
+/// Draws every chart of the report. Each arm is drawn with its index in the scenario (its
+/// position in `stats`), so it has the same colour and marker in every chart.
 fn draw(
     dir: &Path,
     stats: &[ArmStats],
@@ -139,50 +178,46 @@ fn draw(
     let mut figures = Vec::new();
     let drift: Vec<BandSeries> = stats
         .iter()
-        .map(|s| BandSeries {
+        .enumerate()
+        .map(|(arm, s)| BandSeries {
             name: s.name.clone(),
             points: curve(s, "flagged_share"),
+            arm,
+            variant: 0,
         })
         .collect();
     plot::line_bands(
         &output(dir, "drift")?,
         &Chart {
-            title: "Flagged share of probes' impressions",
-            x_label: "step",
-            y_label: "flagged share of impressions (mean, 95% CI)",
             y_range: Some((0.0, 1.0)),
+            ..Chart::new(
+                "Flagged share of probes' impressions",
+                "step",
+                "flagged share of impressions (mean, 95% CI)",
+            )
         },
         &drift,
     )?;
     figures.push(("drift".into(), "Flagged share of the probes' impressions per step: mean over replicates with its 95% interval. A curve that climbs toward 1 is an arm whose probes end up seeing mostly flagged accounts.".into()));
     let survival: Vec<BandSeries> = stats
         .iter()
-        .map(|s| {
-            let mut points = vec![BandPoint {
-                x: 0.0,
-                y: 1.0,
-                lower: 1.0,
-                upper: 1.0,
-            }];
-            points.extend(s.survival.iter().map(|p| BandPoint {
-                x: f64::from(p.step),
-                y: nan(p.value.estimate),
-                lower: nan(p.value.lower),
-                upper: nan(p.value.upper),
-            }));
-            BandSeries {
-                name: s.name.clone(),
-                points,
-            }
+        .enumerate()
+        .map(|(arm, s)| BandSeries {
+            name: s.name.clone(),
+            points: survival_points(s),
+            arm,
+            variant: 0,
         })
         .collect();
     plot::step_bands(
         &output(dir, "survival")?,
         &Chart {
-            title: "Probes not yet drifted (Kaplan-Meier)",
-            x_label: "step",
-            y_label: "share not yet drifted (95% Greenwood band)",
             y_range: Some((0.0, 1.0)),
+            ..Chart::new(
+                "Probes not yet drifted (Kaplan-Meier)",
+                "step",
+                "share not yet drifted (95% Greenwood band)",
+            )
         },
         &survival,
     )?;
@@ -192,83 +227,63 @@ fn draw(
         .skip(1)
         .any(|s| s.relevance_loss.estimate.is_some_and(f64::is_finite));
     if has_cost {
-        let points: Vec<(String, f64, f64, f64, f64, f64, f64)> = stats
+        let points: Vec<ScatterPoint> = stats
             .iter()
-            .map(|s| {
-                let (c, r) = (&s.relevance_loss, &s.drift_reduction);
-                (
-                    s.name.clone(),
-                    nan(c.estimate),
-                    nan(c.lower),
-                    nan(c.upper),
-                    nan(r.estimate),
-                    nan(r.lower),
-                    nan(r.upper),
-                )
+            .enumerate()
+            .map(|(arm, s)| ScatterPoint {
+                name: s.name.clone(),
+                arm,
+                x: interval(&s.relevance_loss),
+                y: interval(&s.drift_reduction),
             })
             .collect();
         plot::labelled_scatter(
             &output(dir, "reduction")?,
-            &Chart {
-                title: "Drift reduction against collateral cost",
-                x_label: "collateral cost: share of relevance lost by ordinary accounts (95% CI)",
-                y_label: "share of drift removed (95% CI)",
-                y_range: None,
-            },
+            &Chart::new(
+                "Drift reduction against collateral cost",
+                "collateral cost: share of relevance lost by ordinary accounts (95% CI)",
+                "share of drift removed (95% CI)",
+            ),
             &points,
         )?;
         figures.push(("reduction".into(), "Each arm's relative reduction of the share of probes that drifted (up is better) against its collateral cost, the relative loss of relevance of what the panel of ordinary accounts is shown (left is better), both against the first arm and paired by replicate, with 95% intervals. Arms up and to the left dominate; the Pareto column of the table marks the arms no other arm beats on both.".into()));
     } else {
-        let bars: Vec<(String, f64, f64, f64)> = stats
+        let bars: Vec<Bar> = stats
             .iter()
+            .enumerate()
             .skip(1)
-            .map(|s| {
-                (
-                    s.name.clone(),
-                    nan(s.drift_reduction.estimate),
-                    nan(s.drift_reduction.lower),
-                    nan(s.drift_reduction.upper),
-                )
+            .map(|(arm, s)| Bar {
+                name: s.name.clone(),
+                arm,
+                value: interval(&s.drift_reduction),
             })
             .collect();
         if !bars.is_empty() {
             plot::bars_with_errors(
                 &output(dir, "reduction")?,
-                &Chart {
-                    title: "Drift reduction against the first arm",
-                    x_label: "arm",
-                    y_label: "relative reduction of probes drifted (95% CI)",
-                    y_range: None,
-                },
+                &Chart::new(
+                    "Drift reduction against the first arm",
+                    "arm",
+                    "relative reduction of probes drifted (95% CI)",
+                ),
                 &bars,
             )?;
             figures.push(("reduction".into(), "Relative reduction of the share of probes that drifted, against the first arm, paired by replicate (the arms share random numbers), with 95% intervals. 100% means no probe drifted.".into()));
         }
     }
-    for s in stats {
-        let x: Vec<f64> = (1..=horizon).map(f64::from).collect();
-        let layers: Vec<(String, Vec<f64>)> = Surface::ALL
-            .iter()
-            .map(|surface| {
-                let metric = format!("flagged_impressions_{}", surface.name());
-                let ys = curve(s, &metric)
-                    .iter()
-                    .map(|p| if p.y.is_finite() { p.y } else { 0.0 })
-                    .collect();
-                (surface.name().to_string(), ys)
-            })
-            .collect();
+    let x: Vec<f64> = (1..=horizon).map(f64::from).collect();
+    let layers: Vec<Vec<(String, Vec<f64>)>> = stats.iter().map(exposure_layers).collect();
+    for (arm, (s, layers)) in stats.iter().zip(&layers).enumerate() {
         let stem = exposure_stem(&s.name);
+        let title = format!("Flagged impressions by surface: {}", s.name);
         plot::stacked_areas(
             &output(dir, &stem)?,
             &Chart {
-                title: &format!("Flagged impressions by surface: {}", s.name),
-                x_label: "step",
-                y_label: "flagged impressions per probe per step",
-                y_range: None,
+                arm: Some(arm),
+                ..Chart::new(&title, "step", "flagged impressions per probe per step")
             },
             &x,
-            &layers,
+            layers,
         )?;
         figures.push((stem, format!("Where the flagged impressions of arm `{}` come from: mean flagged impressions per probe and step, stacked by surface.", s.name)));
     }

@@ -1,29 +1,47 @@
 //! Labelled points with error bars in x and y: drift reduction against collateral cost.
 
 use super::axes::{build, extent, frame, inside, mesh, plot_rect, user_range, RIGHT, X_AREA};
-use super::bars::error_bar;
-use super::style::{colour, text, GREY, LABEL_PX};
-use super::{err, write, Chart, Figure, PlotError};
+use super::marker::{draw_marker, error_bar};
+use super::output::{err, write, Figure, PlotError};
+use super::palette::look;
+use super::spec::{Chart, ScatterPoint};
+use super::style::{text, GREY, LABEL_PX};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use std::path::Path;
 
 /// Labelled points with error bars in x and y (drift reduction against collateral cost, a
-/// Pareto view): (label, x, x_lo, x_hi, y, y_lo, y_hi). Each point gets its own colour and its
-/// label is placed next to it where it overlaps the fewest other marks. Dotted grey lines mark
+/// Pareto view). Each point has its arm's colour and marker, and its label is placed next to
+/// it where it overlaps the fewest other marks. Dotted grey lines mark
 /// x = 0 and y = 0 when they are in range. A point with a non-finite coordinate, or outside a
 /// fixed `y_range`, is left out; error bars are clipped to the plot.
 pub fn labelled_scatter(
     stem: &Path,
     chart: &Chart<'_>,
-    points: &[(String, f64, f64, f64, f64, f64, f64)],
+    points: &[ScatterPoint],
 ) -> Result<(), PlotError> {
+    let tuples: Vec<LabelledPoint> = points
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.x.estimate,
+                p.x.lower,
+                p.x.upper,
+                p.y.estimate,
+                p.y.lower,
+                p.y.upper,
+            )
+        })
+        .collect();
+    let arms: Vec<usize> = points.iter().map(|p| p.arm).collect();
     write(
         stem,
         &Scatter {
             spec: *chart,
-            points,
+            points: &tuples,
+            arms: &arms,
         },
     )
 }
@@ -31,12 +49,13 @@ pub fn labelled_scatter(
 /// [`labelled_scatter`].
 struct Scatter<'a> {
     spec: Chart<'a>,
-    points: &'a [(String, f64, f64, f64, f64, f64, f64)],
+    points: &'a [LabelledPoint],
+    arms: &'a [usize],
 }
 
 impl Figure for Scatter<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        draw_scatter(root, &self.spec, self.points)
+        draw_scatter(root, &self.spec, self.points, self.arms)
     }
 }
 
@@ -53,7 +72,8 @@ fn overlap(a: Boxed, b: Boxed) -> i64 {
 fn draw_scatter<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     spec: &Chart<'_>,
-    points: &[(String, f64, f64, f64, f64, f64, f64)],
+    points: &[LabelledPoint],
+    arms: &[usize],
 ) -> Result<(), String> {
     let shown: Vec<(usize, &LabelledPoint)> = points
         .iter()
@@ -64,7 +84,7 @@ fn draw_scatter<DB: DrawingBackend>(
     let y = user_range(spec.y_range)
         .or_else(|| extent(shown.iter().flat_map(|(_, p)| [p.4, p.5, p.6]), 0.1))
         .unwrap_or((0.0, 1.0));
-    let area = frame(root, spec.title)?;
+    let area = frame(root, spec.title, spec.arm)?;
     let mut chart = build(&area, x, y, X_AREA, RIGHT)?;
     mesh(&mut chart, spec, x, y, true)?;
     let rect = plot_rect(&chart);
@@ -104,7 +124,7 @@ fn draw_scatter<DB: DrawingBackend>(
         )
     };
     for &(i, p) in &shown {
-        let c = colour(i);
+        let c = look(arms[i], 0).colour;
         if !inside((p.1, p.4), x, y) {
             continue;
         }
@@ -125,10 +145,8 @@ fn draw_scatter<DB: DrawingBackend>(
     }
     let radius = 8;
     for &(i, centre) in &centres {
-        root.draw(&Circle::new(centre, radius, colour(i).filled()))
-            .map_err(err)?;
-        root.draw(&Circle::new(centre, radius, WHITE.stroke_width(2)))
-            .map_err(err)?;
+        let l = look(arms[i], 0);
+        draw_marker(root, l.marker, centre, f64::from(radius) - 1.0, l.colour, 2)?;
     }
 
     // Labels: next to their point, avoiding other points and labels, inside the plot.
