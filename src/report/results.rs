@@ -1,7 +1,7 @@
 //! Builds `summary.json`, `summary.md` and the plots of a results directory from its CSVs and
 //! manifest, so a report can be rebuilt at any time without rerunning (`driftlab report`).
 
-use super::plot::{self, BandPoint, BandSeries, Bar, Chart, Interval, ScatterPoint};
+use super::plot::{self, BandPoint, BandSeries, Bar, Chart, Interval, ScatterPoint, Unit};
 use super::ReportError;
 use crate::analysis::input::shown;
 use crate::analysis::summary::{summarize, ArmStats, Estimate, LEVEL};
@@ -168,6 +168,25 @@ fn exposure_layers(s: &ArmStats) -> Vec<(String, Vec<f64>)> {
         .collect()
 }
 
+/// The y range every exposure chart of a report shares, so arms can be compared: zero to a
+/// little above the largest stacked total of any arm (`None` when every total is zero).
+fn shared_exposure_range(layers: &[Vec<(String, Vec<f64>)>]) -> Option<(f64, f64)> {
+    let top = layers
+        .iter()
+        .flat_map(|arm| {
+            let steps = arm.iter().map(|(_, ys)| ys.len()).max().unwrap_or(0);
+            (0..steps).map(move |k| {
+                arm.iter()
+                    .filter_map(|(_, ys)| ys.get(k))
+                    .filter(|v| v.is_finite())
+                    .map(|v| v.max(0.0))
+                    .sum::<f64>()
+            })
+        })
+        .fold(0.0, f64::max);
+    (top > 0.0).then_some((0.0, top * 1.08))
+}
+
 /// Draws every chart of the report. Each arm is drawn with its index in the scenario (its
 /// position in `stats`), so it has the same colour and marker in every chart.
 fn draw(
@@ -190,6 +209,7 @@ fn draw(
         &output(dir, "drift")?,
         &Chart {
             y_range: Some((0.0, 1.0)),
+            y_unit: Unit::Percent,
             ..Chart::new(
                 "Flagged share of probes' impressions",
                 "step",
@@ -198,7 +218,7 @@ fn draw(
         },
         &drift,
     )?;
-    figures.push(("drift".into(), "Flagged share of the probes' impressions per step: mean over replicates with its 95% interval. A curve that climbs toward 1 is an arm whose probes end up seeing mostly flagged accounts.".into()));
+    figures.push(("drift".into(), "Flagged share of the probes' impressions per step: mean over replicates with its 95% interval. A curve that climbs toward 100% is an arm whose probes end up seeing mostly flagged accounts.".into()));
     let survival: Vec<BandSeries> = stats
         .iter()
         .enumerate()
@@ -213,15 +233,16 @@ fn draw(
         &output(dir, "survival")?,
         &Chart {
             y_range: Some((0.0, 1.0)),
+            y_unit: Unit::Percent,
             ..Chart::new(
                 "Probes not yet drifted (Kaplan-Meier)",
                 "step",
-                "share not yet drifted (95% Greenwood band)",
+                "probes not yet drifted (95% Greenwood band)",
             )
         },
         &survival,
     )?;
-    figures.push(("survival".into(), format!("Share of probes that have not yet drifted, by step (Kaplan-Meier, censored at step {horizon}), with 95% bands. Where a curve crosses 0.5 is the arm's median time-to-drift; a curve that stays high is a mitigation that holds.")));
+    figures.push(("survival".into(), format!("Share of probes that have not yet drifted, by step (Kaplan-Meier, censored at step {horizon}), with 95% bands. Where a curve crosses 50% is the arm's median time-to-drift; a curve that stays high is a mitigation that holds.")));
     let has_cost = stats
         .iter()
         .skip(1)
@@ -239,14 +260,18 @@ fn draw(
             .collect();
         plot::labelled_scatter(
             &output(dir, "reduction")?,
-            &Chart::new(
-                "Drift reduction against collateral cost",
-                "collateral cost: share of relevance lost by ordinary accounts (95% CI)",
-                "share of drift removed (95% CI)",
-            ),
+            &Chart {
+                x_unit: Unit::Percent,
+                y_unit: Unit::Percent,
+                ..Chart::new(
+                    "Drift reduction against collateral cost",
+                    "relevance loss of ordinary accounts vs first arm (95% CI)",
+                    "drift reduction vs first arm (95% CI)",
+                )
+            },
             &points,
         )?;
-        figures.push(("reduction".into(), "Each arm's relative reduction of the share of probes that drifted (up is better) against its collateral cost, the relative loss of relevance of what the panel of ordinary accounts is shown (left is better), both against the first arm and paired by replicate, with 95% intervals. Arms up and to the left dominate; the Pareto column of the table marks the arms no other arm beats on both.".into()));
+        figures.push(("reduction".into(), "Each arm's drift reduction (relative reduction of the share of probes that drifted; up is better) against its collateral cost, the relevance loss (relative loss of relevance of what the panel of ordinary accounts is shown; left is better), both against the first arm and paired by replicate, in percent as in the table, with 95% intervals. Arms up and to the left dominate; the Pareto column of the table marks the arms no other arm beats on both. Points that coincide are drawn as concentric rings.".into()));
     } else {
         let bars: Vec<Bar> = stats
             .iter()
@@ -261,11 +286,14 @@ fn draw(
         if !bars.is_empty() {
             plot::bars_with_errors(
                 &output(dir, "reduction")?,
-                &Chart::new(
-                    "Drift reduction against the first arm",
-                    "arm",
-                    "relative reduction of probes drifted (95% CI)",
-                ),
+                &Chart {
+                    y_unit: Unit::Percent,
+                    ..Chart::new(
+                        "Drift reduction against the first arm",
+                        "arm",
+                        "drift reduction vs first arm (95% CI)",
+                    )
+                },
                 &bars,
             )?;
             figures.push(("reduction".into(), "Relative reduction of the share of probes that drifted, against the first arm, paired by replicate (the arms share random numbers), with 95% intervals. 100% means no probe drifted.".into()));
@@ -273,19 +301,21 @@ fn draw(
     }
     let x: Vec<f64> = (1..=horizon).map(f64::from).collect();
     let layers: Vec<Vec<(String, Vec<f64>)>> = stats.iter().map(exposure_layers).collect();
+    let y_range = shared_exposure_range(&layers);
     for (arm, (s, layers)) in stats.iter().zip(&layers).enumerate() {
         let stem = exposure_stem(&s.name);
         let title = format!("Flagged impressions by surface: {}", s.name);
         plot::stacked_areas(
             &output(dir, &stem)?,
             &Chart {
+                y_range,
                 arm: Some(arm),
                 ..Chart::new(&title, "step", "flagged impressions per probe per step")
             },
             &x,
             layers,
         )?;
-        figures.push((stem, format!("Where the flagged impressions of arm `{}` come from: mean flagged impressions per probe and step, stacked by surface.", s.name)));
+        figures.push((stem, format!("Where the flagged impressions of arm `{}` come from: mean flagged impressions per probe and step, stacked by surface. Every arm's chart has the same y scale.", s.name)));
     }
     Ok(figures)
 }
@@ -449,4 +479,31 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
     let path = output(dir, "summary.md")?;
     write_atomic(&path, md.as_bytes()).map_err(io(path.clone()))?;
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(name: &str, ys: &[f64]) -> (String, Vec<f64>) {
+        (name.to_string(), ys.to_vec())
+    }
+
+    #[test]
+    fn exposure_charts_share_the_largest_total() {
+        let arms = vec![
+            vec![layer("search", &[1.0, 2.0]), layer("feed", &[3.0, 4.0])],
+            vec![
+                layer("search", &[0.1, f64::NAN]),
+                layer("feed", &[0.2, -1.0]),
+            ],
+        ];
+        let (lo, hi) = shared_exposure_range(&arms).unwrap();
+        assert_eq!(lo, 0.0);
+        assert!((hi - 6.0 * 1.08).abs() < 1e-12);
+        assert_eq!(
+            shared_exposure_range(&[vec![layer("search", &[0.0])]]),
+            None
+        );
+    }
 }

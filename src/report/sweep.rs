@@ -3,7 +3,7 @@
 //! probes drifted against that parameter (`sweep-<parameter>.png`/`.svg`), one line per arm and
 //! combination of the other parameters.
 
-use super::plot::{self, BandPoint, BandSeries, Chart};
+use super::plot::{self, BandPoint, BandSeries, Chart, Unit};
 use super::ReportError;
 use crate::analysis::summary::{ArmStats, Estimate};
 use crate::atomic::write_atomic;
@@ -188,8 +188,9 @@ pub fn write_sweep_summary(
             &dir.join(&stem),
             &Chart {
                 y_range: Some((0.0, 1.0)),
+                y_unit: Unit::Percent,
                 x_categories: &categories,
-                ..Chart::new(&title, param, "share of probes drifted (95% CI)")
+                ..Chart::new(&title, param, "probes drifted (Wilson 95% interval)")
             },
             &series,
         )?;
