@@ -50,6 +50,8 @@ pub(super) enum Place {
     Inside,
     /// Beside the plot.
     Beside,
+    /// Beside the plot, set small and tight: the key to numbered points.
+    Key,
 }
 
 /// A legend laid out in pixels.
@@ -95,7 +97,10 @@ pub(super) fn legend<DB: DrawingBackend>(
     place: Place,
 ) -> Result<Legend, String> {
     let (plot_w, plot_h) = (rect.2 - rect.0, rect.3 - rect.1);
-    let (px, gap, swatch_w) = (LEGEND_PX, 8, 40);
+    let (px, gap, swatch_w) = match place {
+        Place::Inside | Place::Beside => (LEGEND_PX, 8, 40),
+        Place::Key => (LABEL_PX, 2, 22),
+    };
     if place == Place::Inside {
         let max_text = (plot_w * 2 / 5).max(60);
         return layout(

@@ -31,12 +31,14 @@
 //! `stacked` (exposure per surface), `bars` and `scatter` (drift reduction, alone or against
 //! collateral cost); and what they share: `style` (font, sizes, ink), `palette` (how an arm
 //! looks), `marker` (marker shapes and error bars), `text` (wrapping and fitting text),
-//! `glyphs` (bitmap text rendering), `axes` (ranges, ticks, frame) and `legend`.
+//! `glyphs` (bitmap text rendering), `axes` (ranges, ticks, frame), `legend`, and `labels`
+//! (placing point labels without overlap).
 
 mod axes;
 mod bands;
 mod bars;
 mod glyphs;
+mod labels;
 mod legend;
 mod marker;
 mod output;
