@@ -20,15 +20,16 @@ use std::path::Path;
 /// Each series is drawn in the colour, marker and dash pattern of its arm and variant (see
 /// [`BandSeries`]). On a continuous x axis, consecutive points are joined by straight lines
 /// (a NaN `y` breaks the line) and marked: every point when a series has at most 25, else
-/// evenly spaced markers. On a categorical x axis (`chart.x_categories`), points are marked
-/// with their interval as an error bar, side by side within their category, and never joined.
+/// about eight evenly spaced markers (step functions: eight, evenly spaced in x). On a
+/// categorical x axis (`chart.x_categories`), points are marked with their interval as an
+/// error bar, side by side within their category, and never joined.
 ///
 /// When bands of different series overlap, bands are drawn as thin lines along their edges
 /// rather than shaded, so no blended colour appears, and the legend says so. Markers of
 /// different series that coincide are drawn as rings around the first (at most three), and
-/// series equal to
-/// within about half a pixel (which hide each other's lines) are named in the legend. The legend goes in the corner of the plot that hides the least data, or beside
-/// the plot; names are never cut.
+/// series equal to within about half a pixel (which hide each other's lines) are named in the
+/// legend. The legend goes in the corner of the plot that hides the least data, or beside the
+/// plot; names are never cut.
 pub fn line_bands(stem: &Path, chart: &Chart<'_>, series: &[BandSeries]) -> Result<(), PlotError> {
     write(
         stem,
@@ -173,6 +174,24 @@ fn marked(n: usize, arm: usize) -> Vec<usize> {
     (phase..n).step_by(stride).collect()
 }
 
+/// Markers along a step function (points in x order, each value holding until the next
+/// point): [`SPARSE_MARKERS`] evenly spaced across the x span `x`, shifted by the arm so that
+/// arms with close curves do not put their markers at the same x, each on the curve's value
+/// there; none before the first point or after the last. Spacing by x, not by point, keeps
+/// curves with few steps from being marked at every step.
+fn step_marks(points: &[&BandPoint], x: Span, arm: usize) -> Vec<(f64, f64)> {
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return Vec::new();
+    };
+    let n = SPARSE_MARKERS;
+    let phase = ((arm * 3) % n) as f64 + 0.5;
+    (0..n)
+        .map(|k| x.0 + (k as f64 + phase / n as f64) * (x.1 - x.0) / n as f64)
+        .filter(|&at| at >= first.x && at <= last.x)
+        .filter_map(|at| points.iter().rev().find(|p| p.x <= at).map(|p| (at, p.y)))
+        .collect()
+}
+
 fn draw_lines<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     spec: &Chart<'_>,
@@ -253,6 +272,9 @@ fn draw_lines<DB: DrawingBackend>(
         .zip(series)
         .map(|(c, s)| {
             let drawn: Vec<&BandPoint> = c.iter().filter(|p| p.y.is_finite()).collect();
+            if steps && !categorical {
+                return step_marks(&drawn, x, s.arm);
+            }
             marked(drawn.len(), s.arm)
                 .into_iter()
                 .map(|k| (drawn[k].x, drawn[k].y))
@@ -468,6 +490,28 @@ mod tests {
         let c = series("c", 2, &[0.8, 0.9]).points;
         assert!(bands_overlap(&a, &b));
         assert!(!bands_overlap(&a, &c));
+    }
+
+    #[test]
+    fn step_functions_are_marked_evenly_in_x() {
+        let points: Vec<BandPoint> = [(0.0, 1.0), (3.0, 0.9), (50.0, 0.5), (90.0, 0.4)]
+            .iter()
+            .map(|&(x, y)| pt(x, y))
+            .collect();
+        let refs: Vec<&BandPoint> = points.iter().collect();
+        let marks = step_marks(&refs, (0.0, 100.0), 0);
+        // Eight positions 12.5 apart, from 0.78 to 88.28: all on the curve (it ends at 90).
+        let xs: Vec<f64> = marks.iter().map(|m| m.0).collect();
+        assert_eq!(xs.len(), 8, "{xs:?}");
+        assert!((xs[1] - xs[0] - 12.5).abs() < 1e-9);
+        // Each on the value holding there.
+        assert_eq!(marks[0].1, 1.0);
+        assert_eq!(marks[1].1, 0.9);
+        assert_eq!(marks[4].1, 0.5);
+        assert_eq!(marks[7].1, 0.5);
+        // None past the end of a curve.
+        assert_eq!(step_marks(&refs[..3], (0.0, 100.0), 0).len(), 4);
+        assert_ne!(step_marks(&refs, (0.0, 100.0), 1)[0].0, xs[0]);
     }
 
     #[test]

@@ -24,10 +24,12 @@ use std::path::Path;
 /// Labels never overlap each other or a marker: each goes next to its point where there is
 /// room (and nearer to it than to any other point), else into a column beside its cluster of
 /// points, with a leader line (see `labels`). When a name has no room anywhere, every point is
-/// labelled with its number in the list instead, and a key beside the plot names them. Points that coincide (closer than a
-/// marker's radius) stay visible: the first in the list is drawn as its marker, each further
-/// one as a ring around it in its arm's colour (up to four rings; a larger group gets a badge
-/// counting its points).
+/// labelled with its number in the list instead, and a key beside the plot names them.
+///
+/// Points that coincide (closer than a marker's radius) stay visible: the first in the list is
+/// drawn as its marker, each further one as a ring around it in its arm's colour (up to six
+/// rings; a larger group gets a badge counting its points). A label's swatch shows the marker,
+/// or the ring, of its point.
 pub fn labelled_scatter(
     stem: &Path,
     chart: &Chart<'_>,
@@ -56,7 +58,7 @@ impl Figure for Scatter<'_> {
 
 /// Marker radius, and how much wider each further ring of coinciding points is.
 const RADIUS: f64 = 7.0;
-const RING_STEP: f64 = 5.0;
+const RING_STEP: f64 = 4.0;
 /// Padding around a label's text inside its box.
 const LABEL_PAD: i32 = 3;
 /// Room for the small marker (or ring) before a label's text, which ties the name to the
@@ -88,7 +90,7 @@ fn badge<DB: DrawingBackend>(
 }
 
 /// Most rings drawn around a marker; the points of a larger group are counted on a badge.
-const MAX_RINGS: usize = 4;
+const MAX_RINGS: usize = 6;
 
 /// Radius of ring `rank` (from 1) around a marker.
 fn ring_radius(rank: usize) -> f64 {
