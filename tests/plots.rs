@@ -15,12 +15,7 @@ fn temp_dir(tag: &str) -> PathBuf {
 }
 
 fn chart(title: &str) -> Chart<'_> {
-    Chart {
-        title,
-        x_label: "step",
-        y_label: "share of probes",
-        y_range: None,
-    }
+    Chart::new(title, "step", "share of probes")
 }
 
 /// Checks `<stem>.png` (signature, IHDR size, not trivially small) and `<stem>.svg` (contains
@@ -49,6 +44,8 @@ fn check(stem: &Path, texts: &[&str]) {
 fn curve(name: &str, rate: f64, steps: usize) -> BandSeries {
     BandSeries {
         name: name.into(),
+        arm: 0,
+        variant: 0,
         points: (0..steps)
             .map(|i| {
                 let x = i as f64;
@@ -82,15 +79,22 @@ fn survival(name: &str, hazard: f64, steps: usize) -> BandSeries {
     BandSeries {
         name: name.into(),
         points,
+        arm: 0,
+        variant: 0,
     }
+}
+
+/// `s` as the series of arm `arm`.
+fn of_arm(s: BandSeries, arm: usize) -> BandSeries {
+    BandSeries { arm, ..s }
 }
 
 fn arms() -> Vec<BandSeries> {
     vec![
-        curve("baseline", 0.06, 100),
-        curve("downrank", 0.03, 100),
-        curve("friction", 0.02, 100),
-        curve("diversify", 0.01, 100),
+        of_arm(curve("baseline", 0.06, 100), 0),
+        of_arm(curve("downrank", 0.03, 100), 1),
+        of_arm(curve("friction", 0.02, 100), 2),
+        of_arm(curve("diversify", 0.01, 100), 3),
     ]
 }
 
@@ -110,25 +114,47 @@ fn layers(n: usize) -> (Vec<f64>, Layers) {
     (x, layers)
 }
 
-fn bars() -> Vec<(String, f64, f64, f64)> {
+fn bar(name: &str, arm: usize, e: f64, l: f64, u: f64) -> Bar {
+    Bar {
+        name: name.into(),
+        arm,
+        value: Interval::new(e, l, u),
+    }
+}
+
+fn bars() -> Vec<Bar> {
     vec![
-        ("downrank".into(), 0.35, 0.22, 0.47),
-        ("friction".into(), 0.52, 0.41, 0.63),
-        ("diversify".into(), 0.71, 0.60, 0.80),
-        ("label-only".into(), -0.04, -0.15, 0.08),
+        bar("downrank", 1, 0.35, 0.22, 0.47),
+        bar("friction", 2, 0.52, 0.41, 0.63),
+        bar("diversify", 3, 0.71, 0.60, 0.80),
+        bar("label-only", 4, -0.04, -0.15, 0.08),
     ]
 }
 
-type Point = (String, f64, f64, f64, f64, f64, f64);
 type Layers = Vec<(String, Vec<f64>)>;
 
-fn pareto() -> Vec<Point> {
-    vec![
-        ("downrank".into(), 0.04, 0.02, 0.06, 0.35, 0.22, 0.47),
-        ("friction".into(), 0.09, 0.06, 0.12, 0.52, 0.41, 0.63),
-        ("diversify".into(), 0.15, 0.11, 0.19, 0.71, 0.60, 0.80),
-        ("label-only".into(), 0.01, 0.0, 0.02, -0.04, -0.15, 0.08),
-    ]
+/// A point of arm 0 at (x [xl, xu], y [yl, yu]).
+fn point(name: &str, x: f64, xl: f64, xu: f64, y: f64, yl: f64, yu: f64) -> ScatterPoint {
+    ScatterPoint {
+        name: name.into(),
+        arm: 0,
+        x: Interval::new(x, xl, xu),
+        y: Interval::new(y, yl, yu),
+    }
+}
+
+fn pareto() -> Vec<ScatterPoint> {
+    let points = vec![
+        point("downrank", 0.04, 0.02, 0.06, 0.35, 0.22, 0.47),
+        point("friction", 0.09, 0.06, 0.12, 0.52, 0.41, 0.63),
+        point("diversify", 0.15, 0.11, 0.19, 0.71, 0.60, 0.80),
+        point("label-only", 0.01, 0.0, 0.02, -0.04, -0.15, 0.08),
+    ];
+    points
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| ScatterPoint { arm: i + 1, ..p })
+        .collect()
 }
 
 #[test]
@@ -160,9 +186,9 @@ fn step_bands_writes_png_and_svg() {
     let dir = temp_dir("steps");
     let stem = dir.join("survival");
     let series = vec![
-        survival("baseline", 0.2, 100),
-        survival("downrank", 0.1, 100),
-        survival("friction", 0.05, 100),
+        of_arm(survival("baseline", 0.2, 100), 0),
+        of_arm(survival("downrank", 0.1, 100), 1),
+        of_arm(survival("friction", 0.05, 100), 2),
     ];
     step_bands(&stem, &chart("Probes not yet drifted"), &series).unwrap();
     check(
@@ -263,6 +289,190 @@ fn a_missing_directory_is_an_error_naming_the_file() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// The colour an arm is drawn in, as the SVG files write it: the first colours of the palette.
+const ARM_COLOURS: [&str; 6] = [
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
+];
+
+fn svg(stem: &Path) -> String {
+    std::fs::read_to_string(stem.with_extension("svg")).unwrap()
+}
+
+#[test]
+fn an_arm_has_its_own_colour_in_every_chart() {
+    // Arm 5 alone, or after arm 2: in first position or second, in lines, steps, points and
+    // bars, it is drawn in the palette's sixth colour, and no chart uses the colours of arms
+    // that are not in it.
+    let dir = temp_dir("colours");
+    let lines = [
+        of_arm(curve("five", 0.02, 30), 5),
+        of_arm(curve("two", 0.05, 30), 2),
+    ];
+    line_bands(&dir.join("lines"), &chart("lines"), &lines).unwrap();
+    step_bands(&dir.join("steps"), &chart("steps"), &lines[..1]).unwrap();
+    let points = [
+        ScatterPoint {
+            arm: 2,
+            ..point("two", 0.1, 0.05, 0.15, 0.5, 0.4, 0.6)
+        },
+        ScatterPoint {
+            arm: 5,
+            ..point("five", 0.3, 0.25, 0.35, 0.7, 0.6, 0.8)
+        },
+    ];
+    labelled_scatter(&dir.join("points"), &chart("points"), &points).unwrap();
+    bars_with_errors(
+        &dir.join("bars"),
+        &chart("bars"),
+        &[bar("five", 5, 0.3, 0.2, 0.4)],
+    )
+    .unwrap();
+    for (stem, arms) in [
+        ("lines", &[2, 5][..]),
+        ("steps", &[5][..]),
+        ("points", &[2, 5][..]),
+        ("bars", &[5][..]),
+    ] {
+        let text = svg(&dir.join(stem));
+        for (arm, colour) in ARM_COLOURS.iter().enumerate() {
+            assert_eq!(
+                text.contains(colour),
+                arms.contains(&arm),
+                "{stem}: colour {colour} of arm {arm}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn charts_are_byte_for_byte_reproducible() {
+    let dir = temp_dir("same-bytes");
+    let mut crowded = pareto();
+    crowded.extend((0..12).map(|i| ScatterPoint {
+        arm: 5 + i,
+        ..point(
+            &format!("arm_{i}"),
+            0.001 * i as f64,
+            nan(),
+            nan(),
+            0.99,
+            0.9,
+            1.0,
+        )
+    }));
+    let draw = |tag: &str| {
+        line_bands(&dir.join(format!("lines-{tag}")), &chart("t"), &arms()).unwrap();
+        labelled_scatter(&dir.join(format!("points-{tag}")), &chart("t"), &crowded).unwrap();
+    };
+    draw("a");
+    draw("b");
+    for kind in ["lines", "points"] {
+        for ext in ["png", "svg"] {
+            let a = std::fs::read(dir.join(format!("{kind}-a.{ext}"))).unwrap();
+            let b = std::fs::read(dir.join(format!("{kind}-b.{ext}"))).unwrap();
+            assert!(a == b, "{kind}.{ext} differs between two drawings");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn nan() -> f64 {
+    f64::NAN
+}
+
+/// Polylines of the SVG drawn in `colour` with more than two points (lines joining points,
+/// not error bars or caps).
+fn joining_lines(svg: &str, colour: &str) -> usize {
+    svg.lines()
+        .filter(|l| l.contains("<polyline") && l.contains(colour))
+        .filter(|l| {
+            l.split("points=\"").nth(1).map_or(0, |p| {
+                p.split('"').next().unwrap_or("").split_whitespace().count()
+            }) > 2
+        })
+        .count()
+}
+
+#[test]
+fn a_categorical_axis_marks_points_without_joining_them() {
+    let dir = temp_dir("categories");
+    let categories = vec![
+        "\"popularity\"".to_string(),
+        "\"embedding\"".to_string(),
+        "\"co_follow\"".to_string(),
+    ];
+    let series: Vec<BandSeries> = (0..2)
+        .map(|arm| BandSeries {
+            name: format!("arm {arm}"),
+            points: (0..3)
+                .map(|i| {
+                    let y = 0.2 + 0.1 * i as f64 + 0.3 * arm as f64;
+                    BandPoint {
+                        x: i as f64,
+                        y,
+                        lower: y - 0.05,
+                        upper: y + 0.05,
+                    }
+                })
+                .collect(),
+            arm,
+            variant: 0,
+        })
+        .collect();
+    let stem = dir.join("sweep-policy");
+    let c = Chart {
+        x_categories: &categories,
+        y_unit: Unit::Percent,
+        y_range: Some((0.0, 1.0)),
+        ..chart("Probes drifted against policy")
+    };
+    line_bands(&stem, &c, &series).unwrap();
+    check(
+        &stem,
+        &[
+            "popularity",
+            "embedding",
+            "co_follow",
+            "arm 0",
+            "arm 1",
+            "50%",
+        ],
+    );
+    let text = svg(&stem);
+    assert_eq!(joining_lines(&text, ARM_COLOURS[0]), 0);
+    assert_eq!(joining_lines(&text, ARM_COLOURS[1]), 0);
+    // The same series on a continuous axis are joined.
+    line_bands(&stem, &chart("continuous"), &series).unwrap();
+    assert!(joining_lines(&svg(&stem), ARM_COLOURS[0]) >= 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn identical_series_are_named_and_long_names_kept_whole() {
+    let dir = temp_dir("identical");
+    let long = |arm: usize, tail: &str| BandSeries {
+        name: format!("exclude_flagged_from_suggestions (world.flagged_fraction={tail})"),
+        ..of_arm(curve("x", 0.05, 3), arm)
+    };
+    let series = vec![
+        of_arm(curve("baseline (moderation.recall=0.0)", 0.05, 3), 0),
+        long(1, "0.005"),
+        long(1, "0.02"),
+    ];
+    let stem = dir.join("sweep");
+    line_bands(&stem, &chart("Probes drifted"), &series).unwrap();
+    let text = svg(&stem);
+    assert!(
+        text.contains("Equal to within a pixel"),
+        "no note on identical series"
+    );
+    assert!(!text.contains('…'), "a legend name was cut");
+    // Both endings of the long names are written, so the two entries read differently.
+    assert!(text.contains("0.005)") && text.contains("0.02)"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Every awkward input draws a chart (with its title) and returns Ok.
 #[test]
 fn empty_and_non_finite_inputs_do_not_panic() {
@@ -274,26 +484,38 @@ fn empty_and_non_finite_inputs_do_not_panic() {
         vec![],
         vec![BandSeries {
             name: "empty".into(),
+            arm: 0,
+            variant: 0,
             points: vec![],
         }],
         vec![BandSeries {
             name: "all nan".into(),
+            arm: 0,
+            variant: 0,
             points: (0..10).map(|i| p(i as f64, nan, nan, nan)).collect(),
         }],
         vec![BandSeries {
             name: "one point".into(),
+            arm: 0,
+            variant: 0,
             points: vec![p(3.0, 0.5, 0.4, 0.6)],
         }],
         vec![BandSeries {
             name: "flat".into(),
+            arm: 0,
+            variant: 0,
             points: (0..10).map(|i| p(i as f64, 0.25, 0.25, 0.25)).collect(),
         }],
         vec![BandSeries {
             name: "same x".into(),
+            arm: 0,
+            variant: 0,
             points: (0..10).map(|i| p(7.0, i as f64, nan, nan)).collect(),
         }],
         vec![BandSeries {
             name: "gaps and infinities".into(),
+            arm: 0,
+            variant: 0,
             points: vec![
                 p(0.0, 0.1, 0.0, 0.2),
                 p(1.0, nan, nan, nan),
@@ -307,6 +529,8 @@ fn empty_and_non_finite_inputs_do_not_panic() {
         }],
         vec![BandSeries {
             name: "huge".into(),
+            arm: 0,
+            variant: 0,
             points: vec![
                 p(0.0, f64::MAX, f64::MIN, f64::MAX),
                 p(1.0, f64::MIN, f64::MIN_POSITIVE, 1e300),
@@ -315,16 +539,21 @@ fn empty_and_non_finite_inputs_do_not_panic() {
         }],
         vec![BandSeries {
             name: "tiny span".into(),
+            arm: 0,
+            variant: 0,
             points: (0..10)
                 .map(|i| p(1e15 + i as f64 * 1e-3, 1e-200 * i as f64, nan, nan))
                 .collect(),
         }],
         (0..20)
             .map(|i| {
-                curve(
-                    &format!("series number {i} with a rather long name"),
-                    0.01 * i as f64,
-                    50,
+                of_arm(
+                    curve(
+                        &format!("series number {i} with a rather long name"),
+                        0.01 * i as f64,
+                        50,
+                    ),
+                    i,
                 )
             })
             .collect(),
@@ -347,6 +576,7 @@ fn empty_and_non_finite_inputs_do_not_panic() {
                 x_label: "x",
                 y_label: "y",
                 y_range: range,
+                ..Chart::new("", "", "")
             };
             let stem = dir.join(format!("lines-{k}"));
             line_bands(&stem, &c, series).unwrap();
@@ -379,6 +609,7 @@ fn empty_and_non_finite_inputs_do_not_panic() {
                 x_label: "x",
                 y_label: "y",
                 y_range: range,
+                ..Chart::new("", "", "")
             };
             let stem = dir.join(format!("stacked-{k}"));
             stacked_areas(&stem, &c, x, layers).unwrap();
@@ -387,23 +618,24 @@ fn empty_and_non_finite_inputs_do_not_panic() {
         }
     }
 
-    let awkward_bars: Vec<Vec<(String, f64, f64, f64)>> = vec![
+    let awkward_bars: Vec<Vec<Bar>> = vec![
         vec![],
-        vec![("nan".into(), nan, nan, nan)],
-        vec![("interval only".into(), nan, -0.1, 0.2)],
-        vec![("inf".into(), inf, -inf, inf), ("ok".into(), 0.3, 0.2, 0.4)],
-        vec![("huge".into(), f64::MAX, f64::MIN, f64::MAX)],
+        vec![bar("nan", 0, nan, nan, nan)],
+        vec![bar("interval only", 1, nan, -0.1, 0.2)],
+        vec![bar("inf", 2, inf, -inf, inf), bar("ok", 3, 0.3, 0.2, 0.4)],
+        vec![bar("huge", 4, f64::MAX, f64::MIN, f64::MAX)],
         (0..30)
             .map(|i| {
-                (
-                    format!("a very long arm label number {i}"),
+                bar(
+                    &format!("a very long arm label number {i}"),
+                    i,
                     0.01 * i as f64,
                     0.0,
                     0.5,
                 )
             })
             .collect(),
-        vec![(String::new(), 0.0, 0.0, 0.0)],
+        vec![bar("", 0, 0.0, 0.0, 0.0)],
     ];
     for bars in &awkward_bars {
         for range in ranges {
@@ -413,6 +645,7 @@ fn empty_and_non_finite_inputs_do_not_panic() {
                 x_label: "x",
                 y_label: "y",
                 y_range: range,
+                ..Chart::new("", "", "")
             };
             let stem = dir.join(format!("bars-{k}"));
             bars_with_errors(&stem, &c, bars).unwrap();
@@ -421,14 +654,14 @@ fn empty_and_non_finite_inputs_do_not_panic() {
         }
     }
 
-    let awkward_points: Vec<Vec<Point>> = vec![
+    let awkward_points: Vec<Vec<ScatterPoint>> = vec![
         vec![],
-        vec![("nan".into(), nan, nan, nan, nan, nan, nan)],
-        vec![("one".into(), 0.5, nan, nan, 0.5, nan, nan)],
+        vec![point("nan", nan, nan, nan, nan, nan, nan)],
+        vec![point("one", 0.5, nan, nan, 0.5, nan, nan)],
         vec![
-            ("inf".into(), inf, 0.0, 1.0, 0.5, 0.0, 1.0),
-            (
-                "huge".into(),
+            point("inf", inf, 0.0, 1.0, 0.5, 0.0, 1.0),
+            point(
+                "huge",
                 f64::MAX,
                 f64::MIN,
                 f64::MAX,
@@ -438,15 +671,23 @@ fn empty_and_non_finite_inputs_do_not_panic() {
             ),
         ],
         (0..40)
-            .map(|i| {
-                (
-                    "crowded".into(),
-                    0.5,
-                    0.4,
-                    0.6,
-                    0.5,
-                    0.4,
-                    0.6 + i as f64 * 1e-3,
+            .map(|i| ScatterPoint {
+                arm: i,
+                ..point("crowded", 0.5, 0.4, 0.6, 0.5, 0.4, 0.6 + i as f64 * 1e-3)
+            })
+            .collect(),
+        // More labels than room: some are numbered and listed in a key.
+        (0..60)
+            .map(|i| ScatterPoint {
+                arm: i,
+                ..point(
+                    &format!("a rather long arm name number {i}"),
+                    (i % 3) as f64 * 1e-3,
+                    nan,
+                    nan,
+                    1.0 - (i / 3) as f64 * 1e-3,
+                    nan,
+                    nan,
                 )
             })
             .collect(),
@@ -459,6 +700,7 @@ fn empty_and_non_finite_inputs_do_not_panic() {
                 x_label: "x",
                 y_label: "y",
                 y_range: range,
+                ..Chart::new("", "", "")
             };
             let stem = dir.join(format!("scatter-{k}"));
             labelled_scatter(&stem, &c, points).unwrap();
@@ -484,6 +726,7 @@ fn gallery() {
             x_label: "step",
             y_label: "flagged share of impressions (mean, 95% CI)",
             y_range: Some((0.0, 1.0)),
+            ..Chart::new("", "", "")
         },
         &arms(),
     )
@@ -495,12 +738,13 @@ fn gallery() {
             x_label: "step",
             y_label: "share not yet drifted (95% Greenwood band)",
             y_range: Some((0.0, 1.0)),
+            ..Chart::new("", "", "")
         },
         &[
-            survival("baseline", 0.2, 100),
-            survival("downrank", 0.1, 100),
-            survival("friction", 0.06, 100),
-            survival("diversify", 0.03, 100),
+            of_arm(survival("baseline", 0.2, 100), 0),
+            of_arm(survival("downrank", 0.1, 100), 1),
+            of_arm(survival("friction", 0.06, 100), 2),
+            of_arm(survival("diversify", 0.03, 100), 3),
         ],
     )
     .unwrap();
@@ -512,6 +756,7 @@ fn gallery() {
             x_label: "step",
             y_label: "flagged impressions per probe per step",
             y_range: None,
+            ..Chart::new("", "", "")
         },
         &x,
         &layers,
@@ -524,6 +769,7 @@ fn gallery() {
             x_label: "arm",
             y_label: "relative reduction of probes drifted (95% CI)",
             y_range: None,
+            ..Chart::new("", "", "")
         },
         &bars(),
     )
@@ -535,16 +781,18 @@ fn gallery() {
             x_label: "collateral cost (share of ordinary impressions removed)",
             y_label: "drift reduction (95% CI)",
             y_range: None,
+            ..Chart::new("", "", "")
         },
         &pareto(),
     )
     .unwrap();
     // Long labels wrap under their bars.
-    let long: Vec<(String, f64, f64, f64)> = (0..8)
+    let long: Vec<Bar> = (0..8)
         .map(|i| {
             let e = 0.1 * i as f64 - 0.15;
-            (
-                format!("downrank_strength=0.{i}, friction-delay={}", 2 * i),
+            bar(
+                &format!("downrank_strength=0.{i}, friction-delay={}", 2 * i),
+                i,
                 e,
                 e - 0.1,
                 e + 0.12,
@@ -558,6 +806,7 @@ fn gallery() {
             x_label: "arm",
             y_label: "relative reduction of probes drifted (95% CI)",
             y_range: None,
+            ..Chart::new("", "", "")
         },
         &long,
     )
@@ -570,24 +819,28 @@ fn gallery() {
             x_label: "step",
             y_label: "flagged impressions per probe per step",
             y_range: Some((0.0, 1.0)),
+            ..Chart::new("", "", "")
         },
         &x,
         &layers,
     )
     .unwrap();
     // Crowded points: labels avoid each other.
-    let crowded: Vec<Point> = (0..9)
+    let crowded: Vec<ScatterPoint> = (0..9)
         .map(|i| {
             let (x, y) = (0.05 + 0.01 * (i % 3) as f64, 0.4 + 0.03 * (i / 3) as f64);
-            (
-                format!("arm {i}"),
-                x,
-                x - 0.01,
-                x + 0.01,
-                y,
-                y - 0.05,
-                y + 0.05,
-            )
+            ScatterPoint {
+                arm: i,
+                ..point(
+                    &format!("arm {i}"),
+                    x,
+                    x - 0.01,
+                    x + 0.01,
+                    y,
+                    y - 0.05,
+                    y + 0.05,
+                )
+            }
         })
         .collect();
     labelled_scatter(
@@ -597,18 +850,90 @@ fn gallery() {
             x_label: "collateral cost (share of ordinary impressions removed)",
             y_label: "drift reduction (95% CI)",
             y_range: None,
+            ..Chart::new("", "", "")
         },
         &crowded,
     )
     .unwrap();
+    // More labels than the plot has room for: some are numbered, with a key beside the plot.
+    let mut packed: Vec<ScatterPoint> = (0..30)
+        .map(|i| ScatterPoint {
+            arm: i,
+            ..point(
+                &format!("ban_and_search_{i}"),
+                (i % 5) as f64 * 0.0004,
+                nan(),
+                nan(),
+                0.9 + (i / 5) as f64 * 0.0015,
+                nan(),
+                nan(),
+            )
+        })
+        .collect();
+    // One far point squeezes the others into a corner.
+    packed.push(ScatterPoint {
+        arm: 30,
+        ..point("exposure_cap", 0.15, 0.14, 0.16, 0.5, 0.4, 0.6)
+    });
+    labelled_scatter(
+        &dir.join("pareto-numbered"),
+        &Chart {
+            x_unit: Unit::Percent,
+            y_unit: Unit::Percent,
+            ..Chart::new("Many arms in a corner", "relevance loss", "drift reduction")
+        },
+        &packed,
+    )
+    .unwrap();
+    // A categorical sweep axis: points side by side with error bars, not joined.
+    let policies: Vec<String> = ["popularity", "embedding", "co_follow", "random"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let by_policy: Vec<BandSeries> = (0..3)
+        .map(|arm| BandSeries {
+            name: format!("arm {arm} (world.flagged_fraction=0.01)"),
+            points: (0..4)
+                .map(|i| {
+                    let y = 0.1 + 0.15 * i as f64 + 0.1 * arm as f64;
+                    BandPoint {
+                        x: i as f64,
+                        y,
+                        lower: y - 0.04,
+                        upper: y + 0.05,
+                    }
+                })
+                .collect(),
+            arm,
+            variant: 0,
+        })
+        .collect();
+    line_bands(
+        &dir.join("sweep-categorical"),
+        &Chart {
+            y_range: Some((0.0, 1.0)),
+            y_unit: Unit::Percent,
+            x_categories: &policies,
+            ..Chart::new(
+                "Probes drifted against surfaces.feed.policy.kind",
+                "surfaces.feed.policy.kind",
+                "probes drifted (Wilson 95% interval)",
+            )
+        },
+        &by_policy,
+    )
+    .unwrap();
     line_bands(&dir.join("empty"), &chart("No data"), &[]).unwrap();
     // Many series (sweeps): the palette repeats with dashes and the legend takes columns.
-    let many: Vec<BandSeries> = (0..11)
+    let many: Vec<BandSeries> = (0..17)
         .map(|i| {
-            curve(
-                &format!("arm {i}, friction=0.{i}"),
-                0.005 + 0.006 * i as f64,
-                100,
+            of_arm(
+                curve(
+                    &format!("arm {i}, friction=0.{i}"),
+                    0.005 + 0.006 * i as f64,
+                    100,
+                ),
+                i,
             )
         })
         .collect();
@@ -619,6 +944,7 @@ fn gallery() {
             x_label: "rank.alpha",
             y_label: "share of probes drifted (95% CI)",
             y_range: Some((0.0, 1.0)),
+            ..Chart::new("", "", "")
         },
         &many,
     )

@@ -1,7 +1,7 @@
 //! Builds `summary.json`, `summary.md` and the plots of a results directory from its CSVs and
 //! manifest, so a report can be rebuilt at any time without rerunning (`driftlab report`).
 
-use super::plot::{self, BandPoint, BandSeries, Chart};
+use super::plot::{self, BandPoint, BandSeries, Bar, Chart, Interval, ScatterPoint, Unit};
 use super::{fixed, ReportError};
 use crate::analysis::input::shown;
 use crate::analysis::summary::{summarize, ArmStats, Estimate, INTERVALS, LEVEL};
@@ -139,6 +139,64 @@ fn curve(stats: &ArmStats, metric: &str) -> Vec<BandPoint> {
         .unwrap_or_default()
 }
 
+fn interval(e: &Estimate) -> Interval {
+    Interval::new(nan(e.estimate), nan(e.lower), nan(e.upper))
+}
+
+/// Kaplan-Meier curve of an arm, starting at 1 at step 0.
+fn survival_points(s: &ArmStats) -> Vec<BandPoint> {
+    let mut points = vec![BandPoint {
+        x: 0.0,
+        y: 1.0,
+        lower: 1.0,
+        upper: 1.0,
+    }];
+    points.extend(s.survival.iter().map(|p| BandPoint {
+        x: f64::from(p.step),
+        y: nan(p.value.estimate),
+        lower: nan(p.value.lower),
+        upper: nan(p.value.upper),
+    }));
+    points
+}
+
+/// Mean flagged impressions per probe and step of each surface of an arm, step by step (NaN
+/// read as zero).
+fn exposure_layers(s: &ArmStats) -> Vec<(String, Vec<f64>)> {
+    Surface::ALL
+        .iter()
+        .map(|surface| {
+            let metric = format!("flagged_impressions_{}", surface.name());
+            let ys = curve(s, &metric)
+                .iter()
+                .map(|p| if p.y.is_finite() { p.y } else { 0.0 })
+                .collect();
+            (surface.name().to_string(), ys)
+        })
+        .collect()
+}
+
+/// The y range every exposure chart of a report shares, so arms can be compared: zero to a
+/// little above the largest stacked total of any arm (`None` when every total is zero).
+fn shared_exposure_range(layers: &[Vec<(String, Vec<f64>)>]) -> Option<(f64, f64)> {
+    let top = layers
+        .iter()
+        .flat_map(|arm| {
+            let steps = arm.iter().map(|(_, ys)| ys.len()).max().unwrap_or(0);
+            (0..steps).map(move |k| {
+                arm.iter()
+                    .filter_map(|(_, ys)| ys.get(k))
+                    .filter(|v| v.is_finite())
+                    .map(|v| v.max(0.0))
+                    .sum::<f64>()
+            })
+        })
+        .fold(0.0, f64::max);
+    (top > 0.0).then_some((0.0, top * 1.08))
+}
+
+/// Draws every chart of the report. Each arm is drawn with its index in the scenario (its
+/// position in `stats`), so it has the same colour and marker in every chart.
 fn draw(
     dir: &Path,
     stats: &[ArmStats],
@@ -147,138 +205,125 @@ fn draw(
     let mut figures = Vec::new();
     let drift: Vec<BandSeries> = stats
         .iter()
-        .map(|s| BandSeries {
+        .enumerate()
+        .map(|(arm, s)| BandSeries {
             name: s.name.clone(),
             points: curve(s, "flagged_share"),
+            arm,
+            variant: 0,
         })
         .collect();
     plot::line_bands(
         &output(dir, "drift")?,
         &Chart {
-            title: "Flagged share of probes' impressions",
-            x_label: "step",
-            y_label: "flagged share of impressions (mean, 95% CI)",
             y_range: Some((0.0, 1.0)),
+            y_unit: Unit::Percent,
+            ..Chart::new(
+                "Flagged share of probes' impressions",
+                "step",
+                "flagged share of impressions (mean, 95% CI)",
+            )
         },
         &drift,
     )?;
-    figures.push(("drift".into(), "Flagged share of the probes' impressions per step: mean over replicates with its 95% interval (t, truncated to [0, 1]). A curve that climbs toward 1 is an arm whose probes end up seeing mostly flagged accounts.".into()));
+    figures.push(("drift".into(), "Flagged share of the probes' impressions per step: mean over replicates with its 95% interval (t, truncated to [0, 100%]). A curve that climbs toward 100% is an arm whose probes end up seeing mostly flagged accounts.".into()));
     let survival: Vec<BandSeries> = stats
         .iter()
-        .map(|s| {
-            let mut points = vec![BandPoint {
-                x: 0.0,
-                y: 1.0,
-                lower: 1.0,
-                upper: 1.0,
-            }];
-            points.extend(s.survival.iter().map(|p| BandPoint {
-                x: f64::from(p.step),
-                y: nan(p.value.estimate),
-                lower: nan(p.value.lower),
-                upper: nan(p.value.upper),
-            }));
-            BandSeries {
-                name: s.name.clone(),
-                points,
-            }
+        .enumerate()
+        .map(|(arm, s)| BandSeries {
+            name: s.name.clone(),
+            points: survival_points(s),
+            arm,
+            variant: 0,
         })
         .collect();
     plot::step_bands(
         &output(dir, "survival")?,
         &Chart {
-            title: "Probes not yet drifted (Kaplan-Meier)",
-            x_label: "step",
-            y_label: "share not yet drifted (95% Greenwood band)",
             y_range: Some((0.0, 1.0)),
+            y_unit: Unit::Percent,
+            ..Chart::new(
+                "Probes not yet drifted (Kaplan-Meier)",
+                "step",
+                "probes not yet drifted (95% Greenwood band)",
+            )
         },
         &survival,
     )?;
-    figures.push(("survival".into(), format!("Share of probes that have not yet drifted, by step (Kaplan-Meier, censored at step {horizon}), with 95% bands. Where a curve crosses 0.5 is the arm's median time-to-drift; a curve that stays high is a mitigation that holds.")));
+    figures.push(("survival".into(), format!("Share of probes that have not yet drifted, by step (Kaplan-Meier, censored at step {horizon}), with 95% bands. Where a curve crosses 50% is the arm's median time-to-drift; a curve that stays high is a mitigation that holds.")));
     let has_cost = stats
         .iter()
         .skip(1)
         .any(|s| s.relevance_loss.estimate.is_some_and(f64::is_finite));
     if has_cost {
-        let points: Vec<(String, f64, f64, f64, f64, f64, f64)> = stats
+        let points: Vec<ScatterPoint> = stats
             .iter()
-            .map(|s| {
-                let (c, r) = (&s.relevance_loss, &s.drift_reduction);
-                (
-                    s.name.clone(),
-                    nan(c.estimate),
-                    nan(c.lower),
-                    nan(c.upper),
-                    nan(r.estimate),
-                    nan(r.lower),
-                    nan(r.upper),
-                )
+            .enumerate()
+            .map(|(arm, s)| ScatterPoint {
+                name: s.name.clone(),
+                arm,
+                x: interval(&s.relevance_loss),
+                y: interval(&s.drift_reduction),
             })
             .collect();
         plot::labelled_scatter(
             &output(dir, "reduction")?,
             &Chart {
-                title: "Drift reduction against collateral cost",
-                x_label: "collateral cost: share of relevance lost by ordinary accounts (95% CI)",
-                y_label: "share of drift removed (95% CI)",
-                y_range: None,
+                x_unit: Unit::Percent,
+                y_unit: Unit::Percent,
+                ..Chart::new(
+                    "Drift reduction against collateral cost",
+                    "relevance loss of ordinary accounts vs first arm (95% CI)",
+                    "drift reduction vs first arm (95% CI)",
+                )
             },
             &points,
         )?;
-        figures.push(("reduction".into(), "Each arm's relative reduction of the share of probes that drifted (up is better) against its collateral cost, the relative loss of relevance of what the panel of ordinary accounts is shown (left is better), both against the first arm and paired by replicate, with 95% intervals. Arms up and to the left dominate; the Pareto column of the table marks the arms no other arm beats on both.".into()));
+        figures.push(("reduction".into(), "Each arm's drift reduction (relative reduction of the share of probes that drifted; up is better) against its collateral cost, the relevance loss (relative loss of relevance of what the panel of ordinary accounts is shown; left is better), both against the first arm and paired by replicate, in percent as in the table, with 95% intervals. Arms up and to the left dominate; the Pareto column of the table marks the arms no other arm beats on both. Points that coincide are drawn as concentric rings.".into()));
     } else {
-        let bars: Vec<(String, f64, f64, f64)> = stats
+        let bars: Vec<Bar> = stats
             .iter()
+            .enumerate()
             .skip(1)
-            .map(|s| {
-                (
-                    s.name.clone(),
-                    nan(s.drift_reduction.estimate),
-                    nan(s.drift_reduction.lower),
-                    nan(s.drift_reduction.upper),
-                )
+            .map(|(arm, s)| Bar {
+                name: s.name.clone(),
+                arm,
+                value: interval(&s.drift_reduction),
             })
             .collect();
         if !bars.is_empty() {
             plot::bars_with_errors(
                 &output(dir, "reduction")?,
                 &Chart {
-                    title: "Drift reduction against the first arm",
-                    x_label: "arm",
-                    y_label: "relative reduction of probes drifted (95% CI)",
-                    y_range: None,
+                    y_unit: Unit::Percent,
+                    ..Chart::new(
+                        "Drift reduction against the first arm",
+                        "arm",
+                        "drift reduction vs first arm (95% CI)",
+                    )
                 },
                 &bars,
             )?;
             figures.push(("reduction".into(), "Relative reduction of the share of probes that drifted, against the first arm, paired by replicate (the arms share random numbers), with 95% intervals. 100% means no probe drifted.".into()));
         }
     }
-    for s in stats {
-        let x: Vec<f64> = (1..=horizon).map(f64::from).collect();
-        let layers: Vec<(String, Vec<f64>)> = Surface::ALL
-            .iter()
-            .map(|surface| {
-                let metric = format!("flagged_impressions_{}", surface.name());
-                let ys = curve(s, &metric)
-                    .iter()
-                    .map(|p| if p.y.is_finite() { p.y } else { 0.0 })
-                    .collect();
-                (surface.name().to_string(), ys)
-            })
-            .collect();
+    let x: Vec<f64> = (1..=horizon).map(f64::from).collect();
+    let layers: Vec<Vec<(String, Vec<f64>)>> = stats.iter().map(exposure_layers).collect();
+    let y_range = shared_exposure_range(&layers);
+    for (arm, (s, layers)) in stats.iter().zip(&layers).enumerate() {
         let stem = exposure_stem(&s.name);
+        let title = format!("Flagged impressions by surface: {}", s.name);
         plot::stacked_areas(
             &output(dir, &stem)?,
             &Chart {
-                title: &format!("Flagged impressions by surface: {}", s.name),
-                x_label: "step",
-                y_label: "flagged impressions per probe per step",
-                y_range: None,
+                y_range,
+                arm: Some(arm),
+                ..Chart::new(&title, "step", "flagged impressions per probe per step")
             },
             &x,
-            &layers,
+            layers,
         )?;
-        figures.push((stem, format!("Where the flagged impressions of arm `{}` come from: mean flagged impressions per probe and step, stacked by surface.", s.name)));
+        figures.push((stem, format!("Where the flagged impressions of arm `{}` come from: mean flagged impressions per probe and step, stacked by surface. Every arm's chart has the same y scale.", s.name)));
     }
     Ok(figures)
 }
@@ -494,4 +539,31 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
     let path = output(dir, "summary.md")?;
     write_atomic(&path, md.as_bytes()).map_err(io(path.clone()))?;
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(name: &str, ys: &[f64]) -> (String, Vec<f64>) {
+        (name.to_string(), ys.to_vec())
+    }
+
+    #[test]
+    fn exposure_charts_share_the_largest_total() {
+        let arms = vec![
+            vec![layer("search", &[1.0, 2.0]), layer("feed", &[3.0, 4.0])],
+            vec![
+                layer("search", &[0.1, f64::NAN]),
+                layer("feed", &[0.2, -1.0]),
+            ],
+        ];
+        let (lo, hi) = shared_exposure_range(&arms).unwrap();
+        assert_eq!(lo, 0.0);
+        assert!((hi - 6.0 * 1.08).abs() < 1e-12);
+        assert_eq!(
+            shared_exposure_range(&[vec![layer("search", &[0.0])]]),
+            None
+        );
+    }
 }

@@ -3,7 +3,7 @@
 //! probes drifted against that parameter (`sweep-<parameter>.png`/`.svg`), one line per arm and
 //! combination of the other parameters.
 
-use super::plot::{self, BandPoint, BandSeries, Chart};
+use super::plot::{self, BandPoint, BandSeries, Chart, Unit};
 use super::{fixed, ReportError};
 use crate::analysis::summary::{ArmStats, Estimate};
 use crate::atomic::write_atomic;
@@ -13,10 +13,91 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-fn numeric(v: &toml::Value, fallback: usize) -> f64 {
-    v.as_float()
-        .or_else(|| v.as_integer().map(|i| i as f64))
-        .unwrap_or(fallback as f64)
+fn numeric(v: &toml::Value) -> Option<f64> {
+    v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
+}
+
+/// The lines of the chart of a sweep against its parameter `param` (an index into every
+/// point's assignments): one per arm and combination of the other parameters, named in full
+/// (`arm (other.parameter=value, ...)`), with the arm's index in the scenario (its colour and
+/// marker) and, as variant (its dash pattern), the combination's order of appearance in the
+/// grid; in order of arm then combination. `drifted` holds, per grid point, each arm's share
+/// of probes drifted. Also returns the categories of the x axis: empty when every value of the
+/// parameter is a number (a continuous axis), else the values in grid order (x is then the
+/// index of the value).
+fn sweep_series(
+    points: &[(GridPoint, Vec<(String, Estimate)>)],
+    param: usize,
+) -> (Vec<BandSeries>, Vec<String>) {
+    let values = || points.iter().filter_map(|(p, _)| p.assignments.get(param));
+    let continuous = values().all(|(_, v)| numeric(v).is_some());
+    let mut categories: Vec<String> = Vec::new();
+    if !continuous {
+        for (_, v) in values() {
+            if !categories.contains(&v.to_string()) {
+                categories.push(v.to_string());
+            }
+        }
+    }
+    let mut combinations: Vec<String> = Vec::new();
+    let mut series: BTreeMap<(usize, usize), BandSeries> = BTreeMap::new();
+    for (p, arms) in points {
+        let Some((_, value)) = p.assignments.get(param) else {
+            continue;
+        };
+        let x = match numeric(value) {
+            Some(x) if continuous => x,
+            _ => categories
+                .iter()
+                .position(|c| *c == value.to_string())
+                .unwrap_or(0) as f64,
+        };
+        let others: Vec<String> = p
+            .assignments
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != param)
+            .map(|(_, (k, v))| format!("{k}={v}"))
+            .collect();
+        let combination = others.join(", ");
+        let variant = match combinations.iter().position(|c| *c == combination) {
+            Some(v) => v,
+            None => {
+                combinations.push(combination.clone());
+                combinations.len() - 1
+            }
+        };
+        for (arm, (name, share)) in arms.iter().enumerate() {
+            let name = if others.is_empty() {
+                name.clone()
+            } else {
+                format!("{name} ({combination})")
+            };
+            series
+                .entry((arm, variant))
+                .or_insert_with(|| BandSeries {
+                    name,
+                    points: Vec::new(),
+                    arm,
+                    variant,
+                })
+                .points
+                .push(BandPoint {
+                    x,
+                    y: share.estimate.unwrap_or(f64::NAN),
+                    lower: share.lower.unwrap_or(f64::NAN),
+                    upper: share.upper.unwrap_or(f64::NAN),
+                });
+        }
+    }
+    let series = series
+        .into_values()
+        .map(|mut s| {
+            s.points.sort_by(|a, b| a.x.total_cmp(&b.x));
+            s
+        })
+        .collect();
+    (series, categories)
 }
 
 fn cell(e: &Estimate) -> String {
@@ -88,56 +169,117 @@ pub fn write_sweep_summary(
         }
     }
     md.push('\n');
-    for (i, param) in params.iter().enumerate() {
-        // One series per (arm, values of the other parameters).
-        let mut series: BTreeMap<String, Vec<BandPoint>> = BTreeMap::new();
-        for (p, arms) in points {
-            let others: Vec<String> = p
-                .assignments
+    let drifted: Vec<(GridPoint, Vec<(String, Estimate)>)> = points
+        .iter()
+        .map(|(p, arms)| {
+            let shares = arms
                 .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, (k, v))| {
-                    // The last path component keeps legend entries short and distinct.
-                    let short = k.rsplit('.').next().unwrap_or(k);
-                    format!("{short}={v}")
-                })
+                .map(|a| (a.name.clone(), a.drifted_share))
                 .collect();
-            let x = numeric(&p.assignments[i].1, p.index);
-            for a in arms {
-                let key = if others.is_empty() {
-                    a.name.clone()
-                } else {
-                    format!("{} ({})", a.name, others.join(", "))
-                };
-                series.entry(key).or_default().push(BandPoint {
-                    x,
-                    y: a.drifted_share.estimate.unwrap_or(f64::NAN),
-                    lower: a.drifted_share.lower.unwrap_or(f64::NAN),
-                    upper: a.drifted_share.upper.unwrap_or(f64::NAN),
-                });
-            }
-        }
-        let series: Vec<BandSeries> = series
-            .into_iter()
-            .map(|(name, mut points)| {
-                points.sort_by(|a, b| a.x.total_cmp(&b.x));
-                BandSeries { name, points }
-            })
-            .collect();
+            (p.clone(), shares)
+        })
+        .collect();
+    for (i, param) in params.iter().enumerate() {
+        let (series, categories) = sweep_series(&drifted, i);
         let stem = format!("sweep-{}", param.replace(['.', '[', ']'], "_"));
+        let title = format!("Probes drifted against {param}");
         plot::line_bands(
             &dir.join(&stem),
             &Chart {
-                title: &format!("Probes drifted against {param}"),
-                x_label: param,
-                y_label: "share of probes drifted (95% CI)",
                 y_range: Some((0.0, 1.0)),
+                y_unit: Unit::Percent,
+                x_categories: &categories,
+                ..Chart::new(&title, param, "probes drifted (Wilson 95% interval)")
             },
             &series,
         )?;
-        let _ = writeln!(md, "![{stem}]({stem}.png)\n\nShare of probes drifted (95% Wilson interval with the design effect between replicates) against `{param}`, one line per arm and combination of the other swept parameters.\n");
+        let joined = if categories.is_empty() {
+            "points joined by lines"
+        } else {
+            "one column per value"
+        };
+        let _ = writeln!(md, "![{stem}]({stem}.png)\n\nShare of probes drifted (95% Wilson interval with the design effect between replicates) against `{param}`, one line per arm (its colour and marker, as in each point's report) and combination of the other swept parameters (its dash pattern), {joined}.\n");
     }
     let path = dir.join("sweep.md");
     write_atomic(&path, md.as_bytes()).map_err(io(&path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn share(x: f64) -> Estimate {
+        Estimate {
+            estimate: Some(x),
+            lower: Some(x / 2.0),
+            upper: Some(x * 1.5),
+        }
+    }
+
+    fn grid(values: &[(toml::Value, toml::Value)]) -> Vec<(GridPoint, Vec<(String, Estimate)>)> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(index, (a, b))| {
+                let point = GridPoint {
+                    index,
+                    assignments: vec![
+                        ("moderation.recall".to_string(), a.clone()),
+                        ("world.flagged_fraction".to_string(), b.clone()),
+                    ],
+                };
+                let arms = vec![
+                    ("baseline".to_string(), share(0.5)),
+                    (
+                        "exclude_flagged_from_suggestions".to_string(),
+                        share(0.1 * index as f64),
+                    ),
+                ];
+                (point, arms)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn series_are_named_in_full_and_keep_the_arms_index() {
+        use toml::Value::Float;
+        let points = grid(&[
+            (Float(0.9), Float(0.005)),
+            (Float(0.9), Float(0.02)),
+            (Float(0.0), Float(0.005)),
+            (Float(0.0), Float(0.02)),
+        ]);
+        let (series, categories) = sweep_series(&points, 0);
+        assert!(categories.is_empty());
+        let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "baseline (world.flagged_fraction=0.005)",
+                "baseline (world.flagged_fraction=0.02)",
+                "exclude_flagged_from_suggestions (world.flagged_fraction=0.005)",
+                "exclude_flagged_from_suggestions (world.flagged_fraction=0.02)",
+            ]
+        );
+        let looks: Vec<(usize, usize)> = series.iter().map(|s| (s.arm, s.variant)).collect();
+        assert_eq!(looks, [(0, 0), (0, 1), (1, 0), (1, 1)]);
+        // Points in increasing x, whatever the grid's order.
+        let xs: Vec<f64> = series[2].points.iter().map(|p| p.x).collect();
+        assert_eq!(xs, [0.0, 0.9]);
+    }
+
+    #[test]
+    fn a_parameter_that_is_not_a_number_is_categorical() {
+        use toml::Value::{Float, String as Text};
+        let points = grid(&[
+            (Text("popularity".into()), Float(0.005)),
+            (Text("embedding".into()), Float(0.005)),
+        ]);
+        let (series, categories) = sweep_series(&points, 0);
+        assert_eq!(categories, ["\"popularity\"", "\"embedding\""]);
+        assert_eq!(
+            series[0].points.iter().map(|p| p.x).collect::<Vec<_>>(),
+            [0.0, 1.0]
+        );
+    }
 }

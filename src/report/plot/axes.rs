@@ -1,12 +1,16 @@
 //! Axis ranges, tick labels and clipping, and the frame of a chart: title, plotting area and
 //! axes.
 
-use super::err;
-use super::style::{text, AXIS_PX, FONT, GREY, INK, TICK_PX, TITLE_PX};
-use super::Chart;
+use super::marker::draw_marker;
+use super::output::err;
+use super::palette::look;
+use super::spec::{Chart, Unit};
+use super::style::{anchored, text, AXIS_PX, FONT, GREY, INK, LABEL_PX, TICK_PX, TITLE_PX};
+use super::text::{width, wrap};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
 use plotters::style::FontStyle;
 
 // ---------------------------------------------------------------------------------------------
@@ -62,18 +66,23 @@ pub(super) fn user_range(range: Option<Span>) -> Option<Span> {
         .map(widen)
 }
 
-/// Tick label formatter for an axis spanning `span`.
-fn ticks(span: Span) -> impl Fn(&f64) -> String {
-    let width = span.1 - span.0;
-    let magnitude = span.0.abs().max(span.1.abs());
+/// Tick label formatter for an axis spanning `span` (in data units) written in `unit`.
+fn ticks(span: Span, unit: Unit) -> impl Fn(&f64) -> String {
+    let (scale, suffix) = match unit {
+        Unit::Plain => (1.0, ""),
+        Unit::Percent => (100.0, "%"),
+    };
+    let width = (span.1 - span.0) * scale;
+    let magnitude = span.0.abs().max(span.1.abs()) * scale;
     let scientific = magnitude >= 1e6 || width < 1e-4;
     let decimals = (-(width / 10.0).log10().floor()).clamp(0.0, 8.0) as usize;
     move |v: &f64| {
-        let v = if v.abs() < width * 1e-9 { 0.0 } else { *v };
+        let v = v * scale;
+        let v = if v.abs() < width * 1e-9 { 0.0 } else { v };
         if scientific {
-            format!("{v:.2e}")
+            format!("{v:.2e}{suffix}")
         } else {
-            format!("{v:.decimals$}")
+            format!("{v:.decimals$}{suffix}")
         }
     }
 }
@@ -172,18 +181,27 @@ pub(super) const RIGHT: u32 = 30;
 pub(super) const X_AREA: u32 = 58;
 const Y_AREA: u32 = 88;
 
-/// Fills the background, writes the title and returns the area left for the chart.
+/// Fills the background, writes the title (after the marker of `arm`, in its colour, when the
+/// chart is about one arm) and returns the area left for the chart.
 pub(super) fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
+    arm: Option<usize>,
 ) -> Result<DrawingArea<DB, Shift>, String> {
     root.fill(&WHITE).map_err(err)?;
-    root.margin(14, 0, 0, 0)
-        .titled(
-            title,
-            (FONT, TITLE_PX, FontStyle::Bold).into_font().color(&INK),
-        )
-        .map_err(err)
+    let style = (FONT, TITLE_PX, FontStyle::Bold).into_font().color(&INK);
+    let area = root
+        .margin(14, 0, 0, 0)
+        .titled(title, style.clone())
+        .map_err(err)?;
+    if let Some(arm) = arm {
+        let w = width(root, title, &style)?;
+        let (root_w, _) = root.dim_in_pixel();
+        let x = root_w as i32 / 2 - w / 2 - 22;
+        let l = look(arm, 0);
+        draw_marker(root, l.marker, (x, 25), 9.0, l.colour, 0)?;
+    }
+    Ok(area)
 }
 
 pub(super) fn build<'a, DB: DrawingBackend>(
@@ -217,8 +235,8 @@ pub(super) fn mesh<DB: DrawingBackend>(
     y: Span,
     x_ticks: bool,
 ) -> Result<(), String> {
-    let fx = ticks(x);
-    let fy = ticks(y);
+    let fx = ticks(x, spec.x_unit);
+    let fy = ticks(y, spec.y_unit);
     let mut mesh = chart.configure_mesh();
     mesh.x_desc(spec.x_label)
         .y_desc(spec.y_label)
@@ -237,4 +255,77 @@ pub(super) fn mesh<DB: DrawingBackend>(
         mesh.x_labels(0).disable_x_mesh();
     }
     mesh.draw().map_err(err)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Categories along x.
+
+/// The x span of `n` categories: category `i` is centred on x = i.
+pub(super) fn category_span(n: usize) -> Span {
+    (-0.5, n.max(1) as f64 - 0.5)
+}
+
+/// Names of `n` categories wrapped to the width of one category's slot in a plot `plot_w`
+/// pixels wide (at most three lines each), and the height of the x label area that holds them
+/// with the axis label under them.
+pub(super) fn category_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    names: &[String],
+    plot_w: i32,
+) -> Result<(Vec<Vec<String>>, u32), String> {
+    let n = names.len().max(1) as i32;
+    let slot = plot_w / n;
+    let style = anchored(LABEL_PX, HPos::Center, VPos::Top);
+    let labels: Vec<Vec<String>> = names
+        .iter()
+        .map(|name| wrap(root, name, &style, (slot - 8).max(16), Some(3)))
+        .collect::<Result<_, _>>()?;
+    let lines = labels.iter().map(Vec::len).max().unwrap_or(1).max(1) as i32;
+    let x_area = (12 + lines * category_line_height(root)? + 12 + AXIS_PX as i32 + 12) as u32;
+    Ok((labels, x_area.max(X_AREA)))
+}
+
+fn category_line_height<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>) -> Result<i32, String> {
+    let style = anchored(LABEL_PX, HPos::Center, VPos::Top);
+    Ok(root.estimate_text_size("Ag", &style).map_err(err)?.1 as i32 + 2)
+}
+
+/// Writes the wrapped category names under their slots of `chart`.
+pub(super) fn draw_category_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &Plot<'_, DB>,
+    labels: &[Vec<String>],
+    y0: f64,
+) -> Result<(), String> {
+    let style = anchored(LABEL_PX, HPos::Center, VPos::Top);
+    let line_h = category_line_height(root)?;
+    let bottom = plot_rect(chart).3;
+    for (i, label) in labels.iter().enumerate() {
+        let (px, _) = chart.backend_coord(&(i as f64, y0));
+        for (k, line) in label.iter().enumerate() {
+            root.draw(&Text::new(
+                line.clone(),
+                (px, bottom + 10 + k as i32 * line_h),
+                &style,
+            ))
+            .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_ticks_write_fractions_as_percentages() {
+        let f = ticks((0.0, 1.0), Unit::Percent);
+        assert_eq!(f(&0.5), "50%");
+        assert_eq!(f(&1.0), "100%");
+        let g = ticks((0.0, 0.003), Unit::Percent);
+        assert_eq!(g(&0.0025), "0.25%");
+        let h = ticks((0.0, 1.0), Unit::Plain);
+        assert_eq!(h(&0.5), "0.5");
+    }
 }

@@ -4,17 +4,22 @@ use super::axes::{
     build, clamp_limit, extent, frame, mesh, plot_rect, runs, user_range, widen, Span, RIGHT,
     X_AREA,
 };
-use super::legend::{corners, draw_legend, legend, sample_line, with_legend, Entry, Swatch, INSET};
-use super::style::colour;
-use super::{err, write, Chart, Figure, PlotError};
+use super::legend::{
+    corners, draw_legend, legend, sample_line, with_legend, Entry, Place, Swatch, INSET,
+};
+use super::output::{err, write, Figure, PlotError};
+use super::palette::layer;
+use super::spec::Chart;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
 /// Stacked areas (exposure per surface over steps): `layers[i]` is (name, y value per `x`),
-/// stacked in order from the bottom. A missing, NaN or negative value counts as zero; an x
+/// stacked in order from the bottom, each in its own light colour (not an arm's: the arm is
+/// `chart.arm`, marked before the title). A missing, NaN or negative value counts as zero; an x
 /// that is not finite is skipped. With `y_range: None` the range runs from zero to above the
-/// total, with room for the legend.
+/// total, with room for the legend; give every chart of a set the same `y_range` to compare
+/// them.
 pub fn stacked_areas(
     stem: &Path,
     chart: &Chart<'_>,
@@ -77,12 +82,11 @@ fn draw_stacked<DB: DrawingBackend>(
         .enumerate()
         .map(|(i, (name, _))| Entry {
             name: name.clone(),
-            colour: colour(i),
-            swatch: Swatch::Area,
+            swatch: Swatch::Area { colour: layer(i) },
         })
         .collect();
 
-    let area = frame(root, spec.title)?;
+    let area = frame(root, spec.title, spec.arm)?;
     let y = match user_range(spec.y_range) {
         Some(y) => y,
         None => {
@@ -98,7 +102,7 @@ fn draw_stacked<DB: DrawingBackend>(
         }
     };
     let clamp = |v: f64| v.clamp(y.0, y.1);
-    let (mut chart, l, at) = with_legend(root, &area, x, y, entries, |chart| {
+    let (mut chart, l, at) = with_legend(root, &area, x, y, X_AREA, &entries, &[], |chart| {
         // The filled region under the total, and the total itself.
         let mut marks = Vec::new();
         let bottom = chart.backend_coord(&(x.0, y.0)).1;
@@ -113,7 +117,7 @@ fn draw_stacked<DB: DrawingBackend>(
     })?;
     mesh(&mut chart, spec, x, y, true)?;
     for (l, pair) in levels.windows(2).enumerate() {
-        let c = colour(l);
+        let c = layer(l);
         if xs.len() >= 2 {
             let mut poly: Vec<(f64, f64)> = xs
                 .iter()
@@ -122,7 +126,7 @@ fn draw_stacked<DB: DrawingBackend>(
                 .collect();
             poly.extend(xs.iter().zip(&pair[0]).rev().map(|(&a, &b)| (a, clamp(b))));
             chart
-                .draw_series(std::iter::once(Polygon::new(poly, c.mix(0.8).filled())))
+                .draw_series(std::iter::once(Polygon::new(poly, c.filled())))
                 .map_err(err)?;
         }
         for run in runs(xs.iter().copied().zip(pair[1].iter().copied()), x, y) {
@@ -132,7 +136,7 @@ fn draw_stacked<DB: DrawingBackend>(
                     .map_err(err)?;
             } else {
                 chart
-                    .draw_series(LineSeries::new(run, c.stroke_width(2)))
+                    .draw_series(LineSeries::new(run, WHITE.mix(0.9).stroke_width(1)))
                     .map_err(err)?;
             }
         }
@@ -152,7 +156,7 @@ fn headroom<DB: DrawingBackend>(
 ) -> Result<f64, String> {
     let probe = build(area, x, (0.0, 1.0), X_AREA, RIGHT)?;
     let rect = plot_rect(&probe);
-    let l = legend(root, entries.to_vec(), rect, false)?;
+    let l = legend(root, entries, &[], rect, Place::Inside)?;
     let (w, h) = (f64::from(rect.2 - rect.0), f64::from(rect.3 - rect.1));
     let below = f64::from(INSET + l.h + 8) / h;
     if below >= 0.8 {

@@ -1,4 +1,5 @@
-//! The look shared by every chart: the embedded font, text sizes and the Okabe-Ito palette.
+//! The look shared by every chart: the embedded font, text sizes and the ink of text and axes
+//! (the colours of arms are in `palette`).
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -12,27 +13,8 @@ pub(super) const TICK_PX: u32 = 16;
 pub(super) const LEGEND_PX: u32 = 18;
 pub(super) const LABEL_PX: u32 = 16;
 
-/// Okabe-Ito colours in series order: the most distinct first, yellow (weak on white) last.
-const PALETTE: [RGBColor; 8] = [
-    RGBColor(0, 114, 178),   // blue
-    RGBColor(213, 94, 0),    // vermillion
-    RGBColor(0, 158, 115),   // bluish green
-    RGBColor(204, 121, 167), // reddish purple
-    RGBColor(230, 159, 0),   // orange
-    RGBColor(86, 180, 233),  // sky blue
-    RGBColor(0, 0, 0),       // black
-    RGBColor(240, 228, 66),  // yellow
-];
 pub(super) const INK: RGBColor = RGBColor(30, 30, 30);
 pub(super) const GREY: RGBColor = RGBColor(110, 110, 110);
-
-pub(super) fn colour(i: usize) -> RGBColor {
-    PALETTE[i % PALETTE.len()]
-}
-
-pub(super) fn dashed(i: usize) -> bool {
-    i >= PALETTE.len()
-}
 
 pub(super) fn text(px: u32) -> TextStyle<'static> {
     (FONT, px).into_font().color(&INK)
@@ -42,16 +24,24 @@ pub(super) fn anchored(px: u32, h: HPos, v: VPos) -> TextStyle<'static> {
     text(px).pos(Pos::new(h, v))
 }
 
+/// The embedded DejaVu Sans, bold or regular.
+pub(super) fn font_bytes(bold: bool) -> &'static [u8] {
+    if bold {
+        dejavu::sans::bold()
+    } else {
+        dejavu::sans::regular()
+    }
+}
+
 /// Registers the embedded fonts with plotters, once per process.
 pub(super) fn register_fonts() -> Result<(), String> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {
             let invalid = |_| "the embedded DejaVu Sans font is not a valid font".to_string();
-            plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+            plotters::style::register_font(FONT, FontStyle::Normal, font_bytes(false))
                 .map_err(invalid)?;
-            plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold())
-                .map_err(invalid)
+            plotters::style::register_font(FONT, FontStyle::Bold, font_bytes(true)).map_err(invalid)
         })
         .clone()
 }
