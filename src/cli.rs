@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use driftlab::analysis::compare::{compare_exact, compare_statistical, Criteria};
 use driftlab::experiment::{Event, Experiment, Outcome};
 use driftlab::plugin::Registry;
-use driftlab::report::{write_report, ReportError};
+use driftlab::report::{rewrite_sweep_report, write_report, ReportError};
 use driftlab::scenario::{Overrides, Scenario, ScenarioError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -64,9 +64,10 @@ enum Command {
         #[command(flatten)]
         scenario: ScenarioArgs,
     },
-    /// Rebuild summary.md, summary.json and the plots of a results directory from its CSVs.
+    /// Rebuild summary.md, summary.json and the plots of a results directory from its CSVs;
+    /// given a sweep's directory, every point's report and the sweep summary.
     Report {
-        /// A results directory (DIR/<scenario name>).
+        /// A results directory (DIR/<scenario name>), or a sweep's (its points p000, ... below).
         results: PathBuf,
     },
     /// Compare two results directories; exit 0 when they agree, 1 when they differ, 2 on bad
@@ -270,7 +271,17 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             run(scenario, &out, threads, resume, overwrite)
         }
         Command::Report { results } => {
-            // Every error names its file (and line), which holds the directory's path.
+            // Every error names its file (and line), which holds the directory's path. A
+            // sweep's directory (its points below it, no results of its own) is rebuilt whole.
+            if results.join("sweep.json").is_file() && !results.join("manifest.json").exists() {
+                let points = rewrite_sweep_report(&results)?;
+                println!(
+                    "sweep report: {} ({} points)",
+                    results.join("sweep.md").display(),
+                    points.len()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             let stats = write_report(&results)?;
             println!(
                 "report: {} ({} arms)",

@@ -463,6 +463,47 @@ fn sweep_runs_every_grid_point_and_plots_the_headline_metric() {
     // A point's resolved scenario records its assignment.
     let resolved = std::fs::read_to_string(res.join("p001/scenario.resolved.toml")).unwrap();
     assert!(resolved.contains("flagged_fraction = 0.02"), "{resolved}");
+
+    // `report` on the sweep's directory rebuilds every point's report and the sweep summary,
+    // byte for byte, from the CSVs and sweep.json alone.
+    let written: Vec<(std::path::PathBuf, Vec<u8>)> = [
+        "sweep.md",
+        "sweep.json",
+        "sweep-moderation_recall.png",
+        "p003/summary.md",
+        "p003/summary.json",
+        "p003/drift.png",
+    ]
+    .iter()
+    .map(|f| (res.join(f), std::fs::read(res.join(f)).unwrap()))
+    .collect();
+    for (path, _) in &written {
+        std::fs::remove_file(path).unwrap();
+    }
+    std::fs::write(res.join("sweep.json"), &written[1].1).unwrap();
+    let out = driftlab(&["report", res.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(6 points)"));
+    for (path, bytes) in &written {
+        assert!(
+            std::fs::read(path).unwrap() == *bytes,
+            "{} differs after report",
+            path.display()
+        );
+    }
+    // A sweep summary naming a point outside the sweep's directory is refused (exit 2).
+    std::fs::write(
+        res.join("sweep.json"),
+        r#"{"scenario": "x", "parameters": [], "points": [{"point": "../p000"}]}"#,
+    )
+    .unwrap();
+    let out = driftlab(&["report", res.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sweep.json: point 1 is named"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -4,8 +4,11 @@
 //! combination of the other parameters.
 
 use super::plot::{self, BandPoint, BandSeries, Chart, Unit};
+use super::write_report;
 use super::{fixed, ReportError};
+use crate::analysis::input::{parse_json, read_bounded, MAX_MANIFEST_BYTES};
 use crate::analysis::summary::{ArmStats, Estimate};
+use crate::analysis::tables::TableError;
 use crate::atomic::write_atomic;
 use crate::scenario::sweep::GridPoint;
 use serde_json::json;
@@ -136,6 +139,10 @@ pub fn write_sweep_summary(
                     "mean_flagged_share": a.mean_flagged_share,
                     "median_drift_step": a.median_drift_step,
                     "drift_reduction": a.drift_reduction,
+                    "relevance_loss": a.relevance_loss,
+                    "engagement_loss": a.engagement_loss,
+                    "panel_reach": a.panel_reach,
+                    "pareto_optimal": a.pareto_optimal,
                 })).collect::<Vec<_>>(),
             })
         })
@@ -202,6 +209,81 @@ pub fn write_sweep_summary(
     }
     let path = dir.join("sweep.md");
     write_atomic(&path, md.as_bytes()).map_err(io(&path))
+}
+
+/// The points of the sweep whose summary is `dir/sweep.json`, in grid order: each point's
+/// name (a directory of `dir`) and parameter values as the sweep recorded them. Refused
+/// (bad input, naming the file) when the file is missing, too large, not JSON, or names a
+/// point that is not a plain `p<index>` directory name.
+fn recorded_points(dir: &Path) -> Result<(String, Vec<GridPoint>), TableError> {
+    let path = dir.join("sweep.json");
+    let text = read_bounded(&path, MAX_MANIFEST_BYTES, "the limit for a sweep summary")?;
+    let json = parse_json(&text, &path)?;
+    let bad = |message: String| TableError {
+        path: path.clone(),
+        line: 0,
+        message,
+    };
+    let params: Vec<&str> = json["parameters"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|p| p.as_str()).collect())
+        .ok_or_else(|| {
+            bad("no `parameters` list: not a sweep summary written by driftlab".into())
+        })?;
+    let points = json["points"]
+        .as_array()
+        .ok_or_else(|| bad("no `points` list: not a sweep summary written by driftlab".into()))?;
+    let mut grid = Vec::with_capacity(points.len());
+    for (i, p) in points.iter().enumerate() {
+        let name = p["point"].as_str().unwrap_or_default();
+        let index = name
+            .strip_prefix('p')
+            .filter(|d| d.len() >= 3 && d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse::<usize>().ok())
+            .filter(|&index| format!("p{index:03}") == name)
+            .ok_or_else(|| {
+                bad(format!(
+                    "point {} is named {name:?}, not p000, p001, ...: not a sweep summary written by driftlab",
+                    i + 1
+                ))
+            })?;
+        let mut assignments = Vec::with_capacity(params.len());
+        for key in &params {
+            let text = p["parameters"][*key].as_str().ok_or_else(|| {
+                bad(format!(
+                    "point {name} has no value for the swept parameter `{key}`"
+                ))
+            })?;
+            let value = toml::from_str::<toml::Table>(&format!("v = {text}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .ok_or_else(|| {
+                    bad(format!(
+                        "point {name}: `{key}` = {text:?} is not a TOML value"
+                    ))
+                })?;
+            assignments.push(((*key).to_string(), value));
+        }
+        grid.push(GridPoint { index, assignments });
+    }
+    let name = json["scenario"]
+        .as_str()
+        .ok_or_else(|| bad("no `scenario` name: not a sweep summary written by driftlab".into()))?;
+    Ok((name.to_string(), grid))
+}
+
+/// Rebuilds the report of every point of the sweep in `dir` (from each point's CSVs, as
+/// [`write_report`]) and then the sweep's own summary, as `driftlab run` wrote them; the
+/// points are those `dir/sweep.json` records. Returns each point's statistics.
+pub fn rewrite_sweep_report(dir: &Path) -> Result<Vec<(GridPoint, Vec<ArmStats>)>, ReportError> {
+    let (name, grid) = recorded_points(dir)?;
+    let mut points = Vec::with_capacity(grid.len());
+    for point in grid {
+        let stats = write_report(&dir.join(point.name()))?;
+        points.push((point, stats));
+    }
+    write_sweep_summary(dir, &name, &points)?;
+    Ok(points)
 }
 
 #[cfg(test)]
