@@ -234,7 +234,14 @@ fn draw_lines<DB: DrawingBackend>(
         )
         .unwrap_or((0.0, 1.0))
     };
+    // Marked points on a fixed range's edge (a share of 0% or 100%) get the same room, so
+    // their markers stay off the axis and its tick labels.
+    let all_marked = !categorical && !steps && finite_x.iter().all(|c| c.len() <= MARK_ALL);
     let y = user_range(spec.y_range)
+        .map(|(lo, hi)| {
+            let pad = if all_marked { 0.03 * (hi - lo) } else { 0.0 };
+            (lo - pad, hi + pad)
+        })
         .or_else(|| extent(all().flat_map(|p| [p.y, p.lower, p.upper]), 0.05))
         .unwrap_or((0.0, 1.0));
     let bands: Vec<Vec<Vec<(f64, f64)>>> = if categorical {
