@@ -466,3 +466,58 @@ mod generator {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// The markdown files under `dir`, recursively, in name order.
+fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            markdown_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            out.push(path);
+        }
+    }
+}
+
+/// The local targets of the markdown links `](target)` of a text (no web addresses, no anchors).
+fn local_links(text: &str) -> Vec<&str> {
+    text.match_indices("](")
+        .filter_map(|(i, _)| {
+            let rest = &text[i + 2..];
+            let target = &rest[..rest.find(')')?];
+            let target = target.split('#').next().unwrap_or_default();
+            (!target.is_empty() && !target.contains("://") && !target.contains(' '))
+                .then_some(target)
+        })
+        .collect()
+}
+
+#[test]
+fn every_link_of_the_readme_and_the_reference_reports_resolves() {
+    let mut files = vec![PathBuf::from(README), PathBuf::from("benches/README.md")];
+    markdown_files(Path::new("results/reference"), &mut files);
+    assert!(files.len() > 5, "{files:?}");
+    let mut broken = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let dir = file.parent().unwrap_or(Path::new("."));
+        for target in local_links(&text) {
+            if !dir.join(target).exists() {
+                broken.push(format!("{}: {target}", file.display()));
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "links to files that are not committed (commit them or link only what is):\n{}",
+        broken.join("\n")
+    );
+    assert_eq!(
+        local_links("[a](x.png) [b](https://e.org/y) [c](z.md#s)"),
+        ["x.png", "z.md"]
+    );
+}
