@@ -7,6 +7,14 @@
 use driftlab::report::plot::*;
 use std::path::{Path, PathBuf};
 
+fn interval(estimate: f64, lower: f64, upper: f64) -> Interval {
+    Interval {
+        estimate,
+        lower,
+        upper,
+    }
+}
+
 fn temp_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("driftlab-plots-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -85,6 +93,34 @@ fn survival(name: &str, hazard: f64, steps: usize) -> BandSeries {
 }
 
 /// `s` as the series of arm `arm`.
+/// `arms` series named `arm N{suffix}` over categories `0..values`, each point's value and
+/// band `at(arm, category)`.
+fn categorical(
+    arms: usize,
+    values: usize,
+    suffix: &str,
+    at: impl Fn(usize, usize) -> (f64, f64, f64),
+) -> Vec<BandSeries> {
+    (0..arms)
+        .map(|arm| BandSeries {
+            name: format!("arm {arm}{suffix}"),
+            points: (0..values)
+                .map(|i| {
+                    let (y, lower, upper) = at(arm, i);
+                    BandPoint {
+                        x: i as f64,
+                        y,
+                        lower,
+                        upper,
+                    }
+                })
+                .collect(),
+            arm,
+            variant: 0,
+        })
+        .collect()
+}
+
 fn of_arm(s: BandSeries, arm: usize) -> BandSeries {
     BandSeries { arm, ..s }
 }
@@ -118,7 +154,7 @@ fn bar(name: &str, arm: usize, e: f64, l: f64, u: f64) -> Bar {
     Bar {
         name: name.into(),
         arm,
-        value: Interval::new(e, l, u),
+        value: interval(e, l, u),
     }
 }
 
@@ -138,8 +174,8 @@ fn point(name: &str, x: f64, xl: f64, xu: f64, y: f64, yl: f64, yu: f64) -> Scat
     ScatterPoint {
         name: name.into(),
         arm: 0,
-        x: Interval::new(x, xl, xu),
-        y: Interval::new(y, yl, yu),
+        x: interval(x, xl, xu),
+        y: interval(y, yl, yu),
     }
 }
 
@@ -402,24 +438,10 @@ fn a_categorical_axis_marks_points_without_joining_them() {
         "\"embedding\"".to_string(),
         "\"co_follow\"".to_string(),
     ];
-    let series: Vec<BandSeries> = (0..2)
-        .map(|arm| BandSeries {
-            name: format!("arm {arm}"),
-            points: (0..3)
-                .map(|i| {
-                    let y = 0.2 + 0.1 * i as f64 + 0.3 * arm as f64;
-                    BandPoint {
-                        x: i as f64,
-                        y,
-                        lower: y - 0.05,
-                        upper: y + 0.05,
-                    }
-                })
-                .collect(),
-            arm,
-            variant: 0,
-        })
-        .collect();
+    let series = categorical(2, 3, "", |arm, i| {
+        let y = 0.2 + 0.1 * i as f64 + 0.3 * arm as f64;
+        (y, y - 0.05, y + 0.05)
+    });
     let stem = dir.join("sweep-policy");
     let c = Chart {
         x_categories: &categories,
@@ -890,24 +912,10 @@ fn gallery() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let by_policy: Vec<BandSeries> = (0..3)
-        .map(|arm| BandSeries {
-            name: format!("arm {arm} (world.flagged_fraction=0.01)"),
-            points: (0..4)
-                .map(|i| {
-                    let y = 0.1 + 0.15 * i as f64 + 0.1 * arm as f64;
-                    BandPoint {
-                        x: i as f64,
-                        y,
-                        lower: y - 0.04,
-                        upper: y + 0.05,
-                    }
-                })
-                .collect(),
-            arm,
-            variant: 0,
-        })
-        .collect();
+    let by_policy = categorical(3, 4, " (world.flagged_fraction=0.01)", |arm, i| {
+        let y = 0.1 + 0.15 * i as f64 + 0.1 * arm as f64;
+        (y, y - 0.04, y + 0.05)
+    });
     line_bands(
         &dir.join("sweep-categorical"),
         &Chart {

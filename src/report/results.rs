@@ -140,7 +140,11 @@ fn curve(stats: &ArmStats, metric: &str) -> Vec<BandPoint> {
 }
 
 fn interval(e: &Estimate) -> Interval {
-    Interval::new(nan(e.estimate), nan(e.lower), nan(e.upper))
+    Interval {
+        estimate: nan(e.estimate),
+        lower: nan(e.lower),
+        upper: nan(e.upper),
+    }
 }
 
 /// Kaplan-Meier curve of an arm, starting at 1 at step 0.

@@ -230,14 +230,7 @@ mod tests {
     #[test]
     fn shapes_cover_about_the_area_of_their_circle() {
         let circle = area(&Marker::Circle.outline((100, 100), 20.0));
-        for m in [
-            Marker::Square,
-            Marker::TriangleUp,
-            Marker::Diamond,
-            Marker::TriangleDown,
-            Marker::Star,
-            Marker::Plus,
-        ] {
+        for m in super::super::palette::MARKERS {
             let a = area(&m.outline((100, 100), 20.0));
             assert!(
                 a > 0.6 * circle && a < 1.3 * circle,

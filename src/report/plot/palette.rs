@@ -34,7 +34,7 @@ const COLOURS: [RGBColor; 16] = [
 ];
 
 /// Marker shapes, in arm order.
-const MARKERS: [Marker; 7] = [
+pub(super) const MARKERS: [Marker; 7] = [
     Marker::Circle,
     Marker::Square,
     Marker::TriangleUp,

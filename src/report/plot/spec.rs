@@ -80,27 +80,8 @@ pub struct BandPoint {
     pub upper: f64,
 }
 
-/// An estimate with its interval; NaN for what is missing.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Interval {
-    /// The estimate.
-    pub estimate: f64,
-    /// Lower end of the interval.
-    pub lower: f64,
-    /// Upper end of the interval.
-    pub upper: f64,
-}
-
-impl Interval {
-    /// `estimate [lower, upper]`.
-    pub fn new(estimate: f64, lower: f64, upper: f64) -> Self {
-        Interval {
-            estimate,
-            lower,
-            upper,
-        }
-    }
-}
+/// An estimate with its interval; NaN for what is missing (the statistics' own type).
+pub use crate::stats::Interval;
 
 /// A labelled point with error bars in x and y.
 #[derive(Clone, Debug, PartialEq)]
