@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use driftlab::analysis::compare::{compare_exact, compare_statistical, Criteria};
-use driftlab::experiment::{Event, Experiment, Outcome};
+use driftlab::experiment::{merge, Event, Experiment, Outcome, Shard};
 use driftlab::plugin::Registry;
 use driftlab::report::{rewrite_sweep_report, write_report, ReportError};
 use driftlab::scenario::{Overrides, Scenario, ScenarioError};
@@ -56,6 +56,27 @@ enum Command {
         resume: bool,
         /// Replace the results or saved parts an earlier run left in the results directory
         /// (refused without it or --resume).
+        #[arg(long)]
+        overwrite: bool,
+        /// Compute only shard K of N (from 1) of the work units (replicates, with all their
+        /// arms, of every sweep point), into parts for `driftlab merge`; e.g. --shard
+        /// "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT" (an array 1-N). Never read from the
+        /// environment implicitly.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<Shard>,
+    },
+    /// Merge the parts of a sharded run (the --out directories of every `run --shard K/N`)
+    /// into the results an unsharded run writes, byte for byte; exit 2, with every problem
+    /// listed, for shards of different runs or builds, or parts missing, duplicated, damaged or
+    /// outside the run.
+    Merge {
+        /// The shards' --out directories.
+        #[arg(required = true, value_name = "SHARD_DIR")]
+        shards: Vec<PathBuf>,
+        /// Results directory: the merged run goes to DIR/<scenario name>/.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Replace the results of an earlier run in the results directory.
         #[arg(long)]
         overwrite: bool,
     },
@@ -266,10 +287,37 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             threads,
             resume,
             overwrite,
+            shard,
         } => {
             let scenario = args.load()?;
-            run(scenario, &out, threads, resume, overwrite)
+            run(scenario, &out, threads, (resume, overwrite), shard)
         }
+        Command::Merge {
+            shards,
+            out,
+            overwrite,
+        } => match merge::merge(&out, &shards, overwrite) {
+            Ok(Outcome::Finished(report)) => {
+                let summary = if report.points.is_empty() {
+                    "summary.md"
+                } else {
+                    "sweep.md"
+                };
+                println!(
+                    "merged {} shard(s): {}",
+                    shards.len(),
+                    report.dir.join(summary).display()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Ok(_) => Ok(ExitCode::FAILURE),
+            // The list of problems in full, one a line (not cut like other errors).
+            Err(e @ driftlab::Error::Refused(_)) => {
+                eprintln!("error: {e}");
+                Ok(ExitCode::from(2))
+            }
+            Err(e) => Err(e.into()),
+        },
         Command::Report { results } => {
             // Every error names its file (and line), which holds the directory's path. A
             // sweep's directory (its points below it, no results of its own) is rebuilt whole.
@@ -371,8 +419,8 @@ fn run(
     scenario: Scenario,
     out: &Path,
     threads: Option<usize>,
-    resume: bool,
-    overwrite: bool,
+    (resume, overwrite): (bool, bool),
+    shard: Option<Shard>,
 ) -> anyhow::Result<ExitCode> {
     let steps = scenario.spec().steps;
     let cancel = Arc::new(AtomicBool::new(false));
@@ -434,6 +482,9 @@ fn run(
     if let Some(n) = threads {
         experiment = experiment.threads(n);
     }
+    if let Some(shard) = shard {
+        experiment = experiment.shard(shard);
+    }
     if let Some(bytes) = memory_limit()? {
         experiment = experiment.memory_limit(bytes);
     }
@@ -448,6 +499,17 @@ fn run(
                 out.display()
             );
             Ok(ExitCode::from(EXIT_INTERRUPTED))
+        }
+        Outcome::Sharded(report) => {
+            println!(
+                "shard {}: {} of {} work units computed into {}; when every shard is done: \
+                 driftlab merge --out DIR SHARD_DIR...",
+                report.shard,
+                report.units,
+                report.total_units,
+                report.dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Outcome::Finished(report) if !report.points.is_empty() => {
             println!("sweep summary: {}", report.dir.join("sweep.md").display());
@@ -475,6 +537,7 @@ fn run(
             );
             Ok(ExitCode::SUCCESS)
         }
+        other => anyhow::bail!("the run ended in an unexpected way: {other:?}"),
     }
 }
 

@@ -141,7 +141,7 @@ fn run_to(scenario: Scenario, out: &Path, threads: usize) -> PathBuf {
         .unwrap()
     {
         Outcome::Finished(r) => r.dir,
-        Outcome::Interrupted(_) => panic!("interrupted"),
+        other => panic!("not finished: {other:?}"),
     }
 }
 

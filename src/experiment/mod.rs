@@ -15,6 +15,7 @@
 //! match Experiment::new(scenario).threads(2).out("results").run()? {
 //!     Outcome::Finished(report) => println!("results in {}", report.dir.display()),
 //!     Outcome::Interrupted(stop) => println!("{} jobs saved", stop.saved),
+//!     _ => {} // a shard's run (`Experiment::shard`)
 //! }
 //! # Ok::<(), driftlab::Error>(())
 //! ```
@@ -22,6 +23,8 @@
 //! Results do not depend on the thread count: jobs are reduced in job order, never in parallel.
 
 pub mod jobs;
+pub mod merge;
+pub mod shard;
 
 pub use jobs::{
     run_in_memory, run_jobs, run_jobs_on, Completion, ExperimentResult, JobSink, Surfaces,
@@ -41,6 +44,8 @@ use crate::results::parts::PartStore;
 use crate::scenario::sweep::{grid, GridPoint};
 use crate::scenario::Scenario;
 use serde::de::DeserializeOwned;
+pub use shard::Shard;
+use shard::ShardSink;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -85,13 +90,30 @@ pub enum Event {
     JobsEnded,
 }
 
-/// How a run ended.
+/// How a run ended (more kinds may come: match with a wildcard arm).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Outcome {
     /// Every job ran; the results and the report are written.
     Finished(RunReport),
     /// The cancel flag was raised: finished jobs are saved as parts.
     Interrupted(Interrupted),
+    /// A shard of the run ([`Experiment::shard`]) computed its units: its parts wait for
+    /// [`merge::merge`].
+    Sharded(ShardReport),
+}
+
+/// What a shard of a run computed.
+#[derive(Clone, Debug)]
+pub struct ShardReport {
+    /// The shard's results directory (`<out>/<scenario name>`; a sweep's root for a sweep).
+    pub dir: PathBuf,
+    /// The shard.
+    pub shard: Shard,
+    /// Work units (replicates of a scenario or sweep point, with all their arms) of this shard.
+    pub units: u64,
+    /// Work units of the whole run.
+    pub total_units: u64,
 }
 
 /// The results of a finished run.
@@ -140,6 +162,7 @@ pub struct Experiment {
     listener: Option<Listener>,
     command: Option<String>,
     memory_limit: Option<u64>,
+    shard: Option<Shard>,
 }
 
 impl Experiment {
@@ -157,6 +180,7 @@ impl Experiment {
             listener: None,
             command: None,
             memory_limit: None,
+            shard: None,
         }
     }
 
@@ -238,6 +262,14 @@ impl Experiment {
     /// available).
     pub fn memory_limit(mut self, bytes: u64) -> Self {
         self.memory_limit = Some(bytes);
+        self
+    }
+
+    /// Computes only this shard's work units (see [`shard`]): the run writes parts and
+    /// nothing else, to be merged with the other shards' by [`merge::merge`] into the files of
+    /// an unsharded run. Resumable like any run.
+    pub fn shard(mut self, shard: Shard) -> Self {
+        self.shard = Some(shard);
         self
     }
 
@@ -332,7 +364,7 @@ impl Experiment {
             .build()
             .map_err(|e| Error::Refused(format!("cannot start the worker pool: {e}")))?;
         if points.is_empty() {
-            return pool.install(|| self.run_one(&self.scenario, &self.out));
+            return pool.install(|| self.run_one(&self.scenario, &self.out, 0));
         }
         let name = self.scenario.spec().name.clone();
         let base = self.out.join(&name);
@@ -341,6 +373,9 @@ impl Experiment {
         let _lock = DirLock::acquire(&base)?;
         crate::atomic::remove_temporaries(&base).map_err(at(&base))?;
         let start = Instant::now();
+        if let Some(shard) = self.shard {
+            return self.run_sweep_shard(&pool, &base, &points, shard);
+        }
         let mut results = Vec::with_capacity(points.len());
         for (i, (p, s)) in points.iter().enumerate() {
             self.emit(Event::Point {
@@ -356,9 +391,9 @@ impl Experiment {
                 self.emit(Event::PointComplete { dir: dir.clone() });
                 write_report(&dir)?
             } else {
-                match pool.install(|| self.run_one(s, &base))? {
+                match pool.install(|| self.run_one(s, &base, 0))? {
                     Outcome::Finished(report) => report.arms,
-                    interrupted @ Outcome::Interrupted(_) => return Ok(interrupted),
+                    other => return Ok(other),
                 }
             };
             results.push((p.clone(), stats));
@@ -373,8 +408,42 @@ impl Experiment {
         }))
     }
 
-    /// Runs one scenario (no sweep) into `<out>/<name>/` on the current pool.
-    fn run_one(&self, scenario: &Scenario, out: &Path) -> Result<Outcome, Error> {
+    /// The shard `shard` of a sweep: each point's units of this shard into the point's parts,
+    /// and the sweep's points (`sweep-shard.json`) for the merge.
+    fn run_sweep_shard(
+        &self,
+        pool: &rayon::ThreadPool,
+        base: &Path,
+        points: &[(GridPoint, Scenario)],
+        shard: Shard,
+    ) -> Result<Outcome, Error> {
+        let plan = merge::sweep_plan(&self.scenario.spec().name, points);
+        let path = base.join(merge::SWEEP_PLAN);
+        crate::atomic::write_atomic(&path, plan.as_bytes()).map_err(at(&path))?;
+        let (mut first, mut units) = (0u64, 0u64);
+        for (i, (p, s)) in points.iter().enumerate() {
+            self.emit(Event::Point {
+                index: i + 1,
+                total: points.len(),
+                label: p.label(),
+            });
+            match pool.install(|| self.run_one(s, base, first))? {
+                Outcome::Sharded(report) => units += report.units,
+                other => return Ok(other),
+            }
+            first += u64::from(s.spec().replicates);
+        }
+        Ok(Outcome::Sharded(ShardReport {
+            dir: base.to_path_buf(),
+            shard,
+            units,
+            total_units: first,
+        }))
+    }
+
+    /// Runs one scenario (no sweep) into `<out>/<name>/` on the current pool; `first_unit` is
+    /// the number of its replicate 0 among the run's work units (for a shard).
+    fn run_one(&self, scenario: &Scenario, out: &Path, first_unit: u64) -> Result<Outcome, Error> {
         let spec = scenario.spec();
         let dir = out.join(&spec.name);
         let total = spec.replicates as usize * spec.arms.len();
@@ -424,25 +493,58 @@ impl Experiment {
         for path in store.damaged() {
             self.emit(Event::PartDamaged { path: path.clone() });
         }
-        self.emit(Event::Jobs {
-            name: spec.name.clone(),
-            done: store.completed(),
-            total,
-        });
-        let store = store.on_part(|| self.emit(Event::JobDone));
-        let start = Instant::now();
-        let completion = run_jobs_on(scenario, &source, &self.registry, &store, &self.cancel);
-        self.emit(Event::JobsEnded);
         let command = self
             .command
             .clone()
             .unwrap_or_else(|| scenario.reproduce_command());
+        let replicates = u64::from(spec.replicates);
+        let (total, done) = match self.shard {
+            Some(shard) => {
+                merge::write_shard_record(&dir, scenario, shard, &command)?;
+                let owned = |r: u32| shard.owns(first_unit + u64::from(r));
+                let done = (0..spec.replicates)
+                    .filter(|&r| owned(r))
+                    .map(|r| (0..spec.arms.len()).filter(|&a| store.skip(r, a)).count())
+                    .sum();
+                let units = shard.share(first_unit, replicates) as usize;
+                (units * spec.arms.len(), done)
+            }
+            None => (total, store.completed()),
+        };
+        self.emit(Event::Jobs {
+            name: spec.name.clone(),
+            done,
+            total,
+        });
+        let store = store.on_part(|| self.emit(Event::JobDone));
+        let start = Instant::now();
+        let completion = match self.shard {
+            Some(shard) => {
+                let sink = ShardSink {
+                    inner: &store,
+                    shard,
+                    first_unit,
+                };
+                run_jobs_on(scenario, &source, &self.registry, &sink, &self.cancel)
+            }
+            None => run_jobs_on(scenario, &source, &self.registry, &store, &self.cancel),
+        };
+        self.emit(Event::JobsEnded);
         if completion? == Completion::Cancelled {
             return Ok(Outcome::Interrupted(Interrupted {
                 saved: store.completed(),
                 total,
                 parts: dir.join(".parts"),
                 command,
+            }));
+        }
+        if let Some(shard) = self.shard {
+            // A shard writes parts and nothing else: the merge assembles them.
+            return Ok(Outcome::Sharded(ShardReport {
+                dir,
+                shard,
+                units: shard.share(first_unit, replicates),
+                total_units: replicates,
             }));
         }
         let meta = RunMeta {

@@ -216,7 +216,15 @@ pub fn write_sweep_summary(
 /// (bad input, naming the file) when the file is missing, too large, not JSON, or names a
 /// point that is not a plain `p<index>` directory name.
 fn recorded_points(dir: &Path) -> Result<(String, Vec<GridPoint>), TableError> {
-    let path = dir.join("sweep.json");
+    read_sweep_points(&dir.join("sweep.json"))
+}
+
+/// The scenario name and points, in grid order, of a sweep summary (`sweep.json`) or of a
+/// sweep's shard (its list of points, in the same form). Refused (bad input, naming the file)
+/// when the file is missing, too large, not JSON, or names a point that is not a plain
+/// `p<index>` directory name.
+pub fn read_sweep_points(path: &Path) -> Result<(String, Vec<GridPoint>), TableError> {
+    let path = path.to_path_buf();
     let text = read_bounded(&path, MAX_MANIFEST_BYTES, "the limit for a sweep summary")?;
     let json = parse_json(&text, &path)?;
     let bad = |message: String| TableError {

@@ -47,6 +47,25 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> PartsError + '_ {
     }
 }
 
+/// Whether the part file at `path` is whole and of the run whose identity word is `identity`
+/// ([`RunIdentity::word`]).
+pub(crate) fn is_whole(path: &Path, identity: &str) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| verified(&text, identity).is_some())
+}
+
+/// The file name of the part of (`replicate`, `arm`).
+pub(crate) fn part_name(replicate: u32, arm: usize) -> String {
+    format!("r{replicate:06}-a{arm:04}.part")
+}
+
+/// The (replicate, arm) a part's file name stands for, if it is one ([`part_name`]).
+pub(crate) fn parse_part_name(name: &str) -> Option<(u32, usize)> {
+    let rest = name.strip_prefix('r')?.strip_suffix(".part")?;
+    let (r, a) = rest.split_once("-a")?;
+    let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
+    (digits(r, 6) && digits(a, 4)).then(|| Some((r.parse().ok()?, a.parse().ok()?)))?
+}
+
 impl<'a> PartStore<'a> {
     /// Opens `<results>/.parts`. With `resume`, existing parts are kept if they belong to the
     /// same run (else an error); without it, any existing parts are discarded.
@@ -122,7 +141,7 @@ impl<'a> PartStore<'a> {
     }
 
     fn part_path(&self, replicate: u32, arm: usize) -> PathBuf {
-        self.dir.join(format!("r{replicate:06}-a{arm:04}.part"))
+        self.dir.join(part_name(replicate, arm))
     }
 
     fn world_path(&self) -> PathBuf {
@@ -165,6 +184,31 @@ impl<'a> PartStore<'a> {
             }
         }
         Ok((steps, probes))
+    }
+
+    /// Copies the part of (`replicate`, `arm`) computed elsewhere (a shard) from `from` into
+    /// this store, if it is whole and of this run; `Ok(false)` when it is not (damaged, or of
+    /// another run), and then nothing is copied.
+    pub(crate) fn adopt(
+        &self,
+        replicate: u32,
+        arm: usize,
+        from: &Path,
+    ) -> Result<bool, PartsError> {
+        let text = std::fs::read_to_string(from).map_err(io_err(from))?;
+        if verified(&text, &self.identity).is_none() {
+            return Ok(false);
+        }
+        let to = self.part_path(replicate, arm);
+        write_named(&to, text.as_bytes()).map_err(io_err(&to))?;
+        Ok(true)
+    }
+
+    /// Copies the figures of replicate 0's world recorded elsewhere (a shard's `world.json`).
+    pub(crate) fn adopt_world(&self, from: &Path) -> Result<(), PartsError> {
+        let to = self.world_path();
+        std::fs::copy(from, &to).map_err(io_err(&to))?;
+        Ok(())
     }
 
     /// Removes the parts directory (after the final files are written).
