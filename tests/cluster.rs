@@ -1,7 +1,7 @@
 //! The flagged cluster's own dynamics: its steady level under bans, returns and recruitment
 //! against the birth-death formula of the model, and the `cluster_*` columns' bookkeeping.
 //!
-//! # The model (`src/adversary.rs`) and its steady level
+//! # The model (`src/adversary/`) and its steady level
 //!
 //! Parameters: classifier recall `p` per review, first review `D` = `detection_delay` steps
 //! after an identity appears, re-reviews every `R` = `review_interval` steps; ban delay `B`
