@@ -32,6 +32,8 @@ pub use error::ScenarioError;
 pub use parse::MAX_SCENARIO_BYTES;
 pub use spec::*;
 pub(crate) use validate::{is_valid_name, MAX_NAME_LEN, NAME_RULE};
+#[doc(hidden)]
+pub use words::rust_words;
 
 use blame::Input;
 use error::{kind_error, located_problem};
