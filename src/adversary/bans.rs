@@ -2,7 +2,7 @@
 //! identities and the recruits that take freed ones.
 
 use super::{Adversary, RECRUITS};
-use crate::platform::{first_success, Labels};
+use crate::platform::Labels;
 use rand::RngExt;
 
 impl Adversary {
@@ -54,14 +54,7 @@ impl Adversary {
             if at <= now {
                 self.returns.remove(k);
                 // A fresh identity: unlabelled until the classifier finds it again.
-                let m = &self.moderation;
-                let found = first_success(
-                    m.recall,
-                    now.saturating_add(m.detection_delay),
-                    m.review_interval,
-                    self.horizon,
-                    rng,
-                );
+                let found = self.first_label(self.moderation.recall, now, rng);
                 labels.relabel(a, found);
                 if let Ok(i) = self.overlay.accounts.binary_search(&a) {
                     self.ban_decided[i] = false;
@@ -92,14 +85,7 @@ impl Adversary {
             let i = self
                 .vacant
                 .swap_remove(crate::rng::index(&mut rng, self.vacant.len()));
-            let m = &self.moderation;
-            let found = first_success(
-                m.recall,
-                now.saturating_add(m.detection_delay),
-                m.review_interval,
-                self.horizon,
-                &mut rng,
-            );
+            let found = self.first_label(self.moderation.recall, now, &mut rng);
             labels.relabel(self.overlay.accounts[i], found);
             self.ban_decided[i] = false;
             self.stats.recruits += 1;
@@ -109,7 +95,7 @@ impl Adversary {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::world;
+    use super::super::tests::{adversary, world};
     use super::*;
     use crate::live_graph::LiveGraph;
     use crate::mitigation::{Mitigation, MitigationStack};
@@ -127,14 +113,7 @@ mod tests {
                 crate::scenario::spec::BanSpec { delay: 0 },
             )]);
         let tree = SeedTree::new(3);
-        let adv = Adversary::new(
-            w,
-            spec,
-            &moderation,
-            horizon,
-            stack.capabilities(),
-            tree.agents(0, StreamId::Adversary),
-        );
+        let adv = adversary(w, spec, &moderation, horizon, stack.capabilities());
         let labels = Labels::classify(
             w,
             &moderation,
@@ -205,13 +184,12 @@ mod tests {
         assert_eq!(adv.stats().returns, 0);
 
         // An arm that does not ban frees no identity: no one joins, no label changes.
-        let mut adv = Adversary::new(
+        let mut adv = adversary(
             &w,
             &spec,
             &ModerationSpec::default(),
             20,
             MitigationStack::new(Vec::new()).capabilities(),
-            SeedTree::new(3).agents(0, StreamId::Adversary),
         );
         assert!(!adv.active());
         let before = labels.clone();

@@ -3,7 +3,7 @@
 
 use super::Adversary;
 use crate::ids::TermId;
-use crate::platform::{first_success, Labels};
+use crate::platform::Labels;
 use crate::world::World;
 
 impl Adversary {
@@ -28,14 +28,7 @@ impl Adversary {
             return None;
         }
         let id = TermId(self.overlay.family_of.len() as u32);
-        let m = &self.moderation;
-        let found = first_success(
-            m.term_recall,
-            step.saturating_add(m.detection_delay),
-            m.review_interval,
-            self.horizon,
-            rng,
-        );
+        let found = self.first_label(self.moderation.term_recall, step, rng);
         labels.add_term(found);
         self.overlay.family_of.push(f as u32);
         self.overlay.postings.push(Vec::new());
@@ -91,11 +84,10 @@ impl Adversary {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::world;
+    use super::super::tests::{adversary, world};
     use super::*;
     use crate::live_graph::LiveGraph;
     use crate::mitigation::{Mitigation, MitigationStack};
-    use crate::rng::{SeedTree, StreamId};
     use crate::scenario::spec::{AdversarySpec, ModerationSpec};
 
     #[test]
@@ -112,15 +104,7 @@ mod tests {
         let stack = MitigationStack::from_specs(&[
             crate::scenario::spec::MitigationSpec::SuppressFlaggedSearch(Default::default()),
         ]);
-        let tree = SeedTree::new(3);
-        let mut adv = Adversary::new(
-            &w,
-            &spec,
-            &moderation,
-            20,
-            stack.capabilities(),
-            tree.agents(0, StreamId::Adversary),
-        );
+        let mut adv = adversary(&w, &spec, &moderation, 20, stack.capabilities());
         let mut labels = Labels::none(w.accounts(), w.terms());
         let flagged_terms: Vec<TermId> = (0..w.terms() as u32)
             .map(TermId)

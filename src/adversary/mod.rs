@@ -63,8 +63,8 @@ pub use counts::{AdversaryStats, ClusterStep};
 use crate::ids::{AccountId, TermId};
 use crate::live_graph::LiveGraph;
 use crate::mitigation::Capabilities;
-use crate::platform::{Labels, TermOverlay};
-use crate::rng::AgentStreams;
+use crate::platform::{first_success, Labels, TermOverlay};
+use crate::rng::{AgentStreams, SimRng};
 use crate::scenario::spec::{AdversarySpec, ModerationSpec};
 use crate::world::{CommunityKind, World};
 use rand::RngExt;
@@ -274,6 +274,20 @@ impl Adversary {
         }
     }
 
+    /// The step at which the classifier first labels an identity or a term that appears at
+    /// step `appears`, with `recall` per review: first reviewed `detection_delay` steps later,
+    /// then every `review_interval` steps, within the run's horizon.
+    fn first_label(&self, recall: f64, appears: u32, rng: &mut SimRng) -> u32 {
+        let m = &self.moderation;
+        first_success(
+            recall,
+            appears.saturating_add(m.detection_delay),
+            m.review_interval,
+            self.horizon,
+            rng,
+        )
+    }
+
     /// What the platform sees of the adversary's lexical adaptations.
     pub fn overlay(&self) -> &TermOverlay {
         &self.overlay
@@ -286,6 +300,25 @@ mod tests {
     use crate::mitigation::{Mitigation, MitigationStack};
     use crate::rng::{SeedTree, StreamId};
     use crate::scenario::spec::WorldSpec;
+
+    /// The adversary of an arm with these mitigation `triggers`, on the adversary streams of
+    /// replicate 0 of seed 3.
+    pub(super) fn adversary(
+        w: &World,
+        spec: &AdversarySpec,
+        moderation: &ModerationSpec,
+        horizon: u32,
+        triggers: Capabilities,
+    ) -> Adversary {
+        Adversary::new(
+            w,
+            spec,
+            moderation,
+            horizon,
+            triggers,
+            SeedTree::new(3).agents(0, StreamId::Adversary),
+        )
+    }
 
     pub(super) fn world() -> World {
         let spec = WorldSpec {
@@ -306,14 +339,12 @@ mod tests {
             ..AdversarySpec::default()
         };
         let stack = MitigationStack::new(Vec::new());
-        let tree = SeedTree::new(3);
-        let mut adv = Adversary::new(
+        let mut adv = adversary(
             &w,
             &spec,
             &ModerationSpec::default(),
             10,
             stack.capabilities(),
-            tree.agents(0, StreamId::Adversary),
         );
         let mut labels = Labels::none(w.accounts(), w.terms());
         let mut live = LiveGraph::new();
@@ -364,13 +395,12 @@ mod tests {
             )]);
         let none = MitigationStack::new(Vec::new());
         for (stack, bans) in [(&ban, true), (&none, false)] {
-            let mut adv = Adversary::new(
+            let mut adv = adversary(
                 &w,
                 &AdversarySpec::default(),
                 &moderation,
                 10,
                 stack.capabilities(),
-                tree.agents(0, StreamId::Adversary),
             );
             assert!(!adv.active());
             let n = w.truth().flagged_accounts() as f64;
