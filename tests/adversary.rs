@@ -2,10 +2,11 @@
 //! baseline byte for byte, lexical evasion erodes search suppression over time, banned accounts
 //! come back, bridges change co-follow, and all of it stays deterministic across thread counts.
 
-use driftlab::experiment::{self, ExperimentResult};
 use driftlab::results::output;
-use driftlab::scenario::{Overrides, Scenario};
-use std::path::Path;
+use driftlab::scenario::Scenario;
+
+mod common;
+use common::{arm_rows, run};
 
 /// A small world where probes search and follow co-follow suggestions.
 fn scenario(extra: &str, arms: &str) -> Scenario {
@@ -65,28 +66,7 @@ name = "baseline"
 {arms}
 "#
     );
-    Scenario::from_toml_str(
-        &text,
-        "adversary-test",
-        Path::new("."),
-        &Overrides::default(),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn run(s: &Scenario, threads: usize) -> ExperimentResult {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(|| experiment::run(s, &|| {}).unwrap())
-}
-
-/// The rows of one arm of a CSV, with the arm name cut off.
-fn arm_rows(csv: &str, arm: &str) -> Vec<String> {
-    csv.lines()
-        .filter_map(|l| l.strip_prefix(&format!("{arm},")).map(str::to_string))
-        .collect()
+    common::scenario(&text, "adversary-test")
 }
 
 /// Every mitigation of the catalogue that acts on labels.

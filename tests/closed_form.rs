@@ -30,14 +30,16 @@
 use driftlab::engine::accounts_of;
 use driftlab::experiment::{self, WorldSource};
 use driftlab::ids::AccountId;
-use driftlab::scenario::{Overrides, Scenario};
+use driftlab::scenario::Scenario;
 use driftlab::world::{CommunityKind, World};
-use std::path::Path;
+
+mod common;
 
 const PROBES: u32 = 20_000;
 const HORIZON: u32 = 400;
 
 fn scenario() -> Scenario {
+    let surfaces = common::suggestions_only("uniform_followee");
     let toml = format!(
         r#"
 name = "closed-form"
@@ -59,29 +61,7 @@ min_degree = 2
 benign = {{ within = 0.9, to_adjacent = 0.0, to_flagged = 0.1 }}
 flagged = {{ within = 0.9, to_adjacent = 0.0 }}
 
-[surfaces.search]
-enabled = false
-policy = {{ kind = "popularity" }}
-pool = 1
-slate = 1
-
-[surfaces.feed]
-enabled = false
-policy = {{ kind = "random" }}
-pool = 1
-slate = 1
-
-[surfaces.explore]
-enabled = false
-policy = {{ kind = "random" }}
-pool = 1
-slate = 1
-
-[surfaces.suggested_accounts]
-policy = {{ kind = "uniform_followee" }}
-pool = 1
-slate = 1
-
+{surfaces}
 [[probes]]
 count = {PROBES}
 start = "benign"
@@ -94,13 +74,7 @@ follow_prob = 1.0
 name = "baseline"
 "#
     );
-    Scenario::from_toml_str(
-        &toml,
-        "<closed-form test>",
-        Path::new("."),
-        &Overrides::default(),
-    )
-    .expect("valid test scenario")
+    common::scenario(&toml, "<closed-form test>")
 }
 
 /// Solves h and s on the walk's transient states by Gauss-Seidel sweeps to convergence.

@@ -1,7 +1,7 @@
 //! The flagged cluster's own dynamics: its steady level under bans, returns and recruitment
 //! against the birth-death formula of the model, and the `cluster_*` columns' bookkeeping.
 //!
-//! # The model (`src/adversary.rs`) and its steady level
+//! # The model (`src/adversary/`) and its steady level
 //!
 //! Parameters: classifier recall `p` per review, first review `D` = `detection_delay` steps
 //! after an identity appears, re-reviews every `R` = `review_interval` steps; ban delay `B`
@@ -59,12 +59,15 @@
 use driftlab::analysis::input::RunShape;
 use driftlab::analysis::summary::summarize;
 use driftlab::analysis::tables::ResultTables;
-use driftlab::experiment::{self, ExperimentResult};
 use driftlab::results::output;
 use driftlab::scenario::{Overrides, Scenario};
 use std::path::Path;
 
+mod common;
+use common::{arm_rows, run};
+
 fn scenario(steps: u32, replicates: u32, adversary: &str, arms: &str) -> Scenario {
+    let surfaces = common::suggestions_only("random");
     let text = format!(
         r#"
 name = "cluster-test"
@@ -79,29 +82,7 @@ adjacent_communities = 1
 adjacent_fraction = 0.1
 flagged_accounts = 300
 
-[surfaces.search]
-enabled = false
-policy = {{ kind = "popularity" }}
-pool = 1
-slate = 1
-
-[surfaces.feed]
-enabled = false
-policy = {{ kind = "random" }}
-pool = 1
-slate = 1
-
-[surfaces.explore]
-enabled = false
-policy = {{ kind = "random" }}
-pool = 1
-slate = 1
-
-[surfaces.suggested_accounts]
-policy = {{ kind = "random" }}
-pool = 1
-slate = 1
-
+{surfaces}
 [panel]
 size = 0
 
@@ -121,21 +102,12 @@ start = "benign"
 {arms}
 "#
     );
-    Scenario::from_toml_str(&text, "cluster-test", Path::new("."), &Overrides::default())
-        .unwrap_or_else(|e| panic!("{e}"))
+    common::scenario(&text, "cluster-test")
 }
 
 const BAN: &str =
     "[[arms]]\nname = \"ban\"\nmitigations = [{ kind = \"ban_detected\", delay = 1 }]\n";
 const BASELINE: &str = "[[arms]]\nname = \"baseline\"\n";
-
-fn run(s: &Scenario, threads: usize) -> ExperimentResult {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap()
-        .install(|| experiment::run(s, &|| {}).unwrap())
-}
 
 /// One column of `steps.csv` for one arm: `[replicate][step - 1]`.
 fn column(csv: &str, arm: &str, name: &str) -> Vec<Vec<f64>> {
@@ -252,15 +224,9 @@ fn recruitment_is_thread_independent_and_leaves_arms_that_do_not_ban_alone() {
         .all(|&x| x == 0.0));
     // Without bans no identity is freed: the baseline is the same bytes without recruitment.
     let still = run(&scenario(80, 3, adversary, &arms), 2);
-    let rows = |csv: &str, arm: &str| -> Vec<String> {
-        csv.lines()
-            .filter(|l| l.starts_with(&format!("{arm},")))
-            .map(str::to_string)
-            .collect()
-    };
     let still = output::steps_csv(&still);
-    assert_eq!(rows(&steps, "baseline"), rows(&still, "baseline"));
-    assert_ne!(rows(&steps, "ban"), rows(&still, "ban"));
+    assert_eq!(arm_rows(&steps, "baseline"), arm_rows(&still, "baseline"));
+    assert_ne!(arm_rows(&steps, "ban"), arm_rows(&still, "ban"));
     // Counts only grow where they are counts so far.
     for arm in ["baseline", "ban", "ban_search"] {
         for name in ["cluster_returned", "cluster_recruited", "cluster_bridges"] {

@@ -11,6 +11,7 @@
 //! community). For such a case "names the file" means naming that file inside the case's
 //! directory, `<case>/FILE:LINE:`, as the path the scenario resolves.
 
+use driftlab::scenario::rust_words;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -64,29 +65,6 @@ fn named(case: &Path) -> String {
         case.display()
     );
     format!("{dir}/{first}")
-}
-
-/// The words of Rust and serde in a message (`u32`, `i128`, `struct`, `variant`, `Option`, a
-/// type such as `FlaggedMixingSpec`, serde's private names), which a user should never see.
-fn rust_words(message: &str) -> Vec<&str> {
-    const RUST: [&str; 30] = [
-        "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128", "usize", "isize",
-        "f32", "f64", "bool", "char", "str", "String", "Vec", "Option", "Some", "None", "struct",
-        "enum", "variant", "tuple", "unit", "sequence", "map", "serde",
-    ];
-    message
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '$')
-        .filter(|w| RUST.contains(w) || w.ends_with("Spec") || w.contains("__"))
-        .collect()
-}
-
-#[test]
-fn rust_words_are_recognised() {
-    assert_eq!(
-        rust_words("expected struct FlaggedMixingSpec, found integer `1` as i128"),
-        ["struct", "FlaggedMixingSpec", "i128"]
-    );
-    assert!(rust_words("expected an integer in 0 ..= 4294967295, found a table").is_empty());
 }
 
 fn check(case: &Path, command: &str, out_dir: &Path) -> Result<(), String> {

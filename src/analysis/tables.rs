@@ -330,16 +330,25 @@ impl ResultTables {
     }
 }
 
-fn parse_steps(text: &str, shape: &RunShape, path: &Path) -> Result<Vec<StepRecord>, TableError> {
-    let expected = format!("{} rows ({})", shape.step_rows(), dims(shape, "steps"));
-    let lines = data_lines(text, metrics::STEPS_HEADER, path, &expected)?;
-    let n = 3 + STEP_METRICS.len();
+/// The records of a table's data lines (`lines`, each with its number): every line split into
+/// `n` fields, the first two read as the row's arm and replicate, the rest by `record` into the
+/// record and its index within the replicate (step - 1, or probe); an error is reported at its
+/// line. Then every (arm, replicate, index) of `per` indices a replicate must be there exactly
+/// once ([`check_complete`]; `name` names a key).
+fn records<T>(
+    lines: Vec<(usize, &str)>,
+    n: usize,
+    shape: &RunShape,
+    path: &Path,
+    (per, expected): (u32, &str),
+    name: &dyn Fn((usize, u32, u32)) -> String,
+    record: impl Fn(&[&str], usize, u32) -> Result<(T, u32), String>,
+) -> Result<Vec<T>, TableError> {
     let of_replicates = format!("the manifest has {} replicates", shape.replicates);
-    let of_steps = format!("the manifest has {} steps", shape.steps);
     let mut rows = Vec::with_capacity(lines.len());
     let mut keys = Vec::with_capacity(lines.len());
     for (line, text) in lines {
-        let row = (|| -> Result<StepRecord, String> {
+        let (row, key) = (|| -> Result<(T, (usize, u32, u32)), String> {
             let f = fields(text, n)?;
             let arm = arm_index(shape, f[0])?;
             let replicate = whole(
@@ -349,6 +358,39 @@ fn parse_steps(text: &str, shape: &RunShape, path: &Path) -> Result<Vec<StepReco
                 u64::from(shape.replicates) - 1,
                 &of_replicates,
             )?;
+            let (row, index) = record(&f, arm, replicate)?;
+            Ok((row, (arm, replicate, index)))
+        })()
+        .map_err(|message| TableError {
+            path: path.to_path_buf(),
+            line,
+            message,
+        })?;
+        keys.push((key, line));
+        rows.push(row);
+    }
+    check_complete(
+        keys,
+        (shape.arms.len(), shape.replicates, per),
+        path,
+        name,
+        expected,
+    )?;
+    Ok(rows)
+}
+
+fn parse_steps(text: &str, shape: &RunShape, path: &Path) -> Result<Vec<StepRecord>, TableError> {
+    let expected = format!("{} rows ({})", shape.step_rows(), dims(shape, "steps"));
+    let lines = data_lines(text, metrics::STEPS_HEADER, path, &expected)?;
+    let of_steps = format!("the manifest has {} steps", shape.steps);
+    records(
+        lines,
+        3 + STEP_METRICS.len(),
+        shape,
+        path,
+        (shape.steps, &expected),
+        &|(a, r, s)| format!("arm `{}`, replicate {r}, step {}", shape.arms[a], s + 1),
+        |f, arm, replicate| {
             let step = whole(f[2], "step", 1, u64::from(shape.steps), &of_steps)?;
             let mut values = [f64::NAN; STEP_METRICS.len()];
             for ((v, s), column) in values.iter_mut().zip(&f[3..]).zip(STEP_METRICS) {
@@ -367,51 +409,31 @@ fn parse_steps(text: &str, shape: &RunShape, path: &Path) -> Result<Vec<StepReco
                 }
                 *v = x;
             }
-            Ok(StepRecord {
+            let row = StepRecord {
                 arm,
                 replicate,
                 step,
                 values,
-            })
-        })()
-        .map_err(|message| TableError {
-            path: path.to_path_buf(),
-            line,
-            message,
-        })?;
-        keys.push(((row.arm, row.replicate, row.step - 1), line));
-        rows.push(row);
-    }
-    check_complete(
-        keys,
-        (shape.arms.len(), shape.replicates, shape.steps),
-        path,
-        &|(a, r, s)| format!("arm `{}`, replicate {r}, step {}", shape.arms[a], s + 1),
-        &expected,
-    )?;
-    Ok(rows)
+            };
+            Ok((row, step - 1))
+        },
+    )
 }
 
 fn parse_probes(text: &str, shape: &RunShape, path: &Path) -> Result<Vec<ProbeRecord>, TableError> {
     let expected = format!("{} rows ({})", shape.probe_rows(), dims(shape, "probes"));
     let lines = data_lines(text, metrics::PROBES_HEADER, path, &expected)?;
     let horizon = u64::from(shape.steps);
-    let of_replicates = format!("the manifest has {} replicates", shape.replicates);
     let of_probes = format!("the manifest has {} probes per replicate", shape.probes());
     let of_steps = format!("the manifest has {} steps", shape.steps);
-    let mut rows = Vec::with_capacity(lines.len());
-    let mut keys = Vec::with_capacity(lines.len());
-    for (line, text) in lines {
-        let row = (|| -> Result<ProbeRecord, String> {
-            let f = fields(text, PROBE_FIELDS)?;
-            let arm = arm_index(shape, f[0])?;
-            let replicate = whole(
-                f[1],
-                "replicate",
-                0,
-                u64::from(shape.replicates) - 1,
-                &of_replicates,
-            )?;
+    records(
+        lines,
+        PROBE_FIELDS,
+        shape,
+        path,
+        (shape.probes(), &expected),
+        &|(a, r, p)| format!("arm `{}`, replicate {r}, probe {p}", shape.arms[a]),
+        |f, arm, replicate| {
             let probe = whole(f[2], "probe", 0, u64::from(shape.probes()) - 1, &of_probes)?;
             let persona = shape.persona(probe).unwrap_or_default();
             if f[PERSONA] != persona {
@@ -454,7 +476,7 @@ fn parse_probes(text: &str, shape: &RunShape, path: &Path) -> Result<Vec<ProbeRe
                     shape.steps
                 ));
             }
-            Ok(ProbeRecord {
+            let row = ProbeRecord {
                 arm,
                 replicate,
                 probe,
@@ -463,24 +485,10 @@ fn parse_probes(text: &str, shape: &RunShape, path: &Path) -> Result<Vec<ProbeRe
                 first_flagged_follow_step: step(FIRST_FLAGGED_FOLLOW)?,
                 drift_step,
                 censored,
-            })
-        })()
-        .map_err(|message| TableError {
-            path: path.to_path_buf(),
-            line,
-            message,
-        })?;
-        keys.push(((row.arm, row.replicate, row.probe), line));
-        rows.push(row);
-    }
-    check_complete(
-        keys,
-        (shape.arms.len(), shape.replicates, shape.probes()),
-        path,
-        &|(a, r, p)| format!("arm `{}`, replicate {r}, probe {p}", shape.arms[a]),
-        &expected,
-    )?;
-    Ok(rows)
+            };
+            Ok((row, probe))
+        },
+    )
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! A scenario for tests that holds every kind of table and value of the spec (an import, a
-//! hybrid policy, every mitigation with its parameters, a sweep), and the paths into it.
+//! hybrid policy, every mitigation with its parameters, a sweep), and the paths into it; and
+//! the smallest scenario, loaded or refused.
 
+use super::{kinds, Overrides, Scenario, ScenarioError};
+use std::path::Path;
 use toml::Value;
 
 /// The quickstart with every kind of table added, resolved (every default written).
@@ -66,4 +69,31 @@ pub(crate) fn at<'a>(doc: &'a mut Value, path: &str) -> &'a mut Value {
         }
     }
     slot
+}
+
+/// The smallest valid scenario.
+pub(crate) const MINIMAL: &str =
+    "name = \"t\"\nseed = 1\n[world]\naccounts = 2000\n[[arms]]\nname = \"baseline\"\n";
+
+/// `text` loaded as `t.toml`, its kinds checked against the built-ins only.
+pub(crate) fn load(text: &str) -> Result<Scenario, ScenarioError> {
+    let s = Scenario::from_toml_str(text, "t.toml", Path::new("."), &Overrides::default())?;
+    s.check_kinds(&kinds::BuiltinsOnly)?;
+    Ok(s)
+}
+
+/// The message of loading `text`, which must be refused.
+pub(crate) fn message(text: &str) -> String {
+    match load(text) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The message of loading [`MINIMAL`] with overrides `o`, which must be refused.
+pub(crate) fn overridden(o: &Overrides) -> String {
+    match Scenario::from_toml_str(MINIMAL, "t.toml", Path::new("."), o) {
+        Ok(_) => panic!("accepted {o:?}"),
+        Err(e) => e.to_string(),
+    }
 }

@@ -134,9 +134,10 @@ pub(super) fn too_large(what: &str) -> Option<String> {
 }
 
 /// The words of Rust and serde in a message (type names, `struct`, `variant`, ...): none
-/// should be there.
-#[cfg(test)]
-pub(crate) fn rust_words(message: &str) -> Vec<&str> {
+/// should be there. For tests of the messages (the crate's and `tests/corpus.rs`); not part of
+/// the API.
+#[doc(hidden)]
+pub fn rust_words(message: &str) -> Vec<&str> {
     const RUST: [&str; 30] = [
         "i8", "i16", "i32", "i64", "i128", "u8", "u16", "u32", "u64", "u128", "usize", "isize",
         "f32", "f64", "bool", "char", "str", "String", "Vec", "Option", "Some", "None", "struct",

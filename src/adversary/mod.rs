@@ -54,11 +54,17 @@
 //! step) of the adversary's family ([`RECRUITS`]), so the number of recruits of a step is the
 //! same in every banning arm and recruitment shifts no other adaptation's draws.
 
+mod bans;
+mod counts;
+mod lexical;
+
+pub use counts::{AdversaryStats, ClusterStep};
+
 use crate::ids::{AccountId, TermId};
 use crate::live_graph::LiveGraph;
 use crate::mitigation::Capabilities;
 use crate::platform::{first_success, Labels, TermOverlay};
-use crate::rng::AgentStreams;
+use crate::rng::{AgentStreams, SimRng};
 use crate::scenario::spec::{AdversarySpec, ModerationSpec};
 use crate::world::{CommunityKind, World};
 use rand::RngExt;
@@ -71,39 +77,6 @@ pub const RECRUITS: u64 = 1 << 32;
 struct Family {
     /// Term ids of the spellings, the base term first.
     spellings: Vec<TermId>,
-}
-
-/// The flagged cluster in one step of one arm, as the platform serves it (after the
-/// adversary's step): the `cluster_*` columns of `steps.csv`. Counts, held as `f64` like every
-/// metric of the schema (NaN: not measured).
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
-pub struct ClusterStep {
-    /// Flagged accounts on the platform: not banned by the arm's `ban_detected` (all of them in
-    /// an arm that does not ban).
-    pub active: f64,
-    /// Flagged accounts banned now (awaiting their return, or banned for good until a recruit
-    /// takes the identity).
-    pub banned: f64,
-    /// Returns of banned accounts so far.
-    pub returned: f64,
-    /// Recruits that joined so far.
-    pub recruited: f64,
-    /// Variant spellings in use now: tagged by at least one active flagged account.
-    pub variants: f64,
-    /// Bridge follows made so far.
-    pub bridges: f64,
-}
-
-impl ClusterStep {
-    /// Not measured: every count NaN (an empty CSV cell).
-    pub const EMPTY: ClusterStep = ClusterStep {
-        active: f64::NAN,
-        banned: f64::NAN,
-        returned: f64::NAN,
-        recruited: f64::NAN,
-        variants: f64::NAN,
-        bridges: f64::NAN,
-    };
 }
 
 /// The adversary's state in one arm of one replicate.
@@ -135,21 +108,6 @@ pub struct Adversary {
     vacant: Vec<usize>,
     /// Counters for the manifest and tests.
     stats: AdversaryStats,
-}
-
-/// What the adversary did in a run (for tests and reports).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct AdversaryStats {
-    /// Variant spellings created.
-    pub variants: u32,
-    /// Moves of an account to a variant spelling.
-    pub moves: u32,
-    /// Banned accounts that returned.
-    pub returns: u32,
-    /// Recruits that joined (each taking a free identity).
-    pub recruits: u32,
-    /// Bridge follows made.
-    pub bridges: u32,
 }
 
 impl Adversary {
@@ -316,180 +274,18 @@ impl Adversary {
         }
     }
 
-    /// Decides the bans that have come: every flagged identity whose label is at least `after`
-    /// steps old now is banned (exactly when `ban_detected` removes it from the platform) and,
-    /// with probability `ban_evasion`, its return is scheduled `return_delay` steps later;
-    /// otherwise its identity is free for a recruit from the next step on. One draw per newly
-    /// banned identity, in account order (none when `ban_evasion` is 0).
-    ///
-    /// It runs before the step's returns and again after them when any arrived: a returned
-    /// identity labelled at once (`detection_delay` 0 and a first review that succeeds, with a
-    /// ban delay of 0) is then banned in the step it returns, as the platform bans it, not one
-    /// step later. Only such identities are decided by the second pass, so a scenario with a
-    /// detection or ban delay of at least one step draws exactly as with a single pass.
-    fn decide_bans(&mut self, after: u32, labels: &Labels, rng: &mut crate::rng::SimRng) {
-        let now = labels.now();
-        for i in 0..self.overlay.accounts.len() {
-            let a = self.overlay.accounts[i];
-            match labels.labelled_since(a) {
-                Some(since) if !self.ban_decided[i] && since.saturating_add(after) <= now => {
-                    self.ban_decided[i] = true;
-                    if self.spec.ban_evasion > 0.0 && rng.random_bool(self.spec.ban_evasion) {
-                        self.returns
-                            .push((now.saturating_add(self.spec.return_delay), a));
-                    } else {
-                        self.vacant.push(i);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Brings back the banned identities whose return is due (in the order their returns were
-    /// scheduled), each a fresh, unlabelled account with its own classifier draw; returns
-    /// whether any came back. An identity returns at most once per step: one banned again at
-    /// once by the second ban pass with `return_delay` 0 comes back the next step.
-    fn arrive(&mut self, labels: &mut Labels, rng: &mut crate::rng::SimRng) -> bool {
-        let now = labels.now();
-        let mut any = false;
-        let mut k = 0;
-        while k < self.returns.len() {
-            let (at, a) = self.returns[k];
-            if at <= now {
-                self.returns.remove(k);
-                // A fresh identity: unlabelled until the classifier finds it again.
-                let m = &self.moderation;
-                let found = first_success(
-                    m.recall,
-                    now.saturating_add(m.detection_delay),
-                    m.review_interval,
-                    self.horizon,
-                    rng,
-                );
-                labels.relabel(a, found);
-                if let Ok(i) = self.overlay.accounts.binary_search(&a) {
-                    self.ban_decided[i] = false;
-                }
-                self.stats.returns += 1;
-                any = true;
-            } else {
-                k += 1;
-            }
-        }
-        any
-    }
-
-    /// Recruits of step `step`, from its recruitment stream: a Poisson number with mean
-    /// `recruitment_rate`, each taking a uniformly random free identity (while there is one)
-    /// and labelled by its own classifier draw, as a returned identity is.
-    fn recruit(&mut self, step: u32, labels: &mut Labels) {
-        if self.spec.recruitment_rate <= 0.0 {
-            return;
-        }
-        let mut rng = self.streams.agent(RECRUITS + u64::from(step));
-        let joining = crate::rng::poisson(&mut rng, self.spec.recruitment_rate);
-        let now = labels.now();
-        for _ in 0..joining {
-            if self.vacant.is_empty() {
-                break;
-            }
-            let i = self
-                .vacant
-                .swap_remove(crate::rng::index(&mut rng, self.vacant.len()));
-            let m = &self.moderation;
-            let found = first_success(
-                m.recall,
-                now.saturating_add(m.detection_delay),
-                m.review_interval,
-                self.horizon,
-                &mut rng,
-            );
-            labels.relabel(self.overlay.accounts[i], found);
-            self.ban_decided[i] = false;
-            self.stats.recruits += 1;
-        }
-    }
-
-    /// The spelling a moving account of family `f` adopts: the newest one not labelled now, or
-    /// a new variant (labelled later by the classifier's own draw) while the budget lasts.
-    fn variant_for(
-        &mut self,
-        f: usize,
-        step: u32,
-        labels: &mut Labels,
-        rng: &mut crate::rng::SimRng,
-    ) -> Option<TermId> {
-        if let Some(&v) = self.families[f]
-            .spellings
-            .iter()
-            .rev()
-            .find(|&&v| !labels.term(v))
-        {
-            return Some(v);
-        }
-        if self.families[f].spellings.len() > self.spec.max_variants as usize {
-            return None;
-        }
-        let id = TermId(self.overlay.family_of.len() as u32);
+    /// The step at which the classifier first labels an identity or a term that appears at
+    /// step `appears`, with `recall` per review: first reviewed `detection_delay` steps later,
+    /// then every `review_interval` steps, within the run's horizon.
+    fn first_label(&self, recall: f64, appears: u32, rng: &mut SimRng) -> u32 {
         let m = &self.moderation;
-        let found = first_success(
-            m.term_recall,
-            step.saturating_add(m.detection_delay),
+        first_success(
+            recall,
+            appears.saturating_add(m.detection_delay),
             m.review_interval,
             self.horizon,
             rng,
-        );
-        labels.add_term(found);
-        self.overlay.family_of.push(f as u32);
-        self.overlay.postings.push(Vec::new());
-        self.families[f].spellings.push(id);
-        self.stats.variants += 1;
-        Some(id)
-    }
-
-    fn rebuild_postings(&mut self, world: &World) {
-        for family in &self.families {
-            for &t in &family.spellings {
-                self.overlay.postings[t.index()].clear();
-            }
-        }
-        // Accounts outside the cluster that use a flagged base term keep it.
-        for family in &self.families {
-            let base = family.spellings[0];
-            let truth = world.truth();
-            for &a in world.term_postings(base) {
-                if !truth.is_flagged(a) {
-                    self.overlay.postings[base.index()].push(a);
-                }
-            }
-        }
-        for (i, &a) in self.overlay.accounts.iter().enumerate() {
-            for &t in &self.overlay.tags[i] {
-                if self
-                    .overlay
-                    .family_of
-                    .get(t.index())
-                    .is_some_and(|&f| f != u32::MAX)
-                {
-                    self.overlay.postings[t.index()].push(a);
-                }
-            }
-        }
-        let graph = world.graph();
-        for family in &self.families {
-            for &t in &family.spellings {
-                let p = &mut self.overlay.postings[t.index()];
-                p.sort_unstable_by(|x, y| {
-                    graph
-                        .followers(*y)
-                        .len()
-                        .cmp(&graph.followers(*x).len())
-                        .then(x.cmp(y))
-                });
-            }
-        }
-        self.postings_dirty = false;
+        )
     }
 
     /// What the platform sees of the adversary's lexical adaptations.
@@ -505,7 +301,26 @@ mod tests {
     use crate::rng::{SeedTree, StreamId};
     use crate::scenario::spec::WorldSpec;
 
-    fn world() -> World {
+    /// The adversary of an arm with these mitigation `triggers`, on the adversary streams of
+    /// replicate 0 of seed 3.
+    pub(super) fn adversary(
+        w: &World,
+        spec: &AdversarySpec,
+        moderation: &ModerationSpec,
+        horizon: u32,
+        triggers: Capabilities,
+    ) -> Adversary {
+        Adversary::new(
+            w,
+            spec,
+            moderation,
+            horizon,
+            triggers,
+            SeedTree::new(3).agents(0, StreamId::Adversary),
+        )
+    }
+
+    pub(super) fn world() -> World {
         let spec = WorldSpec {
             accounts: Some(800),
             benign_communities: 3,
@@ -524,14 +339,12 @@ mod tests {
             ..AdversarySpec::default()
         };
         let stack = MitigationStack::new(Vec::new());
-        let tree = SeedTree::new(3);
-        let mut adv = Adversary::new(
+        let mut adv = adversary(
             &w,
             &spec,
             &ModerationSpec::default(),
             10,
             stack.capabilities(),
-            tree.agents(0, StreamId::Adversary),
         );
         let mut labels = Labels::none(w.accounts(), w.terms());
         let mut live = LiveGraph::new();
@@ -565,171 +378,6 @@ mod tests {
     }
 
     #[test]
-    fn lexical_evasion_moves_tags_to_unlabelled_variants_with_their_own_postings() {
-        let w = world();
-        let spec = AdversarySpec {
-            lexical_evasion: 1.0,
-            ..AdversarySpec::default()
-        };
-        let moderation = ModerationSpec {
-            detection_delay: 3,
-            ..ModerationSpec::default()
-        };
-        let stack = MitigationStack::from_specs(&[
-            crate::scenario::spec::MitigationSpec::SuppressFlaggedSearch(Default::default()),
-        ]);
-        let tree = SeedTree::new(3);
-        let mut adv = Adversary::new(
-            &w,
-            &spec,
-            &moderation,
-            20,
-            stack.capabilities(),
-            tree.agents(0, StreamId::Adversary),
-        );
-        let mut labels = Labels::none(w.accounts(), w.terms());
-        let flagged_terms: Vec<TermId> = (0..w.terms() as u32)
-            .map(TermId)
-            .filter(|&t| w.truth().is_flagged_term(t))
-            .collect();
-        for &t in &flagged_terms {
-            labels.set_term(t, true);
-        }
-        labels.advance(1);
-        adv.step(1, &w, &mut labels, &mut LiveGraph::new());
-        assert!(adv.stats().variants > 0 && adv.stats().moves > 0);
-        let f = adv.overlay.accounts[0];
-        let tags = adv.overlay().tags(f).unwrap();
-        for &t in tags {
-            assert!(!labels.term(t), "moved to an unlabelled spelling");
-            if t.index() >= w.terms() {
-                assert!(adv.overlay().postings(t).unwrap().contains(&f));
-            }
-        }
-        // The base terms no longer list flagged accounts that moved.
-        for &t in &flagged_terms {
-            assert!(adv
-                .overlay()
-                .postings(t)
-                .unwrap()
-                .iter()
-                .all(|&a| !w.truth().is_flagged(a)));
-        }
-        // Every moved account is active (no arm bans here), so every variant created is in use.
-        let c = adv.cluster(&labels);
-        assert_eq!(c.variants, f64::from(adv.stats().variants));
-        assert_eq!(
-            (c.active, c.banned),
-            (adv.overlay.accounts.len() as f64, 0.0)
-        );
-        // Variants are caught after the detection delay.
-        labels.advance(4);
-        assert!((w.terms()..adv.overlay().terms()).all(|t| labels.term(TermId(t as u32))));
-    }
-
-    /// An adversary in an arm that bans at once (`ban_detected`, delay 0) under a classifier
-    /// that labels every flagged identity the step it appears (recall 1, no delay), so every
-    /// identity, fresh or returned, is banned the step it is labelled.
-    fn banning(w: &World, spec: &AdversarySpec, horizon: u32) -> (Adversary, Labels) {
-        let moderation = ModerationSpec::default();
-        let stack =
-            MitigationStack::from_specs(&[crate::scenario::spec::MitigationSpec::BanDetected(
-                crate::scenario::spec::BanSpec { delay: 0 },
-            )]);
-        let tree = SeedTree::new(3);
-        let adv = Adversary::new(
-            w,
-            spec,
-            &moderation,
-            horizon,
-            stack.capabilities(),
-            tree.agents(0, StreamId::Adversary),
-        );
-        let labels = Labels::classify(
-            w,
-            &moderation,
-            horizon,
-            &mut tree.stream(0, StreamId::Moderation),
-        );
-        (adv, labels)
-    }
-
-    #[test]
-    fn a_returned_identity_labelled_at_once_is_banned_in_the_step_it_returns_like_a_fresh_one() {
-        let w = world();
-        let spec = AdversarySpec {
-            ban_evasion: 1.0,
-            return_delay: 2,
-            ..AdversarySpec::default()
-        };
-        let (mut adv, mut labels) = banning(&w, &spec, 20);
-        let n = adv.overlay.accounts.len() as u32;
-        assert!(n > 0);
-        let mut returns = Vec::new();
-        for step in 1..=9 {
-            labels.advance(step);
-            adv.step(step, &w, &mut labels, &mut LiveGraph::new());
-            returns.push(adv.stats().returns / n);
-            // The adversary's record of bans is the platform's: `ban_detected` with delay 0
-            // removes exactly the identities labelled by now.
-            for (i, &a) in adv.overlay.accounts.iter().enumerate() {
-                assert_eq!(
-                    adv.ban_decided[i],
-                    labels.labelled_since(a).is_some(),
-                    "step {step}, account {a:?}"
-                );
-            }
-        }
-        // Fresh identities are labelled at step 0, banned at step 1 and back at step 3; each
-        // return is labelled and banned in the step it comes back (3, 5, 7, 9) and is back
-        // `return_delay` = 2 steps later. Were bans decided only before the returns, a
-        // returned identity would be banned one step late and come back at 3, 6, 9.
-        assert_eq!(returns, [0, 0, 1, 1, 2, 2, 3, 3, 4]);
-    }
-
-    #[test]
-    fn recruits_take_identities_freed_by_bans_and_a_recruit_labelled_at_once_is_banned_at_once() {
-        let w = world();
-        let spec = AdversarySpec {
-            recruitment_rate: 1000.0,
-            ..AdversarySpec::default()
-        };
-        let (mut adv, mut labels) = banning(&w, &spec, 20);
-        let n = adv.overlay.accounts.len() as u32;
-        assert!(n > 0);
-        for step in 1..=5 {
-            labels.advance(step);
-            adv.step(step, &w, &mut labels, &mut LiveGraph::new());
-            // Step 1 bans every identity (nothing was free before it); from step 2 on, recruits
-            // take every freed identity, are labelled and banned in the step they join, and
-            // free it again.
-            assert_eq!(adv.stats().recruits, n * (step - 1), "step {step}");
-            assert_eq!(adv.vacant.len() as u32, n);
-            for &a in &adv.overlay.accounts {
-                assert_eq!(
-                    labels.labelled_since(a),
-                    Some(if step == 1 { 0 } else { step })
-                );
-            }
-        }
-        assert_eq!(adv.stats().returns, 0);
-
-        // An arm that does not ban frees no identity: no one joins, no label changes.
-        let mut adv = Adversary::new(
-            &w,
-            &spec,
-            &ModerationSpec::default(),
-            20,
-            MitigationStack::new(Vec::new()).capabilities(),
-            SeedTree::new(3).agents(0, StreamId::Adversary),
-        );
-        assert!(!adv.active());
-        let before = labels.clone();
-        adv.step(6, &w, &mut labels, &mut LiveGraph::new());
-        assert_eq!((adv.stats().recruits, &labels), (0, &before));
-    }
-
-    #[test]
     fn cluster_counts_follow_the_platforms_ban_rule_whether_or_not_the_adversary_adapts() {
         let w = world();
         let moderation = ModerationSpec::default();
@@ -747,13 +395,12 @@ mod tests {
             )]);
         let none = MitigationStack::new(Vec::new());
         for (stack, bans) in [(&ban, true), (&none, false)] {
-            let mut adv = Adversary::new(
+            let mut adv = adversary(
                 &w,
                 &AdversarySpec::default(),
                 &moderation,
                 10,
                 stack.capabilities(),
-                tree.agents(0, StreamId::Adversary),
             );
             assert!(!adv.active());
             let n = w.truth().flagged_accounts() as f64;

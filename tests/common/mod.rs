@@ -1,0 +1,50 @@
+//! Set-up shared by the tests that run the engine in-process: a test's scenario from its TOML,
+//! a run on a given number of threads, one arm's rows of a CSV, and the surfaces of a scenario
+//! whose probes see account suggestions only.
+
+// Each test crate uses the part it needs.
+#![allow(dead_code)]
+
+use driftlab::experiment::{self, ExperimentResult};
+use driftlab::scenario::{Overrides, Scenario};
+use std::path::Path;
+
+/// The scenario of `text`, named `origin` in errors; a test scenario must be valid.
+pub fn scenario(text: &str, origin: &str) -> Scenario {
+    Scenario::from_toml_str(text, origin, Path::new("."), &Overrides::default())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs every job of `s` on a pool of `threads` threads.
+pub fn run(s: &Scenario, threads: usize) -> ExperimentResult {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(|| experiment::run(s, &|| {}).unwrap())
+}
+
+/// The rows of one arm of a CSV, with the arm name cut off.
+pub fn arm_rows(csv: &str, arm: &str) -> Vec<String> {
+    csv.lines()
+        .filter_map(|l| l.strip_prefix(&format!("{arm},")).map(str::to_string))
+        .collect()
+}
+
+/// The `[surfaces.*]` tables of a scenario whose only surface is account suggestions, a slate
+/// of one served by the policy of kind `policy`: search, feed and explore are off.
+pub fn suggestions_only(policy: &str) -> String {
+    let off = |surface: &str, kind: &str| {
+        format!(
+            "[surfaces.{surface}]\nenabled = false\npolicy = {{ kind = \"{kind}\" }}\npool = 1\n\
+             slate = 1\n"
+        )
+    };
+    format!(
+        "{}\n{}\n{}\n[surfaces.suggested_accounts]\npolicy = {{ kind = \"{policy}\" }}\npool = 1\n\
+         slate = 1\n",
+        off("search", "popularity"),
+        off("feed", "random"),
+        off("explore", "random")
+    )
+}
