@@ -12,23 +12,10 @@
 //! directory, `<case>/FILE:LINE:`, as the path the scenario resolves.
 
 use driftlab::scenario::rust_words;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn cases(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            cases(&path, out);
-        } else if path.extension().is_some_and(|e| e == "toml") {
-            out.push(path);
-        }
-    }
-}
+use std::path::Path;
+use std::process::Command;
 
 /// The `# expect: TEXT` lines of a case (read as bytes: a case may be invalid UTF-8).
 fn expectations(case: &Path) -> Vec<String> {
@@ -121,8 +108,7 @@ fn check(case: &Path, command: &str, out_dir: &Path) -> Result<(), String> {
 #[test]
 fn every_malformed_input_is_refused_in_one_line_and_leaves_nothing() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
-    let mut all = Vec::new();
-    cases(&root, &mut all);
+    let all = common::files_with_extension(&root, "toml");
     assert!(all.len() >= 65, "the corpus shrank to {} cases", all.len());
     let imports = all.iter().filter(|c| c.ends_with("scenario.toml")).count();
     assert!(imports >= 12, "the import corpus shrank to {imports} cases");

@@ -34,6 +34,8 @@
 //! <!-- claim FILE | ROW | COLUMN | exceeds | FILE | ROW | COLUMN -->   lower bound above the other's upper
 //! ```
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -467,22 +469,6 @@ mod generator {
     }
 }
 
-/// The markdown files under `dir`, recursively, in name order.
-fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            markdown_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "md") {
-            out.push(path);
-        }
-    }
-}
-
 /// The local targets of the markdown links `](target)` of a text (no web addresses, no anchors).
 fn local_links(text: &str) -> Vec<&str> {
     text.match_indices("](")
@@ -499,7 +485,10 @@ fn local_links(text: &str) -> Vec<&str> {
 #[test]
 fn every_link_of_the_readme_and_the_reference_reports_resolves() {
     let mut files = vec![PathBuf::from(README), PathBuf::from("benches/README.md")];
-    markdown_files(Path::new("results/reference"), &mut files);
+    files.extend(common::files_with_extension(
+        Path::new("results/reference"),
+        "md",
+    ));
     assert!(files.len() > 5, "{files:?}");
     let mut broken = Vec::new();
     for file in &files {

@@ -48,3 +48,21 @@ pub fn suggestions_only(policy: &str) -> String {
         off("explore", "random")
     )
 }
+
+/// The files under `dir` (recursively, in name order) whose extension is `ext`.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    let mut out = Vec::new();
+    for path in entries {
+        if path.is_dir() {
+            out.extend(files_with_extension(&path, ext));
+        } else if path.extension().is_some_and(|e| e == ext) {
+            out.push(path);
+        }
+    }
+    out
+}
