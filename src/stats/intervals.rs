@@ -170,12 +170,13 @@ pub fn bootstrap_mean_ci(
 /// (about 1.6% each at 20 replicates, 0.9% at 10) hold 30 and 17 resampled means.
 pub const BOOTSTRAP_RESAMPLES: usize = 2000;
 
-/// The reusable buffers of [`expanded_bootstrap_mean_ci`]: the finite values and the resampled
-/// means, allocated once for many intervals (a report computes thousands).
+/// The reusable buffers of [`expanded_bootstrap_mean_ci`]: the finite values, the resampling
+/// indices and the resampled sums, allocated once for many intervals (a report computes thousands).
 #[derive(Clone, Debug, Default)]
 pub struct BootstrapBuffers {
     values: Vec<f64>,
-    means: Vec<f64>,
+    indices: Vec<u16>,
+    sums: Vec<f64>,
 }
 
 /// The tail probability at which the expanded percentile bootstrap reads each limit for `n`
@@ -187,44 +188,46 @@ pub fn expanded_bootstrap_tail(n: usize, level: f64) -> f64 {
     normal_cdf(-(n as f64 / df).sqrt() * t)
 }
 
-/// Uniform indices in `0..n` for `n <= 2^16`, four from each 64-bit draw: Lemire's
-/// multiply-and-reject on 16-bit lanes (exact; a lane is rejected with probability below
-/// `n / 2^16`). The bootstrap draws tens of thousands of indices per interval, so a quarter of
-/// the draws of [`crate::rng::index`] matters.
-struct Lanes {
-    n: u32,
-    threshold: u32,
-    bits: u64,
-    left: u32,
-}
-
-impl Lanes {
-    fn new(n: usize) -> Self {
-        debug_assert!((1..=1 << 16).contains(&n));
-        let n = n as u32;
-        Self {
-            n,
-            threshold: (1u32 << 16) % n,
-            bits: 0,
-            left: 0,
+/// Fills `out` with `count` uniform indices in `0..n` (`1 <= n <= 2^16`) drawn from `rng`:
+/// Lemire's multiply-and-reject on the 16-bit little-endian lanes of its bytes, generated in
+/// blocks (exact: a lane is rejected, and the next one used, with probability below
+/// `n / 2^16`). The bootstrap needs tens of thousands of indices per interval; drawing them in
+/// bulk, four per 64 bits, is several times faster than one draw per index.
+fn fill_indices(out: &mut Vec<u16>, count: usize, n: usize, rng: &mut SimRng) {
+    debug_assert!((1..=1 << 16).contains(&n));
+    let n = n as u32;
+    let threshold = (1u32 << 16) % n;
+    const LANES: usize = 512;
+    // Room for a whole block past `count`, so that a block is written without a length check.
+    out.clear();
+    out.resize(count + LANES, 0);
+    let mut filled = 0;
+    let mut block = [0u8; 2 * LANES];
+    while filled < count {
+        rng.fill_bytes(&mut block);
+        // Almost always every lane of a block is accepted: write them all at once (a loop the
+        // compiler vectorises), and compact only a block with a rejected lane. Either way the
+        // accepted lanes, in order.
+        let mut rejected = false;
+        for (o, lane) in out[filled..filled + LANES]
+            .iter_mut()
+            .zip(block.chunks_exact(2))
+        {
+            let m = u32::from(u16::from_le_bytes([lane[0], lane[1]])) * n;
+            *o = (m >> 16) as u16;
+            rejected |= m & 0xFFFF < threshold;
+        }
+        if !rejected {
+            filled += LANES;
+            continue;
+        }
+        for lane in block.chunks_exact(2) {
+            let m = u32::from(u16::from_le_bytes([lane[0], lane[1]])) * n;
+            out[filled] = (m >> 16) as u16;
+            filled += usize::from(m & 0xFFFF >= threshold);
         }
     }
-
-    #[inline(always)]
-    fn next(&mut self, rng: &mut SimRng) -> usize {
-        loop {
-            if self.left == 0 {
-                self.bits = rng.next_u64();
-                self.left = 4;
-            }
-            let m = (self.bits as u32 & 0xFFFF) * self.n;
-            self.bits >>= 16;
-            self.left -= 1;
-            if m & 0xFFFF >= self.threshold {
-                return (m >> 16) as usize;
-            }
-        }
-    }
+    out.truncate(count);
 }
 
 /// The `q` quantile (R type 7, linear interpolation) of non-empty data, found by selection in
@@ -271,9 +274,14 @@ pub fn expanded_bootstrap_mean_ci(
     rng: &mut SimRng,
     buffers: &mut BootstrapBuffers,
 ) -> Interval {
-    let v = &mut buffers.values;
+    let BootstrapBuffers {
+        values: v,
+        indices,
+        sums,
+    } = buffers;
     v.clear();
     v.extend(values.iter().copied().filter(|x| x.is_finite()));
+    let v: &[f64] = v;
     let n = v.len();
     if n == 0 {
         return Interval::NAN;
@@ -293,16 +301,24 @@ pub fn expanded_bootstrap_mean_ci(
             ..Interval::NAN
         };
     }
-    let means = &mut buffers.means;
-    means.clear();
+    sums.clear();
     if n <= 1 << 16 {
-        let mut lanes = Lanes::new(n);
-        for _ in 0..resamples {
-            let mut sum = 0.0;
-            for _ in 0..n {
-                sum += v[lanes.next(rng)];
+        fill_indices(indices, resamples * n, n, rng);
+        for resample in indices.chunks_exact(n) {
+            // Four running sums, so that the additions do not wait on each other; added in a
+            // fixed order.
+            let mut acc = [0.0; 4];
+            let mut quads = resample.chunks_exact(4);
+            for q in &mut quads {
+                acc[0] += v[usize::from(q[0])];
+                acc[1] += v[usize::from(q[1])];
+                acc[2] += v[usize::from(q[2])];
+                acc[3] += v[usize::from(q[3])];
             }
-            means.push(sum / n as f64);
+            for (a, &i) in acc.iter_mut().zip(quads.remainder()) {
+                *a += v[usize::from(i)];
+            }
+            sums.push((acc[0] + acc[1]) + (acc[2] + acc[3]));
         }
     } else {
         for _ in 0..resamples {
@@ -310,12 +326,17 @@ pub fn expanded_bootstrap_mean_ci(
             for _ in 0..n {
                 sum += v[crate::rng::index(rng, n)];
             }
-            means.push(sum / n as f64);
+            sums.push(sum);
         }
     }
     let tail = expanded_bootstrap_tail(n, level);
-    let lower = selected_quantile(means, tail).clamp(min, max).min(m);
-    let upper = selected_quantile(means, 1.0 - tail).clamp(min, max).max(m);
+    // Quantiles of the resampled sums, divided by `n`: the quantiles of the resampled means.
+    let lower = (selected_quantile(sums, tail) / n as f64)
+        .clamp(min, max)
+        .min(m);
+    let upper = (selected_quantile(sums, 1.0 - tail) / n as f64)
+        .clamp(min, max)
+        .max(m);
     Interval {
         estimate: m,
         lower,
