@@ -96,7 +96,8 @@ pub enum IntervalKind {
     /// A non-negative mean per replicate (a count per probe, a number of hops, a count of the
     /// flagged cluster): the expanded percentile bootstrap over replicates (Hesterberg 2015;
     /// [`crate::stats::expanded_bootstrap_mean_ci`]), 2000 resamples of the replicates' values
-    /// from a ChaCha stream keyed by arm, metric and step. Its limits lie between the smallest
+    /// from a ChaCha stream keyed by arm and metric (every step of a curve resamples the same
+    /// replicates). Its limits lie between the smallest
     /// and the largest replicate value, so never below 0, and follow the skew of counts near
     /// zero; the expansion of its tails restores the coverage the plain percentile bootstrap
     /// lacks at 10 to 20 replicates. Not a Poisson interval: the probes of a replicate share a

@@ -9,8 +9,8 @@
 //! names each figure's interval, for `summary.json`.
 //!
 //! The bootstrap draws from a ChaCha stream keyed by a fixed constant and what it estimates
-//! (arm, metric, step: [`crate::rng::keyed_stream`]), never from the order of the computation,
-//! so `summary.json` is the same bytes on any thread count.
+//! (the curve: arm and metric, [`crate::rng::keyed_stream`]), never from the order of the
+//! computation or the thread, so `summary.json` is the same bytes on any thread count.
 
 use super::tables::ResultTables;
 use crate::metrics::{self, IntervalKind};
@@ -265,31 +265,32 @@ const BOOTSTRAP_STREAM: u64 = 0x626f_6f74;
 
 /// The expanded percentile bootstrap interval of the mean over replicates of a non-negative
 /// metric: `values[r]` is replicate `r`'s value of metric `metric` (its index in
-/// [`metrics::STEP_METRICS`]) at step `step` (from 1) of arm `arm`, and those three key its
-/// stream. The replicate is the unit of variation: the probes of a replicate share its world, so
-/// their counts are not independent Poisson draws, and a Poisson interval on the pooled count
-/// would be too narrow.
+/// [`metrics::STEP_METRICS`]) at one step of arm `arm`. The replicate is the unit of variation:
+/// the probes of a replicate share its world, so their counts are not independent Poisson
+/// draws, and a Poisson interval on the pooled count would be too narrow.
+///
+/// Arm and metric key the stream, so every step of a curve resamples the same replicates (a
+/// resample draws whole replicates, their trajectories with them): the band of a flat stretch of
+/// the curve is flat, not jittered by resampling noise, and the resamples are drawn once per
+/// curve ([`BootstrapBuffers`]). The per-arm figures at the last step are the curve's last point.
 fn non_negative_interval(
     values: &[f64],
-    (arm, metric, step): (usize, usize, u32),
+    (arm, metric): (usize, usize),
     buffers: &mut BootstrapBuffers,
 ) -> Interval {
-    let mut rng = keyed_stream(
-        BOOTSTRAP_STREAM,
-        [arm as u64, metric as u64, u64::from(step)],
-    );
+    let mut rng = keyed_stream(BOOTSTRAP_STREAM, [arm as u64, metric as u64, 0]);
     expanded_bootstrap_mean_ci(values, LEVEL, BOOTSTRAP_RESAMPLES, &mut rng, buffers)
 }
 
 /// The interval of one point of a per-step curve: `column[r]` is replicate `r`'s value and
 /// `probes[r]` its number of probes (the trials of a share of probes, whose count is
-/// `value * probes` rounded: the CSV keeps six decimals); `key` is (arm, metric, step), the
-/// key of a bootstrap's stream.
+/// `value * probes` rounded: the CSV keeps six decimals); `key` is (arm, metric), the key of a
+/// bootstrap's stream.
 fn curve_interval(
     kind: IntervalKind,
     column: &[f64],
     probes: &[usize],
-    key: (usize, usize, u32),
+    key: (usize, usize),
     buffers: &mut BootstrapBuffers,
 ) -> Interval {
     match kind {
@@ -370,7 +371,7 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
             };
             // The last point of the metric's curve.
             let mut at_last = |metric: usize| -> Estimate {
-                non_negative_interval(&last(metric), (arm, metric, horizon), buffers).into()
+                non_negative_interval(&last(metric), (arm, metric), buffers).into()
             };
             let final_flagged_follows = at_last(FLAGGED_FOLLOWS);
             let [active, banned, returned, recruited, variants, bridges] = CLUSTER.map(at_last);
@@ -412,7 +413,7 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                             column.clear();
                             column.extend(by_rep.iter().map(|r| r[t]));
                             let step = t as u32 + 1;
-                            let key = (arm, m, step);
+                            let key = (arm, m);
                             let value =
                                 curve_interval(metric.interval, &column, &probes, key, buffers);
                             CurvePoint {

@@ -171,12 +171,23 @@ pub fn bootstrap_mean_ci(
 pub const BOOTSTRAP_RESAMPLES: usize = 2000;
 
 /// The reusable buffers of [`expanded_bootstrap_mean_ci`]: the finite values, the resampling
-/// indices and the resampled sums, allocated once for many intervals (a report computes thousands).
+/// indices and the resampled sums, allocated once for many intervals (a report computes
+/// thousands), and what the last call drew and found.
+///
+/// They also spare work without changing any result: a call from the same stream state with as
+/// many values and resamples as the call that drew the indices reuses them (they would be the
+/// same draws) and leaves the stream where drawing would have; with the same values and level
+/// too, it returns the same interval. The report draws every step of a curve from one stream, so
+/// it draws once per curve, and a flat stretch of a curve costs nothing.
 #[derive(Clone, Debug, Default)]
 pub struct BootstrapBuffers {
     values: Vec<f64>,
     indices: Vec<u16>,
     sums: Vec<f64>,
+    /// The stream before and after drawing `indices`, with the number of values and resamples.
+    drawn: Option<Box<(SimRng, SimRng, usize, usize)>>,
+    /// The values, level and interval of the last call that resampled with `indices`.
+    last: Option<(Vec<f64>, f64, Interval)>,
 }
 
 /// The tail probability at which the expanded percentile bootstrap reads each limit for `n`
@@ -278,6 +289,8 @@ pub fn expanded_bootstrap_mean_ci(
         values: v,
         indices,
         sums,
+        drawn,
+        last,
     } = buffers;
     v.clear();
     v.extend(values.iter().copied().filter(|x| x.is_finite()));
@@ -303,7 +316,26 @@ pub fn expanded_bootstrap_mean_ci(
     }
     sums.clear();
     if n <= 1 << 16 {
-        fill_indices(indices, resamples * n, n, rng);
+        let reuse = drawn
+            .as_deref()
+            .is_some_and(|(before, _, k, b)| (*k, *b) == (n, resamples) && before == &*rng);
+        if reuse {
+            if let Some((_, after, _, _)) = drawn.as_deref() {
+                rng.clone_from(after);
+            }
+            let same = |(w, l, _): &&(Vec<f64>, f64, Interval)| {
+                l.to_bits() == level.to_bits()
+                    && w.len() == n
+                    && w.iter().zip(v).all(|(a, b)| a.to_bits() == b.to_bits())
+            };
+            if let Some((_, _, interval)) = last.as_ref().filter(same) {
+                return *interval;
+            }
+        } else {
+            let before = rng.clone();
+            fill_indices(indices, resamples * n, n, rng);
+            *drawn = Some(Box::new((before, rng.clone(), n, resamples)));
+        }
         for resample in indices.chunks_exact(n) {
             // Four running sums, so that the additions do not wait on each other; added in a
             // fixed order.
@@ -337,11 +369,19 @@ pub fn expanded_bootstrap_mean_ci(
     let upper = (selected_quantile(sums, 1.0 - tail) / n as f64)
         .clamp(min, max)
         .max(m);
-    Interval {
+    let interval = Interval {
         estimate: m,
         lower,
         upper,
+    };
+    if n <= 1 << 16 {
+        let (w, l, i) = last.get_or_insert_with(|| (Vec::new(), 0.0, Interval::NAN));
+        w.clear();
+        w.extend_from_slice(v);
+        *l = level;
+        *i = interval;
     }
+    interval
 }
 
 /// Mean of the paired differences `b[i] - a[i]` with a Student-t interval at `level`: the
@@ -723,6 +763,38 @@ mod tests {
         let z = expanded(&zeros, 1);
         assert_eq!(z.lower, 0.0);
         assert!(z.upper > 0.25 && z.upper <= 2.0, "{z:?}");
+    }
+
+    /// Reusing the draws of the buffers changes nothing: a curve's steps from one stream state
+    /// (same and different values, a flat stretch, a different level, a different count of
+    /// values) give what fresh buffers give, and leave the stream in the same state.
+    #[test]
+    fn reused_draws_give_the_intervals_of_fresh_draws() {
+        let steps: [&[f64]; 7] = [
+            &[0.0, 1.0, 2.0, 3.0, 0.5],
+            &[0.0, 1.0, 2.0, 3.0, 0.5],
+            &[0.0, 1.5, 2.0, 3.0, 0.5],
+            &[1.0, 1.0, 1.0, 1.0, 1.0],
+            &[0.0, 1.5, 2.0, 3.0, 0.5],
+            &[0.0, 1.5, 2.0, f64::NAN, 0.5],
+            &[0.0, 1.0, 2.0, 3.0, 0.5],
+        ];
+        let mut kept = BootstrapBuffers::default();
+        for (i, values) in steps.iter().enumerate() {
+            let level = if i == 4 { 0.9 } else { 0.95 };
+            let start = SimRng::seed_from_u64(5);
+            let (mut a, mut b) = (start.clone(), start);
+            let reused = expanded_bootstrap_mean_ci(values, level, 300, &mut a, &mut kept);
+            let fresh = expanded_bootstrap_mean_ci(
+                values,
+                level,
+                300,
+                &mut b,
+                &mut BootstrapBuffers::default(),
+            );
+            assert_eq!(reused, fresh, "step {i}");
+            assert_eq!(a, b, "step {i}");
+        }
     }
 
     #[test]
