@@ -97,15 +97,16 @@ pub fn mean_ci_t(values: &[f64], level: f64) -> Interval {
 }
 
 /// Mean of `values` with the t interval of [`mean_ci_t`] truncated to the quantity's range
-/// `[lo, hi]` (`[0, inf]` for a non-negative quantity, `[0, 1]` for a share): the interval for a
+/// `[lo, hi]` (`[0, 1]` for a share, `[0, inf]` for a non-negative quantity): the interval for a
 /// mean over replicates of a quantity that cannot leave that range, whose plain t interval can
-/// (`0.03 [-0.01, 0.07]` for a count near zero).
+/// (`0.03 [-0.01, 0.07]` for a share near zero). The report uses it for shares; means of counts
+/// get [`expanded_bootstrap_mean_ci`].
 ///
 /// Why truncation: the true mean lies in `[lo, hi]`, so cutting the interval to that range
 /// never removes it; the truncated interval covers exactly when the t interval does and keeps
 /// its coverage. The estimate is unchanged (it is already inside for values inside). A
 /// log-scale (delta-method) interval is undefined at a mean of 0 and with a handful of
-/// replicates stretches its upper limit by `exp(t se / mean)`, far beyond the data; a
+/// replicates stretches its upper limit by `exp(t se / mean)`, far beyond the data; a plain
 /// percentile bootstrap undercovers with the 3 to 20 replicates a scenario has. Values outside
 /// the range (only in hand-edited input) are clipped with the limits.
 pub fn truncated_mean_ci(values: &[f64], level: f64, lo: f64, hi: f64) -> Interval {
