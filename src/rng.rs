@@ -105,6 +105,22 @@ impl AgentStreams {
     }
 }
 
+/// A stream of the report's own randomness (the bootstrap of [`crate::stats`]), keyed by a fixed
+/// constant `domain` naming its use and by `key`, what is being estimated (an arm, a metric, a
+/// step): the 32-byte ChaCha key is `domain` and the three words of `key`, little-endian. It
+/// depends on nothing else (not the thread, the order of the estimates or the run's seed), so a
+/// report recomputed from the same tables gets the same numbers on any thread count.
+pub fn keyed_stream(domain: u64, key: [u64; 3]) -> SimRng {
+    let mut seed = [0u8; 32];
+    for (chunk, word) in seed
+        .chunks_exact_mut(8)
+        .zip([domain, key[0], key[1], key[2]])
+    {
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    SimRng::from_seed(seed)
+}
+
 /// A uniform index in `0..len` (`len > 0`), exact (Lemire's multiply-and-reject on one 32-bit
 /// draw, a second draw with probability below `len / 2^32`). The hot sampling loops (co-follow
 /// paths, embedding draws) use it instead of `random_range`: it is inlined, and it is part of
@@ -167,6 +183,22 @@ mod tests {
         assert_eq!((a, b), PINNED);
     }
     const PINNED: (u64, u64) = (2312521112335620480, 13320674488228258729);
+
+    #[test]
+    fn keyed_streams_are_fixed_and_distinct() {
+        let draw = |domain, key| keyed_stream(domain, key).random::<u64>();
+        assert_eq!(draw(1, [2, 3, 4]), draw(1, [2, 3, 4]));
+        let draws = [
+            draw(1, [2, 3, 4]),
+            draw(0, [2, 3, 4]),
+            draw(1, [3, 2, 4]),
+            draw(1, [2, 3, 5]),
+        ];
+        let mut unique = draws.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), draws.len());
+    }
 
     #[test]
     fn index_is_uniform_and_in_range() {

@@ -4,15 +4,23 @@
 //!
 //! Every interval fits the kind of quantity (the table in [`crate::metrics`], `#Intervals`):
 //! shares of probes get Wilson's interval with the design effect between replicates, other
-//! shares and non-negative means a t interval truncated to their range, signed differences a
-//! paired t interval. [`INTERVALS`] names each figure's interval, for `summary.json`.
+//! shares a t interval truncated to [0, 1], non-negative means (counts, hops) the expanded
+//! percentile bootstrap over replicates, signed differences a paired t interval. [`INTERVALS`]
+//! names each figure's interval, for `summary.json`.
+//!
+//! The bootstrap draws from a ChaCha stream keyed by a fixed constant and what it estimates
+//! (the curve: arm and metric, [`crate::rng::keyed_stream`]), never from the order of the
+//! computation or the thread, so `summary.json` is the same bytes on any thread count.
 
 use super::tables::ResultTables;
 use crate::metrics::{self, IntervalKind};
+use crate::rng::keyed_stream;
 use crate::stats::{
-    clustered_wilson_interval, kaplan_meier, log_rank, mean_ci_t, paired_difference_ci,
-    truncated_mean_ci, Interval, Observation,
+    clustered_wilson_interval, expanded_bootstrap_mean_ci, kaplan_meier, log_rank, mean_ci_t,
+    paired_difference_ci, truncated_mean_ci, BootstrapBuffers, Interval, Observation,
+    BOOTSTRAP_RESAMPLES,
 };
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// Confidence level of every interval.
@@ -20,7 +28,7 @@ pub const LEVEL: f64 = 0.95;
 
 /// The interval of each per-arm figure of [`ArmStats`] (by field name), as `summary.json`
 /// gives it under `intervals`; the per-step curves follow their metric's [`IntervalKind`].
-pub const INTERVALS: [(&str, &str); 13] = [
+pub const INTERVALS: [(&str, &str); 14] = [
     ("final_flagged_share", IntervalKind::Share.method()),
     ("mean_flagged_share", IntervalKind::Share.method()),
     ("drifted_share", IntervalKind::ProbeShare.method()),
@@ -37,6 +45,7 @@ pub const INTERVALS: [(&str, &str); 13] = [
     ("benign_labelled", IntervalKind::Share.method()),
     ("panel_reach", IntervalKind::Share.method()),
     ("survival", "Kaplan-Meier, log-log Greenwood band"),
+    ("cluster", IntervalKind::NonNegative.method()),
 ];
 
 /// The interval of a signed difference against the first arm.
@@ -107,7 +116,8 @@ pub struct SurvivalPoint {
 }
 
 /// The flagged cluster at the last step, per arm: mean over replicates of the `cluster_*`
-/// columns of `steps.csv` with its t interval, bounds clipped at 0 (they are counts).
+/// columns of `steps.csv` with the expanded percentile bootstrap interval of a non-negative
+/// mean (the same as the last point of their per-step curves).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClusterStats {
     /// Flagged accounts on the platform, not banned.
@@ -157,8 +167,8 @@ pub struct ArmStats {
     pub drifted_share: Estimate,
     /// Kaplan-Meier median time-to-drift with its interval (`null`: not reached).
     pub median_drift_step: Estimate,
-    /// Flagged accounts followed per probe at the last step (mean over replicates; t interval
-    /// truncated at 0).
+    /// Flagged accounts followed per probe at the last step (mean over replicates; expanded
+    /// percentile bootstrap over replicates, the last point of the `flagged_follows` curve).
     pub final_flagged_follows: Estimate,
     /// Paired difference against the first arm of the per-replicate share of probes drifted
     /// (signed; paired t).
@@ -249,10 +259,40 @@ fn drifted_by_replicate(tables: &ResultTables, arm: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The constant that keys the bootstrap streams of the summary ([`keyed_stream`]): "boot" in
+/// ASCII. Changing it changes every bootstrap interval of every report.
+const BOOTSTRAP_STREAM: u64 = 0x626f_6f74;
+
+/// The expanded percentile bootstrap interval of the mean over replicates of a non-negative
+/// metric: `values[r]` is replicate `r`'s value of metric `metric` (its index in
+/// [`metrics::STEP_METRICS`]) at one step of arm `arm`. The replicate is the unit of variation:
+/// the probes of a replicate share its world, so their counts are not independent Poisson
+/// draws, and a Poisson interval on the pooled count would be too narrow.
+///
+/// Arm and metric key the stream, so every step of a curve resamples the same replicates (a
+/// resample draws whole replicates, their trajectories with them): the band of a flat stretch of
+/// the curve is flat, not jittered by resampling noise, and the resamples are drawn once per
+/// curve ([`BootstrapBuffers`]). The per-arm figures at the last step are the curve's last point.
+fn non_negative_interval(
+    values: &[f64],
+    (arm, metric): (usize, usize),
+    buffers: &mut BootstrapBuffers,
+) -> Interval {
+    let mut rng = keyed_stream(BOOTSTRAP_STREAM, [arm as u64, metric as u64, 0]);
+    expanded_bootstrap_mean_ci(values, LEVEL, BOOTSTRAP_RESAMPLES, &mut rng, buffers)
+}
+
 /// The interval of one point of a per-step curve: `column[r]` is replicate `r`'s value and
 /// `probes[r]` its number of probes (the trials of a share of probes, whose count is
-/// `value * probes` rounded: the CSV keeps six decimals).
-fn curve_interval(kind: IntervalKind, column: &[f64], probes: &[usize]) -> Interval {
+/// `value * probes` rounded: the CSV keeps six decimals); `key` is (arm, metric), the key of a
+/// bootstrap's stream.
+fn curve_interval(
+    kind: IntervalKind,
+    column: &[f64],
+    probes: &[usize],
+    key: (usize, usize),
+    buffers: &mut BootstrapBuffers,
+) -> Interval {
     match kind {
         IntervalKind::ProbeShare => {
             let counts: Vec<(usize, usize)> = column
@@ -264,10 +304,11 @@ fn curve_interval(kind: IntervalKind, column: &[f64], probes: &[usize]) -> Inter
             clustered_wilson_interval(&counts, LEVEL)
         }
         IntervalKind::Signed => mean_ci_t(column, LEVEL),
-        IntervalKind::Share | IntervalKind::NonNegative => {
+        IntervalKind::Share => {
             let (lo, hi) = kind.range();
             truncated_mean_ci(column, LEVEL, lo, hi)
         }
+        IntervalKind::NonNegative => non_negative_interval(column, key, buffers),
     }
 }
 
@@ -305,13 +346,17 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
     };
     let base_obs = observations(tables, 0);
     let base_drifted = drifted_by_replicate(tables, 0);
+    let horizon = tables.horizon();
     let base_share: Vec<f64> = tables
         .metric(0, FLAGGED_SHARE)
         .iter()
         .map(|r| row_mean(r))
         .collect();
+    // Arms in parallel, each with its own bootstrap buffers: every bootstrap draws from its own
+    // keyed stream, so the result does not depend on the threads.
     let mut stats: Vec<ArmStats> = (0..tables.arms.len())
-        .map(|arm| {
+        .into_par_iter()
+        .map_init(BootstrapBuffers::default, |buffers, arm| {
             let obs = observations(tables, arm);
             let km = kaplan_meier(&obs, LEVEL);
             let (median_lo, median_hi) = km.median_ci();
@@ -324,10 +369,12 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                     .map(|r| r.last().copied().unwrap_or(f64::NAN))
                     .collect()
             };
-            let count = |metric: usize| -> Estimate {
-                Estimate::from(mean_ci_t(&last(metric), LEVEL)).clamp(0.0, f64::INFINITY)
+            // The last point of the metric's curve.
+            let mut at_last = |metric: usize| -> Estimate {
+                non_negative_interval(&last(metric), (arm, metric), buffers).into()
             };
-            let [active, banned, returned, recruited, variants, bridges] = CLUSTER.map(count);
+            let final_flagged_follows = at_last(FLAGGED_FOLLOWS);
+            let [active, banned, returned, recruited, variants, bridges] = CLUSTER.map(at_last);
             let cluster = ClusterStats {
                 active,
                 banned,
@@ -360,12 +407,18 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                 .enumerate()
                 .map(|(m, metric)| {
                     let by_rep = tables.metric(arm, m);
-                    let points = (0..tables.horizon() as usize)
+                    let mut column = Vec::with_capacity(by_rep.len());
+                    let points = (0..horizon as usize)
                         .map(|t| {
-                            let column: Vec<f64> = by_rep.iter().map(|r| r[t]).collect();
+                            column.clear();
+                            column.extend(by_rep.iter().map(|r| r[t]));
+                            let step = t as u32 + 1;
+                            let key = (arm, m);
+                            let value =
+                                curve_interval(metric.interval, &column, &probes, key, buffers);
                             CurvePoint {
-                                step: t as u32 + 1,
-                                value: curve_interval(metric.interval, &column, &probes).into(),
+                                step,
+                                value: value.into(),
                             }
                         })
                         .collect();
@@ -398,13 +451,7 @@ pub fn summarize(tables: &ResultTables) -> Vec<ArmStats> {
                     lower: median_lo,
                     upper: median_hi,
                 },
-                final_flagged_follows: truncated_mean_ci(
-                    &last(FLAGGED_FOLLOWS),
-                    LEVEL,
-                    0.0,
-                    f64::INFINITY,
-                )
-                .into(),
+                final_flagged_follows,
                 drifted_share_difference: diff.into(),
                 flagged_share_difference: paired_difference_ci(&base_share, &share_by_rep, LEVEL)
                     .into(),
@@ -448,5 +495,98 @@ fn mark_pareto(stats: &mut [ArmStats]) {
                 j != i && q.is_some_and(|(r2, c2)| r2 >= r && c2 <= c && (r2 > r || c2 < c))
             })
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::tables::StepRecord;
+
+    /// Three arms of ten replicates over five steps, with every metric a skewed non-negative
+    /// value that differs by arm, replicate, step and column (and the cluster's all zero).
+    fn tables() -> ResultTables {
+        let mut steps = Vec::new();
+        for arm in 0..3 {
+            for replicate in 0..10u32 {
+                for step in 1..=5u32 {
+                    let mut values = [0.0; metrics::STEP_METRICS.len()];
+                    for (m, v) in values.iter_mut().enumerate() {
+                        let k = (arm * 31 + replicate as usize * 7 + step as usize * 3 + m) % 11;
+                        *v = if CLUSTER.contains(&m) {
+                            0.0
+                        } else {
+                            (k * k) as f64 / 121.0
+                        };
+                    }
+                    steps.push(StepRecord {
+                        arm,
+                        replicate,
+                        step,
+                        values,
+                    });
+                }
+            }
+        }
+        ResultTables {
+            arms: vec!["a".into(), "b".into(), "c".into()],
+            steps,
+            probes: Vec::new(),
+        }
+    }
+
+    fn in_pool(threads: usize, tables: &ResultTables) -> String {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        let stats = pool.install(|| summarize(tables));
+        serde_json::to_string(&stats).expect("serialisable")
+    }
+
+    /// The bootstrap intervals are the same bytes on one thread and on several, and again.
+    #[test]
+    fn bootstrap_intervals_do_not_depend_on_threads() {
+        let tables = tables();
+        let one = in_pool(1, &tables);
+        assert_eq!(one, in_pool(3, &tables));
+        assert_eq!(one, in_pool(3, &tables));
+    }
+
+    /// Non-negative curves get the bootstrap: inside the replicates' range, so never below 0,
+    /// a point where every replicate agrees; the per-arm figures are the curve's last point.
+    #[test]
+    fn non_negative_means_get_the_bootstrap_interval() {
+        let tables = tables();
+        let stats = summarize(&tables);
+        for (arm, s) in stats.iter().enumerate() {
+            for (m, metric) in metrics::STEP_METRICS.iter().enumerate() {
+                if metric.interval != IntervalKind::NonNegative {
+                    continue;
+                }
+                let by_rep = tables.metric(arm, m);
+                let (name, points) = &s.curves[m];
+                assert_eq!(name, metric.column);
+                for (t, p) in points.iter().enumerate() {
+                    let column: Vec<f64> = by_rep.iter().map(|r| r[t]).collect();
+                    let min = column.iter().copied().fold(f64::INFINITY, f64::min);
+                    let max = column.iter().copied().fold(0.0, f64::max);
+                    let (lo, hi) = (p.value.lower.unwrap(), p.value.upper.unwrap());
+                    assert!(min <= lo && hi <= max, "{name} {p:?}");
+                    assert!(lo >= 0.0);
+                    if min == max {
+                        assert_eq!((lo, hi), (min, max));
+                    } else {
+                        assert!(lo < hi, "{name} {p:?}");
+                    }
+                }
+            }
+            let last = |m: usize| s.curves[m].1.last().unwrap().value;
+            assert_eq!(s.final_flagged_follows, last(FLAGGED_FOLLOWS));
+            for (i, (_, e)) in s.cluster.columns().iter().enumerate() {
+                assert_eq!(**e, last(CLUSTER[i]));
+                assert_eq!(e.upper, Some(0.0));
+            }
+        }
     }
 }

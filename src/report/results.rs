@@ -397,8 +397,11 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
          the share of probes drifted is a Wilson score interval with the design effect between \
          replicates (the probes of a replicate share its world: effective number of probes and \
          t quantile, Korn-Graubard); flagged shares, benign accounts labelled and panel reached \
-         are t intervals over replicates truncated to [0, 1], flagged follows one truncated at 0 \
-         (cutting a t interval to the possible range keeps its coverage); time-to-drift is \
+         are t intervals over replicates truncated to [0, 1] (cutting a t interval to the \
+         possible range keeps its coverage); flagged follows and the cluster's counts are expanded \
+         percentile bootstrap intervals over replicates (Hesterberg 2015; between the smallest and \
+         the largest replicate value, so never below 0: the replicate, not the probe, is the unit \
+         of variation, so not a Poisson interval); time-to-drift is \
          Kaplan-Meier with log-log Greenwood bands; drift reduction and relevance and engagement \
          loss are signed, paired by replicate (arms share random numbers). `summary.json` names \
          every figure's interval under `intervals`.\n",
@@ -491,8 +494,8 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
     });
     if changed {
         md.push_str(
-            "The cluster's own dynamics at the last step, mean over replicates with 95% t \
-             intervals (clipped at 0): flagged accounts on the platform (not banned) and banned \
+            "The cluster's own dynamics at the last step, mean over replicates with 95% \
+             expanded percentile bootstrap intervals over replicates (never below 0): flagged accounts on the platform (not banned) and banned \
              now; returns of banned accounts, recruits and bridge follows into adjacent \
              communities so far; variant spellings in use now. Per step: the `cluster_*` \
              columns of `steps.csv`.\n\n\
