@@ -100,7 +100,8 @@ pub enum IntervalKind {
     /// replicates). Its limits lie between the smallest
     /// and the largest replicate value, so never below 0, and follow the skew of counts near
     /// zero; the expansion of its tails restores the coverage the plain percentile bootstrap
-    /// lacks at 10 to 20 replicates. Not a Poisson interval: the probes of a replicate share a
+    /// lacks at 10 to 20 replicates. Below 5 replicates, where no bootstrap can cover (its
+    /// limits stay inside the few values), the t interval truncated at 0. Not a Poisson interval: the probes of a replicate share a
     /// world, so their counts are not independent Poisson draws, and the replicate is the unit
     /// of variation.
     NonNegative,
@@ -115,7 +116,7 @@ impl IntervalKind {
             Self::ProbeShare => "Wilson score with the design effect between replicates",
             Self::Share => "t over replicates, truncated to [0, 1]",
             Self::NonNegative => {
-                "expanded percentile bootstrap over replicates (Hesterberg 2015), 2000 resamples"
+                "expanded percentile bootstrap over replicates (Hesterberg 2015), 2000 resamples; below 5 replicates t over replicates, truncated at 0"
             }
             Self::Signed => "t over replicates",
         }

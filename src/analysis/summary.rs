@@ -259,6 +259,10 @@ fn drifted_by_replicate(tables: &ResultTables, arm: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The fewest replicates a non-negative mean gets the bootstrap interval with (see
+/// [`non_negative_interval`]); below, the t interval truncated at 0.
+pub const MIN_BOOTSTRAP_REPLICATES: usize = 5;
+
 /// The constant that keys the bootstrap streams of the summary ([`keyed_stream`]): "boot" in
 /// ASCII. Changing it changes every bootstrap interval of every report.
 const BOOTSTRAP_STREAM: u64 = 0x626f_6f74;
@@ -273,11 +277,19 @@ const BOOTSTRAP_STREAM: u64 = 0x626f_6f74;
 /// resample draws whole replicates, their trajectories with them): the band of a flat stretch of
 /// the curve is flat, not jittered by resampling noise, and the resamples are drawn once per
 /// curve ([`BootstrapBuffers`]). The per-arm figures at the last step are the curve's last point.
+///
+/// With fewer than [`MIN_BOOTSTRAP_REPLICATES`] replicates the bootstrap cannot cover: its limits
+/// stay inside the few values there are (with 3, about [min, max], which holds a symmetric mean
+/// about 75% of the time), so the t interval truncated at 0 is used instead, which keeps its
+/// coverage.
 fn non_negative_interval(
     values: &[f64],
     (arm, metric): (usize, usize),
     buffers: &mut BootstrapBuffers,
 ) -> Interval {
+    if values.iter().filter(|v| v.is_finite()).count() < MIN_BOOTSTRAP_REPLICATES {
+        return truncated_mean_ci(values, LEVEL, 0.0, f64::INFINITY);
+    }
     let mut rng = keyed_stream(BOOTSTRAP_STREAM, [arm as u64, metric as u64, 0]);
     expanded_bootstrap_mean_ci(values, LEVEL, BOOTSTRAP_RESAMPLES, &mut rng, buffers)
 }
@@ -551,6 +563,23 @@ mod tests {
         let one = in_pool(1, &tables);
         assert_eq!(one, in_pool(3, &tables));
         assert_eq!(one, in_pool(3, &tables));
+    }
+
+    /// With too few replicates for the bootstrap to cover, a non-negative mean gets the t
+    /// interval truncated at 0: wider than the replicates' range, never below 0.
+    #[test]
+    fn few_replicates_get_the_truncated_t_interval() {
+        let mut buffers = BootstrapBuffers::default();
+        let values = [1.0, 2.0, 4.0];
+        let i = non_negative_interval(&values, (0, 0), &mut buffers);
+        assert_eq!(i, truncated_mean_ci(&values, LEVEL, 0.0, f64::INFINITY));
+        assert!(i.lower >= 0.0 && i.upper > 4.0, "{i:?}");
+        let five = [1.0, 2.0, 4.0, 3.0, 2.5];
+        let b = non_negative_interval(&five, (0, 0), &mut buffers);
+        assert!(
+            b.lower >= 1.0 && b.upper <= 4.0,
+            "bootstrap from 5 replicates: {b:?}"
+        );
     }
 
     /// Non-negative curves get the bootstrap: inside the replicates' range, so never below 0,

@@ -401,7 +401,8 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
          possible range keeps its coverage); flagged follows and the cluster's counts are expanded \
          percentile bootstrap intervals over replicates (Hesterberg 2015; between the smallest and \
          the largest replicate value, so never below 0: the replicate, not the probe, is the unit \
-         of variation, so not a Poisson interval); time-to-drift is \
+         of variation, so not a Poisson interval; with fewer than 5 replicates, t intervals \
+         truncated at 0, which keep their coverage where a bootstrap cannot); time-to-drift is \
          Kaplan-Meier with log-log Greenwood bands; drift reduction and relevance and engagement \
          loss are signed, paired by replicate (arms share random numbers). `summary.json` names \
          every figure's interval under `intervals`.\n",
@@ -495,7 +496,8 @@ pub fn write_report(dir: &Path) -> Result<Vec<ArmStats>, ReportError> {
     if changed {
         md.push_str(
             "The cluster's own dynamics at the last step, mean over replicates with 95% \
-             expanded percentile bootstrap intervals over replicates (never below 0): flagged accounts on the platform (not banned) and banned \
+             intervals that never go below 0 (expanded percentile bootstrap over replicates; t \
+             truncated at 0 below 5 replicates): flagged accounts on the platform (not banned) and banned \
              now; returns of banned accounts, recruits and bridge follows into adjacent \
              communities so far; variant spellings in use now. Per step: the `cluster_*` \
              columns of `steps.csv`.\n\n\
