@@ -259,8 +259,9 @@ fn drifted_by_replicate(tables: &ResultTables, arm: usize) -> Vec<f64> {
         .collect()
 }
 
-/// The fewest replicates a non-negative mean gets the bootstrap interval with (see
-/// [`non_negative_interval`]); below, the t interval truncated at 0.
+/// The fewest replicates a non-negative mean gets the expanded percentile bootstrap interval
+/// with; below, the t interval truncated at 0 (a bootstrap from 3 values is about their
+/// [min, max], which covers a symmetric mean about 75% of the time).
 pub const MIN_BOOTSTRAP_REPLICATES: usize = 5;
 
 /// The constant that keys the bootstrap streams of the summary ([`keyed_stream`]): "boot" in
