@@ -221,6 +221,11 @@ fn merge_refuses_shards_that_do_not_make_one_run_and_writes_nothing() {
     bytes[10] ^= 1;
     std::fs::write(&part, bytes).unwrap();
     refused(&[&a, &b], &["r000001-a0001.part: damaged (checksum)"]);
+    // Into a shard's own directory (which would lose its parts).
+    let out = driftlab(&["merge", "--out", s(&a), s(&a), s(&b)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("a shard's own directory"));
+    assert!(a.join("smoke/.parts/r000000-a0000.part").is_file());
     // Not a shard at all.
     refused(&[&dir.join("nowhere")], &["cannot read it"]);
     let _ = std::fs::remove_dir_all(&dir);

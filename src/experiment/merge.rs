@@ -338,6 +338,14 @@ pub fn merge(out: &Path, shards: &[PathBuf], overwrite: bool) -> Result<Outcome,
     let start = Instant::now();
     let (name, runs) = run_dirs(shards)?;
     let base = out.join(&name);
+    // Merging into a shard's own directory would replace its parts before they are read.
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    if let Some(run) = runs.iter().find(|r| canonical(r) == canonical(&base)) {
+        return Err(Error::Refused(format!(
+            "cannot merge into {}: it is a shard's own directory; give another --out",
+            run.display()
+        )));
+    }
     let sweep = runs.iter().any(|d| d.join(SWEEP_PLAN).is_file());
     if !sweep {
         let checked = check_one(&runs, &base)?;
