@@ -255,3 +255,35 @@ fn a_bad_shard_is_refused_before_anything_runs() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_imported_world_merges_with_its_files_named_relative_to_the_scenario() {
+    let dir = temp_dir("import");
+    let (mut labels, mut edges) = (String::from("# account community\n"), String::new());
+    for a in 0..60u32 {
+        labels.push_str(&format!("{a} {}\n", a / 20));
+        for d in [1, 7, 21] {
+            edges.push_str(&format!("{a} {}\n", (a + d) % 60));
+        }
+    }
+    std::fs::write(dir.join("labels.txt"), labels).unwrap();
+    std::fs::write(dir.join("edges.txt"), edges).unwrap();
+    let scenario = dir.join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"imported\"\nseed = 5\nsteps = 6\nreplicates = 2\n[world.import]\n\
+         edges = \"edges.txt\"\nlabels = \"labels.txt\"\nflagged_community = 2\n\
+         [surfaces.search]\npolicy = { kind = \"popularity\" }\npool = 10\nslate = 5\n\n\
+         [[probes]]\ncount = 2\nstart = \"benign\"\n\n[[arms]]\nname = \"baseline\"\n",
+    )
+    .unwrap();
+    let one = dir.join("one");
+    ok(&["run", s(&scenario), "--out", s(&one)]);
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    ok(&["run", s(&scenario), "--out", s(&a), "--shard", "1/2"]);
+    ok(&["run", s(&scenario), "--out", s(&b), "--shard", "2/2"]);
+    let merged = dir.join("merged");
+    ok(&["merge", "--out", s(&merged), s(&a), s(&b)]);
+    same_files(&one.join("imported"), &merged.join("imported"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

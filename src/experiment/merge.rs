@@ -61,7 +61,15 @@ pub(crate) fn write_shard_record(
     let parts = dir.join(".parts");
     let path = parts.join(RESOLVED);
     crate::atomic::write_atomic(&path, scenario.resolved_toml().as_bytes()).map_err(at(&path))?;
-    let record = json!({ "shard": shard.to_string(), "command": command });
+    // An imported world's files are named relative to the scenario's directory: the merge
+    // reads the resolved scenario against that directory, not against the parts'.
+    let base = scenario.base_dir();
+    let base = base.canonicalize().unwrap_or_else(|_| base.to_path_buf());
+    let record = json!({
+        "shard": shard.to_string(),
+        "command": command,
+        "base_dir": base.to_string_lossy(),
+    });
     let path = parts.join(SHARD_RECORD);
     let text = serde_json::to_string_pretty(&record).unwrap_or_default() + "\n";
     crate::atomic::write_atomic(&path, text.as_bytes()).map_err(at(&path))
@@ -200,8 +208,17 @@ fn check_one(inputs: &[PathBuf], dest: &Path) -> Result<Checked, Error> {
         }
     }
     problems.check(&dest.display().to_string())?;
+    let record = read_json(&inputs[0].join(".parts").join(SHARD_RECORD))?;
+    let command = record["command"].as_str().unwrap_or_default().to_string();
     let resolved = inputs[0].join(".parts").join(RESOLVED);
-    let scenario = Scenario::load(&resolved, &Overrides::default())?;
+    let text = read_bounded(&resolved, MAX_MANIFEST_BYTES, "the limit for a scenario")
+        .map_err(|e| Error::Refused(e.to_string()))?;
+    let base = record["base_dir"]
+        .as_str()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| resolved.parent().map(Path::to_path_buf).unwrap_or_default());
+    let origin = resolved.display().to_string();
+    let scenario = Scenario::from_toml_str(&text, &origin, &base, &Overrides::default())?;
     let ours = RunIdentity::of(&scenario);
     if &ours != first {
         return Err(Error::Refused(format!(
@@ -212,8 +229,6 @@ fn check_one(inputs: &[PathBuf], dest: &Path) -> Result<Checked, Error> {
             ours.word()
         )));
     }
-    let record = read_json(&inputs[0].join(".parts").join(SHARD_RECORD))?;
-    let command = record["command"].as_str().unwrap_or_default().to_string();
 
     // Every part of the run must be in exactly one shard, whole.
     let spec = scenario.spec();
