@@ -1,5 +1,7 @@
 //! End-to-end tests that drive the built `driftlab` binary.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -555,16 +557,7 @@ fn evasion_without_moderation_is_refused() {
 /// (flagged), no adjacent community; `probes` is the probe group's table body.
 fn imported_scenario(tag: &str, probes: &str) -> (PathBuf, PathBuf) {
     let dir = temp_dir(tag);
-    let mut labels = String::from("# account community\n");
-    let mut edges = String::from("# src dst\n");
-    for a in 0..60u32 {
-        labels.push_str(&format!("{a} {}\n", a / 20));
-        for d in [1, 7, 21] {
-            edges.push_str(&format!("{a} {}\n", (a + d) % 60));
-        }
-    }
-    std::fs::write(dir.join("labels.txt"), labels).unwrap();
-    std::fs::write(dir.join("edges.txt"), edges).unwrap();
+    common::write_sixty_account_world(&dir);
     let text = format!(
         "name = \"imported\"\nseed = 5\nsteps = 6\nreplicates = 1\n\n[world.import]\n\
          edges = \"edges.txt\"\nlabels = \"labels.txt\"\nflagged_community = 2\n\n\

@@ -2,6 +2,8 @@
 //! `merge` assembles the shards into exactly the files of a one-machine run, and refuses,
 //! writing nothing, shards that do not make one whole run.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -259,15 +261,7 @@ fn a_bad_shard_is_refused_before_anything_runs() {
 #[test]
 fn an_imported_world_merges_with_its_files_named_relative_to_the_scenario() {
     let dir = temp_dir("import");
-    let (mut labels, mut edges) = (String::from("# account community\n"), String::new());
-    for a in 0..60u32 {
-        labels.push_str(&format!("{a} {}\n", a / 20));
-        for d in [1, 7, 21] {
-            edges.push_str(&format!("{a} {}\n", (a + d) % 60));
-        }
-    }
-    std::fs::write(dir.join("labels.txt"), labels).unwrap();
-    std::fs::write(dir.join("edges.txt"), edges).unwrap();
+    common::write_sixty_account_world(&dir);
     let scenario = dir.join("scenario.toml");
     std::fs::write(
         &scenario,

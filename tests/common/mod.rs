@@ -66,3 +66,18 @@ pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Writes `labels.txt` and `edges.txt` of a world of 60 accounts into `dir`: communities 0 and 1
+/// (benign) and 2 (to be named flagged), 20 accounts each, every account following 3 others.
+pub fn write_sixty_account_world(dir: &Path) {
+    let mut labels = String::from("# account community\n");
+    let mut edges = String::from("# src dst\n");
+    for a in 0..60u32 {
+        labels.push_str(&format!("{a} {}\n", a / 20));
+        for d in [1, 7, 21] {
+            edges.push_str(&format!("{a} {}\n", (a + d) % 60));
+        }
+    }
+    std::fs::write(dir.join("labels.txt"), labels).unwrap();
+    std::fs::write(dir.join("edges.txt"), edges).unwrap();
+}
