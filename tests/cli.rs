@@ -12,11 +12,8 @@ fn driftlab(args: &[&str]) -> Output {
         .expect("binary runs")
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("driftlab-cli-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(tag: &str) -> common::Scratch {
+    common::Scratch::new(&format!("cli-{tag}"))
 }
 
 /// A valid small scenario; `edit` rewrites one line to break it.
@@ -555,7 +552,7 @@ fn evasion_without_moderation_is_refused() {
 
 /// A scenario on an imported world of 60 accounts in communities 0 and 1 (benign) and 2
 /// (flagged), no adjacent community; `probes` is the probe group's table body.
-fn imported_scenario(tag: &str, probes: &str) -> (PathBuf, PathBuf) {
+fn imported_scenario(tag: &str, probes: &str) -> (common::Scratch, PathBuf) {
     let dir = temp_dir(tag);
     common::write_sixty_account_world(&dir);
     let text = format!(

@@ -3,6 +3,8 @@
 //! bytes, plug-in arms are the same on any thread count, survive kill -9 and `--resume`, run in
 //! sweeps, and a plug-in's bad parameter is refused with file, line and key.
 
+mod common;
+
 use driftlab::experiment::{Experiment, Outcome};
 use driftlab::ids::AccountId;
 use driftlab::mitigation::{Mitigation, MitigationCtx, Slate};
@@ -15,11 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("driftlab-plugins-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(tag: &str) -> common::Scratch {
+    common::Scratch::new(&format!("plugins-{tag}"))
 }
 
 /// Popularity, written by a user against the public API only.

@@ -1,6 +1,8 @@
 //! Nothing lost: an interrupted run (kill -9 or Ctrl-C) continued with `--resume` computes only
 //! what is missing and ends with the same bytes as an uninterrupted run.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -9,11 +11,8 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_driftlab"))
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("driftlab-resume-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(tag: &str) -> common::Scratch {
+    common::Scratch::new(&format!("resume-{tag}"))
 }
 
 /// The smoke scenario made long enough to interrupt (about 100 jobs of a fraction of a second).

@@ -81,3 +81,45 @@ pub fn write_sixty_account_world(dir: &Path) {
     std::fs::write(dir.join("labels.txt"), labels).unwrap();
     std::fs::write(dir.join("edges.txt"), edges).unwrap();
 }
+
+/// A scratch directory of a test, `<temp>/driftlab-<tag>-<pid>`, created empty and removed
+/// when dropped, also when the test fails (set `DRIFTLAB_KEEP_TEST_DIRS` to keep it).
+pub struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    /// A new empty scratch directory named by `tag`.
+    pub fn new(tag: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("driftlab-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::PathBuf;
+
+    fn deref(&self) -> &std::path::PathBuf {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if std::env::var_os("DRIFTLAB_KEEP_TEST_DIRS").is_none() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
