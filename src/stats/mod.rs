@@ -4,14 +4,18 @@
 //! intervals for means and shares, and the special functions they need. Pure functions;
 //! randomness (bootstrap) is passed in.
 
+pub mod bootstrap;
 pub mod intervals;
 pub mod special;
 pub mod survival;
 
+pub use bootstrap::{
+    bootstrap_mean_ci, expanded_bootstrap_mean_ci, expanded_bootstrap_tail, BootstrapBuffers,
+    BOOTSTRAP_RESAMPLES,
+};
 pub use intervals::{
-    bootstrap_mean_ci, clustered_wilson_interval, expanded_bootstrap_mean_ci,
-    expanded_bootstrap_tail, mean_ci_t, paired_difference_ci, truncated_mean_ci, wilson_interval,
-    BootstrapBuffers, Interval, BOOTSTRAP_RESAMPLES,
+    clustered_wilson_interval, mean_ci_t, paired_difference_ci, truncated_mean_ci, wilson_interval,
+    Interval,
 };
 pub use special::{erfc, normal_quantile, student_t_quantile, student_t_quantile_cached};
 pub use survival::{kaplan_meier, log_rank, KaplanMeier, KmPoint, LogRank, Observation};
