@@ -16,10 +16,17 @@ from __future__ import annotations
 import builtins as _builtins
 import os
 import sys
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 
 from . import _native
 from ._native import DriftlabError, ScenarioError
+
+if TYPE_CHECKING:  # `typing` names in annotations only: importing driftlab stays cheap
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+
+    PathLike = Union[str, os.PathLike[str]]
+    #: ``progress`` of :meth:`Scenario.run`: True (a line on stderr), or ``f(done, total, name)``.
+    Progress = Union[bool, Callable[[int, int, str], Any], None]
 
 __all__ = [
     "DriftlabError",
@@ -30,11 +37,6 @@ __all__ = [
     "load",
 ]
 __version__: str = _native.__version__
-
-PathLike = Union[str, "os.PathLike[str]"]
-#: ``progress`` of :meth:`Scenario.run`: True (a line on stderr), or ``f(done, total, name)``.
-Progress = Union[bool, Callable[[int, int, str], Any], None]
-
 
 def _frame(columns: List[tuple]) -> "Any":
     """A pandas DataFrame from the native module's typed columns (no text parsing)."""
@@ -255,7 +257,8 @@ class Scenario:
         manifest, summary, plots); without it the run stays in memory. ``resume``: continue an
         interrupted run in ``out``. ``overwrite``: replace earlier results in ``out``.
         ``progress``: True for a line on stderr, or a callable ``f(done, total, name)`` called
-        after every finished job (from a worker thread).
+        when the jobs of a results directory start (``done``: the jobs a resumed run had
+        saved) and after every finished job, from a worker thread.
 
         Returns :class:`Results`; for a scenario with a ``[sweep]`` (which needs ``out``), a
         list of them, one per point in grid order. Ctrl-C stops the run at its next step and
@@ -274,6 +277,7 @@ class Scenario:
 
 
 def _set(set: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The ``set`` overrides as the plain dict the native module takes (order kept)."""
     return None if set is None else dict(set)
 
 

@@ -278,7 +278,10 @@ impl Scenario {
                 .plan()
                 .and_then(|_| experiment.run_in_memory())
                 .map(|result| {
-                    Ran::Memory(ResultTables::from_result(experiment.scenario(), &result))
+                    Ran::Memory(driftlab::results::output::tables(
+                        experiment.scenario(),
+                        &result,
+                    ))
                 }),
             Some(out) => experiment.out(out).run().map(Ran::Disk),
         })?;

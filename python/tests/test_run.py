@@ -135,7 +135,7 @@ def test_thread_count_does_not_change_results(small):
 
 def test_the_gil_is_released_during_a_run():
     """A Python thread keeps counting while the engine runs; with the GIL held it could not."""
-    scenario = driftlab.Scenario.from_toml(SMOKE, set={"steps": 30, "replicates": 2})
+    scenario = driftlab.Scenario.from_toml(SMOKE, set={"steps": 12, "replicates": 2})
     ticks = []
     running = threading.Event()
     stop = threading.Event()
