@@ -3,6 +3,7 @@
 //! renamed into place, so a reader never sees half a file. Nothing here depends on wall time
 //! except the manifest, so the CSVs and the summary are byte-identical across reruns.
 
+use crate::analysis::tables::{ProbeRecord, ResultTables, StepRecord};
 use crate::atomic::write_named;
 use crate::engine::ArmRun;
 use crate::experiment::jobs::{ExperimentResult, WorldStats};
@@ -78,6 +79,62 @@ pub fn finalize(
     )
 }
 
+/// The tables a run of `scenario` that gave `result` writes, as [`ResultTables::load`] reads them
+/// back, without writing or parsing any text: the rows in the files' order (arm, replicate,
+/// then step or probe) and every step metric at the six decimals `steps.csv` keeps
+/// ([`csv_value`]), so the summary of these tables is the summary of the written files.
+pub fn tables(scenario: &Scenario, result: &ExperimentResult) -> ResultTables {
+    let spec = scenario.spec();
+    let mut steps = Vec::new();
+    let mut probes = Vec::new();
+    for arm in 0..result.arms.len() {
+        for (replicate, runs) in result.runs.iter().enumerate() {
+            let run = &runs[arm];
+            steps.extend(run.steps.iter().map(|row| StepRecord {
+                arm,
+                replicate: replicate as u32,
+                step: row.step,
+                values: std::array::from_fn(|m| csv_value((metrics::STEP_METRICS[m].value)(row))),
+            }));
+            probes.extend(run.probes.iter().map(|p| ProbeRecord {
+                arm,
+                replicate: replicate as u32,
+                probe: p.probe,
+                persona: spec.probes[p.group].name.clone(),
+                start_community: p.community.0,
+                first_flagged_step: p.first_flagged_step,
+                first_flagged_follow_step: p.first_flagged_follow_step,
+                drift_step: p.drift_step.unwrap_or(spec.steps),
+                censored: p.drift_step.is_none(),
+            }));
+        }
+    }
+    ResultTables {
+        arms: result.arms.clone(),
+        steps,
+        probes,
+    }
+}
+
+/// A step metric as `steps.csv` holds it and [`ResultTables::load`] reads it back: rounded to
+/// six decimals (the nearest `f64` to the written decimal), NaN for an empty cell (any value
+/// that is not finite). Exact: where `x * 1e6` may sit too close to a rounding boundary for
+/// floating-point rounding to be sure, the cell is formatted and parsed as the writer and the
+/// reader do.
+pub fn csv_value(x: f64) -> f64 {
+    if !x.is_finite() {
+        return f64::NAN;
+    }
+    let scaled = x * 1e6;
+    // The product's error is below 2^-52 of it: under 1e-6 for |scaled| < 1e9, far from a
+    // distance of 1e-3 to the half-way point.
+    if scaled.abs() < 1e9 && ((scaled - scaled.trunc()).abs() - 0.5).abs() > 1e-3 {
+        // An integer over 1e6, both exact: the division gives the nearest f64 to the decimal.
+        return scaled.round() / 1e6;
+    }
+    format!("{x:.6}").parse().unwrap_or(f64::NAN)
+}
+
 /// Appends a float cell: six decimals, empty for NaN (written in place, no allocation).
 fn push_num(out: &mut String, x: f64) {
     if x.is_finite() {
@@ -150,4 +207,80 @@ pub fn probes_csv(scenario: &Scenario, result: &ExperimentResult) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `csv_value` is the writer's six decimals read back, bit for bit, boundaries included.
+    #[test]
+    fn csv_value_is_the_written_cell_read_back() {
+        let mut values = vec![
+            0.0, -0.0, 1.0, -1.0, 0.5, 1e-7, -4e-7, 5e-7, 0.0000005, 2.5e-6,
+        ];
+        values.extend([
+            123456.7890125,
+            0.1234565,
+            1e12,
+            -3.0e9,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ]);
+        let mut x = 0.000_123_456_789_f64;
+        for _ in 0..20_000 {
+            values.push(x);
+            values.push(-x);
+            values.push((x * 1e6).trunc() / 1e6 + 5e-7);
+            x = (x * 1.618_033_988_749_895 + 0.000_37) % 97.0;
+        }
+        for v in values {
+            let read: f64 = format!("{v:.6}").parse().unwrap();
+            assert_eq!(csv_value(v).to_bits(), read.to_bits(), "{v:e}");
+        }
+        assert!(csv_value(f64::NAN).is_nan() && csv_value(f64::INFINITY).is_nan());
+    }
+
+    /// The tables of an in-memory run are the tables its files hold, read back.
+    #[test]
+    fn tables_of_a_result_are_its_files_read_back() {
+        use crate::experiment::{Experiment, Outcome};
+        use crate::scenario::Overrides;
+        let scenario = Scenario::load(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/smoke.toml")),
+            &Overrides {
+                sets: vec!["steps=8".into(), "replicates=2".into()],
+                ..Overrides::default()
+            },
+        )
+        .unwrap();
+        let out = std::env::temp_dir().join(format!("driftlab-tables-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let experiment = Experiment::new(scenario.clone()).threads(2).out(&out);
+        let Outcome::Finished(report) = experiment.run().unwrap() else {
+            panic!("interrupted")
+        };
+        let read = ResultTables::load(&report.dir).unwrap();
+        let _ = std::fs::remove_dir_all(&out);
+        let result = experiment.run_in_memory().unwrap();
+        let built = tables(&scenario, &result);
+        assert_eq!(built.arms, read.arms);
+        assert_eq!(built.probes, read.probes);
+        assert_eq!(built.steps.len(), read.steps.len());
+        for (b, r) in built.steps.iter().zip(&read.steps) {
+            assert_eq!((b.arm, b.replicate, b.step), (r.arm, r.replicate, r.step));
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            // NaN cells are NaN on both sides (bit patterns of NaN may differ).
+            let nan = |v: &[f64]| v.iter().map(|x| x.is_nan()).collect::<Vec<_>>();
+            assert_eq!(nan(&b.values), nan(&r.values));
+            let finite = |v: &[f64]| {
+                bits(
+                    &v.iter()
+                        .map(|x| if x.is_nan() { 0.0 } else { *x })
+                        .collect::<Vec<_>>(),
+                )
+            };
+            assert_eq!(finite(&b.values), finite(&r.values));
+        }
+    }
 }

@@ -36,6 +36,8 @@ pub struct ProbeRecord {
     pub probe: u32,
     /// Persona name.
     pub persona: String,
+    /// The community the probe started in.
+    pub start_community: u32,
     /// First step with a flagged impression.
     pub first_flagged_step: Option<u32>,
     /// First step following a flagged account.
@@ -445,7 +447,7 @@ fn parse_probes(text: &str, shape: &RunShape, path: &Path) -> Result<Vec<ProbeRe
             let column =
                 |i: usize| metrics::PROBE_METRICS[i - metrics::PROBE_IDENTITY.len()].column;
             let any = "it does not fit 32 bits";
-            whole(
+            let start_community = whole(
                 f[START_COMMUNITY],
                 "`start_community`",
                 0,
@@ -481,6 +483,7 @@ fn parse_probes(text: &str, shape: &RunShape, path: &Path) -> Result<Vec<ProbeRe
                 replicate,
                 probe,
                 persona: persona.to_string(),
+                start_community,
                 first_flagged_step: step(FIRST_FLAGGED)?,
                 first_flagged_follow_step: step(FIRST_FLAGGED_FOLLOW)?,
                 drift_step,
