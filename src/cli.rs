@@ -84,6 +84,13 @@ enum Command {
     Validate {
         #[command(flatten)]
         scenario: ScenarioArgs,
+        /// Estimate for this many worker threads, as `run --threads` (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print only the estimated peak memory of the run, in MiB rounded up (for a batch
+        /// system's memory request, e.g. `sbatch --mem`), instead of the resolved scenario.
+        #[arg(long)]
+        memory_mib: bool,
     },
     /// Rebuild summary.md, summary.json and the plots of a results directory from its CSVs;
     /// given a sweep's directory, every point's report and the sweep summary.
@@ -260,14 +267,25 @@ fn memory_limit() -> Result<Option<u64>, InputError> {
 
 fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Validate { scenario: args } => {
+        Command::Validate {
+            scenario: args,
+            threads,
+            memory_mib,
+        } => {
             let scenario = args.load()?;
             // The plan `run` starts from: the same checks, and the estimate of the whole run.
             let mut experiment = Experiment::new(scenario.clone()).registry(Registry::new());
+            if let Some(threads) = threads {
+                experiment = experiment.threads(threads);
+            }
             if let Some(bytes) = memory_limit()? {
                 experiment = experiment.memory_limit(bytes);
             }
             let plan = experiment.plan()?;
+            if memory_mib {
+                println!("{}", plan.estimate.peak_bytes().div_ceil(1 << 20));
+                return Ok(ExitCode::SUCCESS);
+            }
             print!("{}", scenario.resolved_toml());
             let available = plan.available.map_or(String::new(), |b| {
                 format!(" ({:.2} GiB available)", b as f64 / 1073741824.0)

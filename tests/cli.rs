@@ -407,6 +407,63 @@ fn validate_estimates_the_whole_sweep() {
     assert!(sweep.contains("that of the largest point (p00"), "{sweep}");
 }
 
+/// Issue 22: `validate --memory-mib` prints only the peak-memory estimate in MiB, rounded up,
+/// for a batch system's memory request (scripts/slurm/submit); the same figure as the
+/// human-readable estimate, for the given --threads.
+#[test]
+fn validate_memory_mib_prints_only_the_peak_memory_estimate() {
+    let mib = |extra: &[&str]| -> u64 {
+        let mut args = vec!["validate", "scenarios/sweep-recall.toml", "--memory-mib"];
+        args.extend_from_slice(extra);
+        let out = driftlab(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            stdout.ends_with('\n') && stdout.lines().count() == 1,
+            "{stdout:?}"
+        );
+        stdout
+            .trim_end()
+            .parse()
+            .unwrap_or_else(|_| panic!("{stdout:?}"))
+    };
+    // The human-readable figure (`peak memory ~12.3 MiB`) on one thread.
+    let out = driftlab(&["validate", "scenarios/sweep-recall.toml", "--threads", "1"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let at = stderr.find("peak memory ~").unwrap() + "peak memory ~".len();
+    let (figure, unit) = stderr[at..].split_once(' ').unwrap();
+    assert!(unit.starts_with("MiB"), "{stderr}");
+    let figure: f64 = figure.parse().unwrap();
+    let one = mib(&["--threads", "1"]);
+    assert!(
+        (one as f64) >= figure - 0.05 && (one as f64) < figure + 1.0,
+        "{one} MiB against {stderr}"
+    );
+    // More threads hold more worlds at once; overrides count.
+    assert!(mib(&["--threads", "4"]) > one);
+    assert!(mib(&["--threads", "1", "--set", "world.accounts=50000"]) > one);
+    // A refused scenario prints nothing on stdout, and exits 2.
+    let out = driftlab(&[
+        "validate",
+        "scenarios/sweep-recall.toml",
+        "--memory-mib",
+        "--set",
+        "world.accounts=0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
+
 #[test]
 fn every_shipped_scenario_validates() {
     for entry in std::fs::read_dir("scenarios").unwrap() {
