@@ -304,6 +304,10 @@ impl Scenario {
                 }
                 Ok(points.into_pyobject(py)?.into_any().unbind())
             }
+            // A shard's run (never asked for here) and any later kind of ending.
+            Ran::Disk(other) => Err(errors::DriftlabError::new_err(format!(
+                "the run ended in an unexpected way: {other:?}"
+            ))),
         }
     }
 
