@@ -13,7 +13,7 @@
 use super::{at, Outcome, RunReport, Shard};
 use crate::analysis::input::{parse_json, read_bounded, MAX_MANIFEST_BYTES};
 use crate::error::Error;
-use crate::report::{read_sweep_points, write_report, write_sweep_summary};
+use crate::report::{point_json, read_sweep_points, write_report, write_sweep_summary};
 use crate::results::identity::RunIdentity;
 use crate::results::lock::DirLock;
 use crate::results::output::{finalize, RunMeta};
@@ -42,10 +42,7 @@ pub(crate) fn sweep_plan(name: &str, points: &[(GridPoint, Scenario)]) -> String
     let json = json!({
         "scenario": name,
         "parameters": params,
-        "points": points.iter().map(|(p, _)| json!({
-            "point": p.name(),
-            "parameters": p.assignments.iter().map(|(k, v)| (k.clone(), v.to_string())).collect::<BTreeMap<_, _>>(),
-        })).collect::<Vec<_>>(),
+        "points": points.iter().map(|(p, _)| point_json(p)).collect::<Vec<_>>(),
     });
     serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
 }

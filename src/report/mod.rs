@@ -13,7 +13,7 @@ mod results;
 mod sweep;
 
 pub use results::write_report;
-pub use sweep::{read_sweep_points, rewrite_sweep_report, write_sweep_summary};
+pub use sweep::{point_json, read_sweep_points, rewrite_sweep_report, write_sweep_summary};
 
 /// `x` with `decimals` decimals, without the sign of a value that rounds to zero: a reduction of
 /// `-0.0` (two identical arms) or `-0.00004` prints `0.0`, not `-0.0`.

@@ -112,6 +112,15 @@ fn cell(e: &Estimate) -> String {
     }
 }
 
+/// A grid point as `sweep.json` (and a sweep shard's list of points) records it: its name and
+/// each swept parameter's value as TOML text, which [`read_sweep_points`] reads back.
+pub fn point_json(p: &GridPoint) -> serde_json::Value {
+    json!({
+        "point": p.name(),
+        "parameters": p.assignments.iter().map(|(k, v)| (k.clone(), v.to_string())).collect::<BTreeMap<_, _>>(),
+    })
+}
+
 /// Writes `sweep.json`, `sweep.md` and one plot per swept parameter into `dir`.
 pub fn write_sweep_summary(
     dir: &Path,
@@ -129,10 +138,10 @@ pub fn write_sweep_summary(
     let json_points: Vec<_> = points
         .iter()
         .map(|(p, arms)| {
-            json!({
-                "point": p.name(),
-                "parameters": p.assignments.iter().map(|(k, v)| (k.clone(), v.to_string())).collect::<BTreeMap<_, _>>(),
-                "arms": arms.iter().map(|a| json!({
+            let mut point = point_json(p);
+            point["arms"] = json!(arms
+                .iter()
+                .map(|a| json!({
                     "name": a.name,
                     "drifted_share": a.drifted_share,
                     "final_flagged_share": a.final_flagged_share,
@@ -143,8 +152,9 @@ pub fn write_sweep_summary(
                     "engagement_loss": a.engagement_loss,
                     "panel_reach": a.panel_reach,
                     "pareto_optimal": a.pareto_optimal,
-                })).collect::<Vec<_>>(),
-            })
+                }))
+                .collect::<Vec<_>>());
+            point
         })
         .collect();
     let path = dir.join("sweep.json");
