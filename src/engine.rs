@@ -5,12 +5,15 @@
 //! is byte-identical for any thread count.
 
 use crate::adversary::{Adversary, AdversaryStats, ClusterStep};
+use crate::agents::batched::{serve_batched, BatchScope, BatchState};
 use crate::agents::panel::{Panel, PanelStep};
 use crate::agents::population::Population;
 use crate::agents::probe::{Probe, ProbeStep, ProbeStreams, StepConfig};
+use crate::agents::Platform;
+use crate::batch::{AgentGroup, PluginFailure};
 use crate::ids::{AccountId, CommunityId, Step};
 use crate::live_graph::LiveGraph;
-use crate::mitigation::Mitigation;
+use crate::mitigation::{Mitigation, MitigationStack};
 use crate::pipeline::SurfacePlan;
 use crate::platform::{InterestEstimates, Labels, PlatformView};
 use crate::rng::{SeedTree, StreamId};
@@ -19,7 +22,6 @@ use crate::scenario::Scenario;
 use crate::world::{CommunityKind, World, UNREACHABLE};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Metrics of one step, averaged over the probes of one arm in one replicate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -88,18 +90,24 @@ pub struct ArmRun {
     pub adversary: AdversaryStats,
 }
 
-/// Runs one arm on one replicate's world. Arms of a replicate share the world, the labels and
-/// every random stream (common random numbers). Returns `None` when `cancel` was raised (checked
-/// every step, so an interrupt stops promptly).
+/// Runs arm `arm` (whose mitigation stack is `mitigation`) on one replicate's world. Arms of a
+/// replicate share the world, the labels and every random stream (common random numbers).
+/// Returns `Ok(None)` when `cancel()` turned true (checked every step, so an interrupt stops
+/// promptly), and the failure of a batched plug-in ([`crate::batch`]) as an error.
+///
+/// With a batched policy or mitigation, probes and the panel are served surface by surface
+/// ([`crate::agents`]'s batched loop), one plug-in call per step, surface and group.
+#[allow(clippy::too_many_arguments)]
 pub fn run_arm(
     scenario: &Scenario,
     world: &World,
     labels: &Labels,
     surfaces: &[SurfacePlan<'_>],
-    mitigation: &dyn Mitigation,
+    mitigation: &MitigationStack,
     replicate: u32,
-    cancel: &AtomicBool,
-) -> Option<ArmRun> {
+    arm: usize,
+    cancel: &(dyn Fn() -> bool + Sync),
+) -> Result<Option<ArmRun>, PluginFailure> {
     let spec = scenario.spec();
     let tree = SeedTree::new(spec.seed);
     // Labels evolve within an arm (detections come due, users report), so each arm owns a copy.
@@ -159,10 +167,14 @@ pub fn run_arm(
     let flagged_total = truth.flagged_accounts();
     let benign_total = world.accounts() - flagged_total;
     let mut records = vec![ProbeStep::default(); probes.len()];
+    let batched =
+        surfaces.iter().any(|p| p.policy.as_batched().is_some()) || mitigation.is_batched();
+    let plugin_seeds = tree.agents(replicate, StreamId::Plugin);
+    let mut probe_batches = BatchState::default();
     let mut steps = Vec::with_capacity(spec.steps as usize);
     for step in 1..=spec.steps {
-        if cancel.load(Ordering::Relaxed) {
-            return None;
+        if cancel() {
+            return Ok(None);
         }
         labels.advance(step);
         adversary.step(step, world, &mut labels, &mut live);
@@ -176,18 +188,52 @@ pub fn run_arm(
         if let Some(population) = population.as_mut() {
             population.step(step, &spec.population, world, &view, surfaces, mitigation);
         }
-        probes
-            .par_iter_mut()
-            .zip(records.par_iter_mut())
-            .zip(estimates.par_rows_mut())
-            .for_each(|((probe, record), estimate)| {
-                let persona = &spec.probes[probe.group()];
-                *record = probe.step(
-                    estimate, step, persona, world, &view, surfaces, mitigation, &config,
-                );
-            });
-        // The panel is served under the same labels as the probes in this step.
-        let panel_step = panel.step(&spec.panel, world, &view, surfaces, mitigation);
+        let panel_step = if batched {
+            let platform = Platform {
+                view: &view,
+                surfaces,
+                mitigation,
+            };
+            let scope = |group| BatchScope {
+                replicate,
+                arm,
+                step,
+                group,
+                seeds: &plugin_seeds,
+            };
+            let mut slots: Vec<_> = probes
+                .iter_mut()
+                .zip(records.iter_mut())
+                .zip(estimates.rows_mut())
+                .map(|((probe, record), estimate)| {
+                    let persona = &spec.probes[probe.group()];
+                    probe.begin(step, persona, world, &view, config, record, estimate)
+                })
+                .collect();
+            serve_batched(
+                &mut slots,
+                &platform,
+                mitigation,
+                &scope(AgentGroup::Probes),
+                &mut probe_batches,
+            )?;
+            slots.into_iter().for_each(|slot| slot.end());
+            let panel_scope = scope(AgentGroup::Panel);
+            panel.step_batched(&spec.panel, world, &platform, mitigation, &panel_scope)?
+        } else {
+            probes
+                .par_iter_mut()
+                .zip(records.par_iter_mut())
+                .zip(estimates.par_rows_mut())
+                .for_each(|((probe, record), estimate)| {
+                    let persona = &spec.probes[probe.group()];
+                    *record = probe.step(
+                        estimate, step, persona, world, &view, surfaces, mitigation, &config,
+                    );
+                });
+            // The panel is served under the same labels as the probes in this step.
+            panel.step(&spec.panel, world, &view, surfaces, mitigation)
+        };
         // User reports feed the labels, applied serially in probe order.
         for probe in &mut probes {
             for a in probe.take_reports() {
@@ -220,11 +266,11 @@ pub fn run_arm(
             drift_step: p.drift_step,
         })
         .collect();
-    Some(ArmRun {
+    Ok(Some(ArmRun {
         steps,
         probes,
         adversary: adversary.stats(),
-    })
+    }))
 }
 
 /// Serial reduction of one step's probe records, in probe order.

@@ -20,6 +20,10 @@ pub enum Error {
     /// A plug-in's factory refused its parameters when the experiment was built.
     #[error("plug-in: {0}")]
     Plugin(String),
+    /// A batched plug-in (a Python ranker or mitigation) failed during the run: the run
+    /// stopped, and the (arm, replicate) parts finished before are kept for `--resume`.
+    #[error("{0}")]
+    PluginFailed(Box<crate::batch::PluginFailure>),
     /// The run was refused before it started (too little memory, a bad option).
     #[error("{0}")]
     Refused(String),
@@ -43,7 +47,7 @@ impl Error {
     /// otherwise.
     pub fn is_input(&self) -> bool {
         match self {
-            Self::Io(_) => false,
+            Self::Io(_) | Self::PluginFailed(_) => false,
             Self::Report(e) => e.is_input(),
             _ => true,
         }

@@ -52,6 +52,7 @@ pub mod agents;
 pub mod alloc;
 pub mod analysis;
 mod atomic;
+pub mod batch;
 pub mod catalog;
 pub mod engine;
 pub mod error;

@@ -43,16 +43,42 @@ pub fn serve(
     scratch: &mut Scratch,
     slate: &mut Slate,
 ) {
-    let out = slate.buffer();
+    let keep = keep(mitigation.capabilities().stays_within_slate, request);
+    candidates(
+        policy,
+        view,
+        request,
+        policy_rng,
+        scratch,
+        slate.buffer(),
+        keep,
+    );
+    mitigate(mitigation, view, request, mitigation_rng, slate);
+}
+
+/// How many ranked candidates the pipeline keeps before the mitigations: the pool, or only the
+/// slate when no mitigation could reach past it (ranking beyond it would change nothing shown).
+pub(crate) fn keep(stays_within_slate: bool, request: &Request<'_>) -> usize {
+    if stays_within_slate {
+        request.pool.min(request.slate)
+    } else {
+        request.pool
+    }
+}
+
+/// The candidate source, scoring, de-duplication, ranking and the cut to `keep`: leaves the
+/// ranked candidates of one request in `out`.
+pub(crate) fn candidates(
+    policy: &dyn Policy,
+    view: &PlatformView<'_>,
+    request: &Request<'_>,
+    policy_rng: &mut SimRng,
+    scratch: &mut Scratch,
+    out: &mut Vec<Candidate>,
+    keep: usize,
+) {
     out.clear();
     let viewer = &request.viewer;
-    // Without mitigations that could reach past the slate, ranking the pool beyond the slate
-    // would change nothing that is shown.
-    let keep = if !mitigation.capabilities().stays_within_slate {
-        request.pool
-    } else {
-        request.pool.min(request.slate)
-    };
     let mut cx = Context {
         view,
         viewer,
@@ -97,6 +123,16 @@ pub fn serve(
     }
     // Search results (term postings) and the feed (followees) hold distinct accounts.
     debug_assert!(is_unique(out));
+}
+
+/// The arm's mitigations over the ranked candidates in `slate`, then the slate cut.
+pub(crate) fn mitigate(
+    mitigation: &dyn Mitigation,
+    view: &PlatformView<'_>,
+    request: &Request<'_>,
+    mitigation_rng: &mut SimRng,
+    slate: &mut Slate,
+) {
     let ctx = MitigationCtx {
         view,
         surface: request.surface,
@@ -132,6 +168,24 @@ pub struct Serving<'s> {
 }
 
 impl SurfacePlan<'_> {
+    /// The request this surface serves to `viewer`: none for a search without a query.
+    pub(crate) fn request<'v>(
+        &self,
+        viewer: Viewer<'v>,
+        query: Option<TermId>,
+    ) -> Option<Request<'v>> {
+        if self.surface == Surface::Search && query.is_none() {
+            return None;
+        }
+        Some(Request {
+            surface: self.surface,
+            viewer,
+            query,
+            pool: self.pool,
+            slate: self.slate,
+        })
+    }
+
     /// Serves this surface to `viewer` (probe, panel or population account), leaving the slate
     /// in `serving.slate`. A search without a query serves nothing and returns false.
     pub fn serve(
@@ -142,15 +196,8 @@ impl SurfacePlan<'_> {
         query: Option<TermId>,
         serving: Serving<'_>,
     ) -> bool {
-        if self.surface == Surface::Search && query.is_none() {
+        let Some(request) = self.request(viewer, query) else {
             return false;
-        }
-        let request = Request {
-            surface: self.surface,
-            viewer,
-            query,
-            pool: self.pool,
-            slate: self.slate,
         };
         serve(
             self.policy,

@@ -297,6 +297,11 @@ impl InterestEstimates {
         self.rows.par_chunks_exact_mut(self.dims.max(1))
     }
 
+    /// Every row, mutable, in order (the batched agent loop).
+    pub(crate) fn rows_mut(&mut self) -> std::slice::ChunksExactMut<'_, f32> {
+        self.rows.chunks_exact_mut(self.dims.max(1))
+    }
+
     /// Rows `start..` in chunks of `rows` rows (the population's work units).
     pub(crate) fn par_blocks_mut(&mut self, rows: usize) -> rayon::slice::ChunksMut<'_, f32> {
         use rayon::prelude::*;

@@ -14,6 +14,7 @@
 //!
 //! [`Context::rng`]: crate::policy::Context::rng
 
+use crate::batch::{split_source, BatchMitigation, BatchPolicy, Batched, BatchedMitigation};
 use crate::catalog::{self, Entry};
 use crate::mitigation::{Mitigation, MitigationStack};
 use crate::policy::Policy;
@@ -169,6 +170,56 @@ impl Registry {
         ) {
             let factory: Factory<dyn Mitigation> = Arc::new(move |table: &toml::Table| {
                 Ok(Box::new(factory(parse_params::<P>(table)?)?) as Box<dyn Mitigation>)
+            });
+            self.mitigations
+                .insert(kind.to_string(), Plugin::new(factory));
+        }
+        self
+    }
+
+    /// Registers a batched policy `kind` ([`crate::batch`]): `factory` builds its scorer from
+    /// typed parameters `P` (every key of the scenario's table but `source`); `source` names
+    /// the built-in policy retrieving its candidates (default `{ kind = "co_follow" }`). The
+    /// scorer is called once per step, surface and agent group.
+    pub fn batch_policy<P, T, F>(&mut self, kind: &str, factory: F) -> &mut Self
+    where
+        P: DeserializeOwned + 'static,
+        T: BatchPolicy + 'static,
+        F: Fn(P) -> Result<T, ParamError> + Send + Sync + 'static,
+    {
+        if self.check_name(Category::Policy, kind, self.policies.contains_key(kind)) {
+            let factory: Factory<dyn Policy> = Arc::new(move |table: &toml::Table| {
+                let (source, rest) = split_source(table)?;
+                let source = source.build_with(&|p| {
+                    Err(ParamError::new(
+                        "source.kind",
+                        format!("`{}`: a source must be a built-in policy", p.kind),
+                    ))
+                })?;
+                let scorer = factory(parse_params::<P>(&rest)?)?;
+                Ok(Box::new(Batched::new(source, Box::new(scorer))) as Box<dyn Policy>)
+            });
+            self.policies.insert(kind.to_string(), Plugin::new(factory));
+        }
+        self
+    }
+
+    /// Registers a batched mitigation `kind` ([`crate::batch`]) built by `factory` from its
+    /// typed parameters `P`; it is applied once per step, surface and agent group.
+    pub fn batch_mitigation<P, T, F>(&mut self, kind: &str, factory: F) -> &mut Self
+    where
+        P: DeserializeOwned + 'static,
+        T: BatchMitigation + 'static,
+        F: Fn(P) -> Result<T, ParamError> + Send + Sync + 'static,
+    {
+        if self.check_name(
+            Category::Mitigation,
+            kind,
+            self.mitigations.contains_key(kind),
+        ) {
+            let factory: Factory<dyn Mitigation> = Arc::new(move |table: &toml::Table| {
+                let inner = factory(parse_params::<P>(table)?)?;
+                Ok(Box::new(BatchedMitigation::new(Box::new(inner))) as Box<dyn Mitigation>)
             });
             self.mitigations
                 .insert(kind.to_string(), Plugin::new(factory));

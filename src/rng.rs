@@ -43,6 +43,8 @@ pub enum StreamId {
     Population = 9,
     /// The platform's precomputed co-follow walk segments (streams per (rebuild, chunk)).
     Walks = 10,
+    /// Seeds handed to batched plug-ins (one per step, surface, agent group and stage).
+    Plugin = 11,
 }
 
 /// Derives independent, reproducible [`SimRng`] streams from one master seed.

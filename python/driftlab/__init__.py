@@ -19,17 +19,23 @@ import sys
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 
 from . import _native
-from ._native import DriftlabError, ScenarioError
+from ._native import DriftlabError, PluginError, ScenarioError
+from ._plugins import Batch, Mitigation, ParamError, Policy
 
 if TYPE_CHECKING:  # `typing` names in annotations only: importing driftlab stays cheap
-    from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
     PathLike = Union[str, os.PathLike[str]]
     #: ``progress`` of :meth:`Scenario.run`: True (a line on stderr), or ``f(done, total, name)``.
     Progress = Union[bool, Callable[[int, int, str], Any], None]
 
 __all__ = [
+    "Batch",
     "DriftlabError",
+    "Mitigation",
+    "ParamError",
+    "PluginError",
+    "Policy",
     "Results",
     "Scenario",
     "ScenarioError",
@@ -249,6 +255,7 @@ class Scenario:
         resume: bool = False,
         progress: Progress = False,
         overwrite: bool = False,
+        plugins: Optional[Sequence[type]] = None,
     ) -> Union[Results, List[Results]]:
         """Runs every (arm, replicate) of the scenario with the GIL released.
 
@@ -260,13 +267,26 @@ class Scenario:
         when the jobs of a results directory start (``done``: the jobs a resumed run had
         saved) and after every finished job, from a worker thread.
 
+        ``plugins``: subclasses of :class:`Policy` and :class:`Mitigation` the scenario names
+        by their ``kind`` (``policy = { kind = "my_ranker", source = { kind = "co_follow" } }``).
+        They are called once per step, surface and agent group, with the GIL held; results are
+        the same on any thread count when they are deterministic (draw from ``batch.rng``). A
+        plug-in that raises stops the run with :class:`PluginError` (its exception is the
+        ``__cause__``); with ``out``, finished jobs are kept for ``resume=True``. Python
+        plug-ins serve probes and the panel; a living population needs native policies.
+
         Returns :class:`Results`; for a scenario with a ``[sweep]`` (which needs ``out``), a
         list of them, one per point in grid order. Ctrl-C stops the run at its next step and
         raises KeyboardInterrupt; with ``out``, finished jobs are kept for ``resume=True``.
         """
         callback = _printer() if progress is True else (progress or None)
         ran = self._native.run(
-            threads, None if out is None else os.fspath(out), resume, overwrite, callback
+            threads,
+            None if out is None else os.fspath(out),
+            resume,
+            overwrite,
+            callback,
+            None if plugins is None else _builtins.list(plugins),
         )
         if isinstance(ran, _builtins.list):
             return [Results(r) for r in ran]
@@ -287,10 +307,11 @@ def load(results_dir: PathLike) -> Results:
     return Results(_native.load(os.fspath(results_dir)))
 
 
-def list() -> List[Dict[str, Any]]:  # noqa: A001 - the name the CLI's `driftlab list` has
+def list(plugins: Optional[Sequence[type]] = None) -> List[Dict[str, Any]]:  # noqa: A001
     """What a scenario can name: policies, mitigations, adaptations, probe behaviours and
     metrics, each a dict ``{"category", "name", "description", "params"}`` where ``params`` is
-    a list of ``{"name", "default", "meaning"}`` (the data of ``driftlab list``)."""
+    a list of ``{"name", "default", "meaning"}`` (the data of ``driftlab list``), with the
+    Python ``plugins`` (as given to :meth:`Scenario.run`) beside the built-ins."""
     return [
         {
             "category": category,
@@ -301,5 +322,7 @@ def list() -> List[Dict[str, Any]]:  # noqa: A001 - the name the CLI's `driftlab
                 for p, default, meaning in params
             ],
         }
-        for category, name, description, params in _native.catalog()
+        for category, name, description, params in _native.catalog(
+            None if plugins is None else _builtins.list(plugins)
+        )
     ]

@@ -7,6 +7,11 @@ __version__: str
 
 class DriftlabError(Exception): ...
 
+class PluginError(DriftlabError):
+    kind: str
+    place: str
+    saved: Optional[str]
+
 class ScenarioError(ValueError):
     file: Optional[str]
     line: Optional[int]
@@ -81,7 +86,10 @@ class Scenario:
         resume: bool = False,
         overwrite: bool = False,
         progress: Optional[Callable[[int, int, str], Any]] = None,
+        plugins: Optional[List[type]] = None,
     ) -> Union[Results, List[Results]]: ...
 
 def load(results_dir: Union[str, os.PathLike[str]]) -> Results: ...
-def catalog() -> List[Tuple[str, str, str, List[Tuple[str, str, str]]]]: ...
+def catalog(
+    plugins: Optional[List[type]] = None,
+) -> List[Tuple[str, str, str, List[Tuple[str, str, str]]]]: ...

@@ -15,6 +15,14 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     driftlab,
+    PluginError,
+    DriftlabError,
+    "A Python policy or mitigation raised during a run: `kind`, `place` (replicate, arm, step, \
+     surface, group), `saved` (what was kept for `resume=True`, or None); the plug-in's \
+     exception is the `__cause__`, and the message holds its traceback."
+);
+pyo3::create_exception!(
+    driftlab,
     ScenarioError,
     PyValueError,
     "A scenario was refused: `file`, `line` (None when unknown), `column`, `key` (the key path, \
@@ -115,10 +123,30 @@ pub fn refused(py: Python<'_>, err: &Refused, dict_origin: Option<&str>) -> PyEr
 pub fn to_py(py: Python<'_>, err: driftlab::Error, dict_origin: Option<&str>) -> PyErr {
     match err {
         driftlab::Error::Scenario(e) => refused(py, &e, dict_origin),
+        driftlab::Error::Plugins(driftlab::plugin::PluginError::Scenario(e)) => {
+            refused(py, &e, dict_origin)
+        }
         e @ driftlab::Error::Plugins(_) => scenario_error(py, e.to_string(), Place::default()),
         driftlab::Error::Io(e) => PyOSError::new_err(e.to_string()),
+        driftlab::Error::PluginFailed(f) => plugin_error(py, *f),
         e => DriftlabError::new_err(e.to_string()),
     }
+}
+
+/// A plug-in's failure as a `PluginError` whose cause is the plug-in's own exception.
+fn plugin_error(py: Python<'_>, mut f: driftlab::batch::PluginFailure) -> PyErr {
+    let cause = f
+        .source
+        .take()
+        .and_then(|s| s.downcast::<PyErr>().ok())
+        .map(|e| *e);
+    let err = PluginError::new_err(f.to_string());
+    let value = err.value(py);
+    let _ = value.setattr("kind", &f.kind);
+    let _ = value.setattr("place", &f.place);
+    let _ = value.setattr("saved", f.saved.as_deref());
+    err.set_cause(py, cause);
+    err
 }
 
 /// Runs `f`, turning a panic into a `DriftlabError` (a bug in driftlab, named as one).

@@ -7,10 +7,12 @@
 
 mod convert;
 mod errors;
+mod plugins;
 mod results;
 
 use driftlab::analysis::tables::ResultTables;
 use driftlab::experiment::{Event, Experiment, Outcome};
+use driftlab::plugin::Registry;
 use driftlab::scenario::{Overrides, Scenario as Checked};
 use errors::{no_panic, scenario_error, to_py, Place};
 use pyo3::prelude::*;
@@ -227,7 +229,8 @@ impl Scenario {
     /// every finished (arm, replicate) job, from any thread. Returns the Results (a list of
     /// them for a sweep, one per point in grid order). Ctrl-C stops the run at the next step
     /// (finished jobs are kept for `resume`) and raises KeyboardInterrupt.
-    #[pyo3(signature = (threads=None, out=None, resume=false, overwrite=false, progress=None))]
+    #[pyo3(signature = (threads=None, out=None, resume=false, overwrite=false, progress=None, plugins=None))]
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         py: Python<'_>,
@@ -236,11 +239,15 @@ impl Scenario {
         resume: bool,
         overwrite: bool,
         progress: Option<Py<PyAny>>,
+        plugins: Option<Vec<Py<PyAny>>>,
     ) -> PyResult<Py<PyAny>> {
         let spec = self.scenario.spec();
         let total = spec.replicates as usize * spec.arms.len();
         let cancel = Arc::new(AtomicBool::new(false));
+        let mut registry = Registry::new();
+        plugins::register(py, plugins.as_deref().unwrap_or_default(), &mut registry)?;
         let mut experiment = Experiment::new(self.scenario.clone())
+            .registry(registry)
             .resume(resume)
             .overwrite(overwrite)
             .cancel_flag(Arc::clone(&cancel));
@@ -394,13 +401,18 @@ fn load(py: Python<'_>, results_dir: PathBuf) -> PyResult<Results> {
 /// One entry of the catalogue: (category, name, description, [(param, default, meaning)]).
 type Entry = (String, String, String, Vec<(String, String, String)>);
 
-/// What a scenario can name: policies, mitigations, adaptations, behaviours and metrics.
+/// What a scenario can name: policies, mitigations, adaptations, behaviours and metrics, with
+/// the Python plug-ins `plugins` registered beside the built-ins.
 #[pyfunction]
-fn catalog() -> Vec<Entry> {
-    driftlab::catalog::entries()
+#[pyo3(signature = (plugins=None))]
+fn catalog(py: Python<'_>, plugins: Option<Vec<Py<PyAny>>>) -> PyResult<Vec<Entry>> {
+    let mut registry = Registry::new();
+    plugins::register(py, plugins.as_deref().unwrap_or_default(), &mut registry)?;
+    Ok(registry
+        .entries()
         .into_iter()
         .map(|e| (e.category, e.name, e.description, e.params))
-        .collect()
+        .collect())
 }
 
 /// The extension module.
@@ -410,6 +422,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("ScenarioError", py.get_type::<errors::ScenarioError>())?;
     m.add("DriftlabError", py.get_type::<errors::DriftlabError>())?;
+    m.add("PluginError", py.get_type::<errors::PluginError>())?;
     m.add_class::<Scenario>()?;
     m.add_class::<Results>()?;
     m.add_function(wrap_pyfunction!(load, m)?)?;

@@ -9,6 +9,7 @@
 //! between them, what they measure, how they pick a follow and what a follow changes, is a
 //! `Persona`.
 
+pub(crate) mod batched;
 pub mod panel;
 pub mod population;
 pub mod probe;
@@ -97,6 +98,8 @@ pub(crate) struct Buffers {
     pub slate: Slate,
     /// Logit weights.
     pub weights: Vec<f64>,
+    /// Keys and candidates re-ranked by a batched mitigation.
+    pub order: Vec<(f64, Candidate)>,
 }
 
 /// Serves every surface of the `platform` in order to one agent and lets it respond: see the
@@ -137,48 +140,77 @@ pub(crate) fn serve_and_respond<P: Persona>(
         if !plan.serve(view, mitigation, viewer, query, serving) {
             continue;
         }
-        let items = buffers.slate.items();
-        if items.is_empty() {
-            continue;
-        }
-        // The choice reads every shown account's content: start those loads together.
-        for c in items {
-            view.prefetch_content(c.account);
-        }
-        persona.shown(plan.surface, items, behaviour);
-        let choice = logit_choice(
-            persona.latent(),
-            items.iter().map(|c| view.content(c.account)),
-            model.sharpness,
-            model.no_click,
+        respond(
+            persona,
+            estimate,
+            platform,
+            plan,
+            model,
             behaviour,
-            &mut buffers.weights,
+            mitigation_rng,
+            buffers,
         );
-        persona.chose(&choice);
-        if let Some(i) = choice.chosen {
-            let account = items[i].account;
-            let content = view.content(account);
-            InterestEstimates::learn(estimate, content, model.estimate_rate);
-            persona.engaged(account, content);
+    }
+}
+
+/// The agent's response to the slate served on `plan`'s surface (left in `buffers.slate`): it
+/// sees it, makes at most one logit choice, the platform's estimate learns from it, and on
+/// suggested accounts it may follow one (subject to friction and bans).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn respond<P: Persona>(
+    persona: &mut P,
+    estimate: &mut [f32],
+    platform: &Platform<'_>,
+    plan: &SurfacePlan<'_>,
+    model: ChoiceModel,
+    behaviour: &mut SimRng,
+    mitigation_rng: &mut SimRng,
+    buffers: &mut Buffers,
+) {
+    let Platform {
+        view, mitigation, ..
+    } = *platform;
+    let items = buffers.slate.items();
+    if items.is_empty() {
+        return;
+    }
+    // The choice reads every shown account's content: start those loads together.
+    for c in items {
+        view.prefetch_content(c.account);
+    }
+    persona.shown(plan.surface, items, behaviour);
+    let choice = logit_choice(
+        persona.latent(),
+        items.iter().map(|c| view.content(c.account)),
+        model.sharpness,
+        model.no_click,
+        behaviour,
+        &mut buffers.weights,
+    );
+    persona.chose(&choice);
+    if let Some(i) = choice.chosen {
+        let account = items[i].account;
+        let content = view.content(account);
+        InterestEstimates::learn(estimate, content, model.estimate_rate);
+        persona.engaged(account, content);
+    }
+    if plan.surface == Surface::SuggestedAccounts {
+        let Some(account) = persona.pick_follow(items, behaviour) else {
+            return;
+        };
+        // Friction and bans may stop the follow (a draw only when they apply).
+        let ctx = MitigationCtx {
+            view,
+            surface: plan.surface,
+            query: None,
+            slate_size: plan.slate,
+        };
+        let p = mitigation.follow_probability(&ctx, account);
+        if p < 1.0 && !mitigation_rng.random_bool(p.max(0.0)) {
+            return;
         }
-        if plan.surface == Surface::SuggestedAccounts {
-            let Some(account) = persona.pick_follow(items, behaviour) else {
-                continue;
-            };
-            // Friction and bans may stop the follow (a draw only when they apply).
-            let ctx = MitigationCtx {
-                view,
-                surface: plan.surface,
-                query: None,
-                slate_size: plan.slate,
-            };
-            let p = mitigation.follow_probability(&ctx, account);
-            if p < 1.0 && !mitigation_rng.random_bool(p.max(0.0)) {
-                continue;
-            }
-            if persona.followed(account) {
-                InterestEstimates::learn(estimate, view.content(account), model.estimate_rate);
-            }
+        if persona.followed(account) {
+            InterestEstimates::learn(estimate, view.content(account), model.estimate_rate);
         }
     }
 }

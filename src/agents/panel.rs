@@ -15,11 +15,13 @@
 //! flagged share of impressions, and the share of panel accounts exposed to the flagged cluster
 //! at least once so far (reach).
 
-use super::{serve_and_respond, Buffers, Choice, ChoiceModel, Persona, Platform, Streams};
+use super::batched::{serve_batched, BatchAgent, BatchScope, BatchState, Parts};
+use super::{respond, serve_and_respond, Buffers, Choice, ChoiceModel, Persona, Platform, Streams};
+use crate::batch::PluginFailure;
 use crate::ids::{AccountId, CommunityId, TermId};
-use crate::mitigation::Mitigation;
+use crate::mitigation::{Mitigation, MitigationStack};
 use crate::pipeline::SurfacePlan;
-use crate::platform::{InterestEstimates, PlatformView};
+use crate::platform::{InterestEstimates, PlatformView, Viewer};
 use crate::rng::{AgentStreams, SimRng};
 use crate::scenario::spec::PanelSpec;
 use crate::slate::{Candidate, Surface};
@@ -80,6 +82,10 @@ pub struct Panel {
     /// The platform's estimate of each member, rows in member order.
     estimates: InterestEstimates,
     records: Vec<MemberStep>,
+    /// Per member serving buffers of the batched loop (empty until it is used).
+    buffers: Vec<Buffers>,
+    /// Reusable state of the batched loop.
+    batch: BatchState,
 }
 
 impl Panel {
@@ -134,6 +140,8 @@ impl Panel {
             members,
             estimates,
             records,
+            buffers: Vec::new(),
+            batch: BatchState::default(),
         }
     }
 
@@ -167,21 +175,12 @@ impl Panel {
             .zip(self.estimates.par_rows_mut())
             .for_each_init(Buffers::default, |buffers, ((member, record), estimate)| {
                 *record = MemberStep::default();
-                let query = member.behaviour.random_bool(spec.search_prob).then(|| {
-                    let terms = world.community_terms(member.community);
-                    (!terms.is_empty()).then(|| TermId(member.behaviour.random_range(terms)))
-                });
-                let query = query.flatten();
+                let query = member.query(spec, world);
                 let mut turn = Turn {
                     world,
                     followees: world.graph().followees(member.account),
                     latent: truth.latent(member.account),
                     record,
-                };
-                let model = ChoiceModel {
-                    sharpness: spec.choice_sharpness,
-                    no_click: spec.no_click_affinity,
-                    estimate_rate: spec.estimate_rate as f32,
                 };
                 let streams = Streams {
                     behaviour: &mut member.behaviour,
@@ -194,12 +193,67 @@ impl Panel {
                     mitigation,
                 };
                 serve_and_respond(
-                    &mut turn, estimate, &platform, query, model, streams, buffers,
+                    &mut turn,
+                    estimate,
+                    &platform,
+                    query,
+                    model(spec),
+                    streams,
+                    buffers,
                 );
                 if record.flagged > 0 {
                     member.exposed = true;
                 }
             });
+        self.reduce()
+    }
+
+    /// [`Panel::step`] in the batched loop ([`super::batched`]): every member served surface
+    /// by surface, batched plug-ins called once per surface for the whole panel.
+    pub(crate) fn step_batched(
+        &mut self,
+        spec: &PanelSpec,
+        world: &World,
+        platform: &Platform<'_>,
+        stack: &MitigationStack,
+        scope: &BatchScope<'_>,
+    ) -> Result<PanelStep, PluginFailure> {
+        if self.members.is_empty() {
+            return Ok(PanelStep::EMPTY);
+        }
+        self.buffers
+            .resize_with(self.members.len(), Buffers::default);
+        let mut slots: Vec<MemberSlot<'_>> = self
+            .members
+            .iter_mut()
+            .zip(self.records.iter_mut())
+            .zip(self.estimates.rows_mut())
+            .zip(self.buffers.iter_mut())
+            .map(|(((member, record), estimate), buffers)| {
+                *record = MemberStep::default();
+                let query = member.query(spec, world);
+                MemberSlot {
+                    member,
+                    record,
+                    estimate,
+                    buffers,
+                    query,
+                    world,
+                    spec,
+                }
+            })
+            .collect();
+        serve_batched(&mut slots, platform, stack, scope, &mut self.batch)?;
+        for slot in slots {
+            if slot.record.flagged > 0 {
+                slot.member.exposed = true;
+            }
+        }
+        Ok(self.reduce())
+    }
+
+    /// The panel's metrics of the step just served, reduced serially in member order.
+    fn reduce(&self) -> PanelStep {
         let (mut relevance, mut flagged_share, mut with_impressions) = (0.0, 0.0, 0usize);
         let (mut engage, mut slates) = (0.0, 0u32);
         for r in &self.records {
@@ -225,6 +279,73 @@ impl Panel {
             flagged_share: mean(flagged_share, with_impressions),
             reach: exposed as f64 / self.members.len() as f64,
         }
+    }
+}
+
+impl Member {
+    /// The member's search term this step: one of its community's terms, with probability
+    /// `spec.search_prob`.
+    fn query(&mut self, spec: &PanelSpec, world: &World) -> Option<TermId> {
+        let query = self.behaviour.random_bool(spec.search_prob).then(|| {
+            let terms = world.community_terms(self.community);
+            (!terms.is_empty()).then(|| TermId(self.behaviour.random_range(terms)))
+        });
+        query.flatten()
+    }
+}
+
+/// How a panel member chooses and how the platform learns from it.
+fn model(spec: &PanelSpec) -> ChoiceModel {
+    ChoiceModel {
+        sharpness: spec.choice_sharpness,
+        no_click: spec.no_click_affinity,
+        estimate_rate: spec.estimate_rate as f32,
+    }
+}
+
+/// A member during one step of the batched loop.
+struct MemberSlot<'a> {
+    member: &'a mut Member,
+    record: &'a mut MemberStep,
+    estimate: &'a mut [f32],
+    buffers: &'a mut Buffers,
+    query: Option<TermId>,
+    world: &'a World,
+    spec: &'a PanelSpec,
+}
+
+impl BatchAgent for MemberSlot<'_> {
+    fn parts(&mut self) -> Parts<'_> {
+        Parts {
+            viewer: Viewer {
+                followees: self.world.graph().followees(self.member.account),
+                last_followed: None,
+                estimate: self.estimate,
+            },
+            query: self.query,
+            policy_rng: &mut self.member.policy,
+            mitigation_rng: &mut self.member.mitigation,
+            buffers: self.buffers,
+        }
+    }
+
+    fn respond(&mut self, platform: &Platform<'_>, plan: &SurfacePlan<'_>) {
+        let mut turn = Turn {
+            world: self.world,
+            followees: self.world.graph().followees(self.member.account),
+            latent: self.world.truth().latent(self.member.account),
+            record: self.record,
+        };
+        respond(
+            &mut turn,
+            self.estimate,
+            platform,
+            plan,
+            model(self.spec),
+            &mut self.member.behaviour,
+            &mut self.member.mitigation,
+            self.buffers,
+        );
     }
 }
 

@@ -16,11 +16,12 @@
 //! accounts; each has its own random streams (behaviour, policy, mitigation), which makes the
 //! loop parallel across probes and identical for any thread count.
 
-use super::{blend, serve_and_respond, Buffers, ChoiceModel, Persona, Platform, Streams};
+use super::batched::{BatchAgent, Parts};
+use super::{blend, respond, serve_and_respond, Buffers, ChoiceModel, Persona, Platform, Streams};
 use crate::ids::{AccountId, CommunityId, Step, TermId};
 use crate::mitigation::Mitigation;
 use crate::pipeline::SurfacePlan;
-use crate::platform::PlatformView;
+use crate::platform::{PlatformView, Viewer};
 use crate::rng::SimRng;
 use crate::scenario::spec::{FollowBehaviourSpec, ProbeGroupSpec};
 use crate::slate::{Candidate, Surface};
@@ -181,34 +182,9 @@ impl Probe {
         mitigation: &dyn Mitigation,
         config: &StepConfig,
     ) -> ProbeStep {
-        let truth = world.truth();
         let query = self.choose_query(spec, view);
         let mut record = ProbeStep::default();
-        let mut turn = Turn {
-            step,
-            spec,
-            world,
-            report_prob: config.report_prob,
-            record: &mut record,
-            latent: &mut self.latent,
-            followees: &mut self.followees,
-            last_followed: &mut self.last_followed,
-            last_engaged: &mut self.last_engaged,
-            min_hops: &mut self.min_hops,
-            flagged_follows: &mut self.flagged_follows,
-            first_flagged_follow_step: &mut self.first_flagged_follow_step,
-            reports: &mut self.reports,
-        };
-        let model = ChoiceModel {
-            sharpness: spec.choice_sharpness,
-            no_click: spec.no_click_affinity,
-            estimate_rate: spec.estimate_rate as f32,
-        };
-        let streams = Streams {
-            behaviour: &mut self.streams.behaviour,
-            policy: &mut self.streams.policy,
-            mitigation: &mut self.streams.mitigation,
-        };
+        let (mut turn, streams, buffers) = self.split(step, spec, world, config, &mut record);
         let platform = Platform {
             view,
             surfaces,
@@ -219,13 +195,85 @@ impl Probe {
             estimate,
             &platform,
             query,
-            model,
+            model(spec),
             streams,
-            &mut self.buffers,
+            buffers,
         );
-        self.record(step, &mut record, config.drift_threshold);
-        record.cosine = dot(estimate, truth.flagged_centroid());
+        self.finish(step, &mut record, estimate, world, config);
         record
+    }
+
+    /// Starts step `step` of the batched loop ([`super::batched`]): the probe chooses its
+    /// query; `record` and `estimate` are its record and the platform's estimate of it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn begin<'a>(
+        &'a mut self,
+        step: Step,
+        spec: &'a ProbeGroupSpec,
+        world: &'a World,
+        view: &PlatformView<'_>,
+        config: StepConfig,
+        record: &'a mut ProbeStep,
+        estimate: &'a mut [f32],
+    ) -> ProbeSlot<'a> {
+        let query = self.choose_query(spec, view);
+        *record = ProbeStep::default();
+        ProbeSlot {
+            probe: self,
+            record,
+            estimate,
+            query,
+            step,
+            spec,
+            world,
+            config,
+        }
+    }
+
+    /// The persona of this step, the streams and the buffers, borrowed apart.
+    fn split<'a>(
+        &'a mut self,
+        step: Step,
+        spec: &'a ProbeGroupSpec,
+        world: &'a World,
+        config: &StepConfig,
+        record: &'a mut ProbeStep,
+    ) -> (Turn<'a>, Streams<'a>, &'a mut Buffers) {
+        let turn = Turn {
+            step,
+            spec,
+            world,
+            report_prob: config.report_prob,
+            record,
+            latent: &mut self.latent,
+            followees: &mut self.followees,
+            last_followed: &mut self.last_followed,
+            last_engaged: &mut self.last_engaged,
+            min_hops: &mut self.min_hops,
+            flagged_follows: &mut self.flagged_follows,
+            first_flagged_follow_step: &mut self.first_flagged_follow_step,
+            reports: &mut self.reports,
+        };
+        let streams = Streams {
+            behaviour: &mut self.streams.behaviour,
+            policy: &mut self.streams.policy,
+            mitigation: &mut self.streams.mitigation,
+        };
+        (turn, streams, &mut self.buffers)
+    }
+
+    /// Ends a step: the drift window, the record's running counts and its estimate's cosine to
+    /// the flagged centroid.
+    fn finish(
+        &mut self,
+        step: Step,
+        record: &mut ProbeStep,
+        estimate: &[f32],
+        world: &World,
+        config: &StepConfig,
+    ) {
+        self.record(step, record, config.drift_threshold);
+        record.cosine = dot(estimate, world.truth().flagged_centroid());
     }
 
     fn choose_query(&mut self, spec: &ProbeGroupSpec, view: &PlatformView<'_>) -> Option<TermId> {
@@ -266,6 +314,73 @@ impl Probe {
         }
         record.flagged_follows = self.flagged_follows;
         record.hops = self.min_hops;
+    }
+}
+
+/// How a probe of persona `spec` chooses and how the platform learns from it.
+fn model(spec: &ProbeGroupSpec) -> ChoiceModel {
+    ChoiceModel {
+        sharpness: spec.choice_sharpness,
+        no_click: spec.no_click_affinity,
+        estimate_rate: spec.estimate_rate as f32,
+    }
+}
+
+/// A probe during one step of the batched loop ([`Probe::begin`]); [`ProbeSlot::end`] ends it.
+pub(crate) struct ProbeSlot<'a> {
+    probe: &'a mut Probe,
+    record: &'a mut ProbeStep,
+    estimate: &'a mut [f32],
+    query: Option<TermId>,
+    step: Step,
+    spec: &'a ProbeGroupSpec,
+    world: &'a World,
+    config: StepConfig,
+}
+
+impl ProbeSlot<'_> {
+    /// Ends the probe's step (see [`Probe::step`]).
+    pub(crate) fn end(self) {
+        self.probe.finish(
+            self.step,
+            self.record,
+            self.estimate,
+            self.world,
+            &self.config,
+        );
+    }
+}
+
+impl BatchAgent for ProbeSlot<'_> {
+    fn parts(&mut self) -> Parts<'_> {
+        let p = &mut *self.probe;
+        Parts {
+            viewer: Viewer {
+                followees: &p.followees,
+                last_followed: p.last_followed,
+                estimate: self.estimate,
+            },
+            query: self.query,
+            policy_rng: &mut p.streams.policy,
+            mitigation_rng: &mut p.streams.mitigation,
+            buffers: &mut p.buffers,
+        }
+    }
+
+    fn respond(&mut self, platform: &Platform<'_>, plan: &SurfacePlan<'_>) {
+        let (mut turn, streams, buffers) =
+            self.probe
+                .split(self.step, self.spec, self.world, &self.config, self.record);
+        respond(
+            &mut turn,
+            self.estimate,
+            platform,
+            plan,
+            model(self.spec),
+            streams.behaviour,
+            streams.mitigation,
+            buffers,
+        );
     }
 }
 

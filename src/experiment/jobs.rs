@@ -213,6 +213,15 @@ struct Shared<'a> {
     surfaces: Surfaces,
     stacks: Vec<MitigationStack>,
     cancel: &'a AtomicBool,
+    /// Raised when a plug-in failed: every job stops at its next step.
+    failed: AtomicBool,
+}
+
+impl Shared<'_> {
+    /// Whether the jobs must stop: the run was cancelled or a plug-in failed.
+    fn stopped(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || self.failed.load(Ordering::Relaxed)
+    }
 }
 
 /// Runs one replicate: its world and labels (only if some arm still needs them), then the
@@ -221,7 +230,7 @@ fn run_replicate(shared: &Shared<'_>, sink: &dyn JobSink, replicate: u32) -> Res
     let arms: Vec<usize> = (0..shared.stacks.len())
         .filter(|&a| !sink.skip(replicate, a))
         .collect();
-    if arms.is_empty() || shared.cancel.load(Ordering::Relaxed) {
+    if arms.is_empty() || shared.stopped() {
         return Ok(());
     }
     let scenario = shared.scenario;
@@ -240,10 +249,21 @@ fn run_replicate(shared: &Shared<'_>, sink: &dyn JobSink, replicate: u32) -> Res
             &plans,
             stack,
             replicate,
-            shared.cancel,
+            a,
+            &|| shared.stopped(),
         ) {
-            Some(run) => sink.finished(replicate, a, run).map_err(Error::from),
-            None => Ok(()),
+            Ok(Some(run)) => sink.finished(replicate, a, run).map_err(Error::from),
+            Ok(None) => Ok(()),
+            Err(mut failure) => {
+                // Stop the other jobs at their next step; finished ones are already saved.
+                shared.failed.store(true, Ordering::SeqCst);
+                failure.place = failure.place.replacen(
+                    &format!("arm {a},"),
+                    &format!("arm `{}`,", spec.arms[a].name),
+                    1,
+                );
+                Err(Error::PluginFailed(Box::new(failure)))
+            }
         }
     })
 }
@@ -279,12 +299,26 @@ pub fn run_jobs_on(
                 .map_err(|e| Error::Plugin(format!("arms[{i}] (`{}`): {e}", arm.name)))?,
         );
     }
+    let surfaces = Surfaces::build_with(scenario, registry)?;
+    let batched = surfaces
+        .built
+        .iter()
+        .any(|(_, p, ..)| p.as_batched().is_some())
+        || stacks.iter().any(MitigationStack::is_batched);
+    if batched && scenario.derived().population {
+        return Err(Error::Plugin(
+            "batched (Python) policies and mitigations serve the probes and the panel, not a \
+             living population: set `population.active_share = 0` or use native plug-ins"
+                .into(),
+        ));
+    }
     let shared = Shared {
         scenario,
         source,
-        surfaces: Surfaces::build_with(scenario, registry)?,
+        surfaces,
         stacks,
         cancel,
+        failed: AtomicBool::new(false),
     };
     (0..spec.replicates)
         .into_par_iter()

@@ -530,7 +530,20 @@ impl Experiment {
             None => run_jobs_on(scenario, &source, &self.registry, &store, &self.cancel),
         };
         self.emit(Event::JobsEnded);
-        if completion? == Completion::Cancelled {
+        let completion = match completion {
+            Err(Error::PluginFailed(mut failure)) => {
+                failure.saved = Some(format!(
+                    "{} of {} arm-replicates are saved in {}; fix the plug-in and run again \
+                     with --resume (Python: resume=True) to continue",
+                    store.completed(),
+                    total,
+                    dir.join(".parts").display()
+                ));
+                return Err(Error::PluginFailed(failure));
+            }
+            other => other?,
+        };
+        if completion == Completion::Cancelled {
             return Ok(Outcome::Interrupted(Interrupted {
                 saved: store.completed(),
                 total,

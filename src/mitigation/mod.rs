@@ -179,6 +179,13 @@ pub trait Mitigation: Send + Sync {
     fn capabilities(&self) -> Capabilities {
         Capabilities::NONE
     }
+
+    /// The batched mitigation this is ([`crate::batch::BatchedMitigation`]): the step loop
+    /// then applies it to whole batches of pools. None for a mitigation applied per request.
+    #[doc(hidden)]
+    fn as_batched(&self) -> Option<&dyn crate::batch::BatchMitigation> {
+        None
+    }
 }
 
 /// Mitigations applied in the order given; itself a mitigation, and the empty stack is the
@@ -211,6 +218,16 @@ impl MitigationStack {
     #[cfg(test)]
     pub(crate) fn from_specs(specs: &[MitigationSpec]) -> Self {
         Self::new(specs.iter().map(MitigationSpec::build).collect())
+    }
+
+    /// The mitigations in application order.
+    pub fn items(&self) -> &[Box<dyn Mitigation>] {
+        &self.stack
+    }
+
+    /// Whether a mitigation of the stack is batched (see [`crate::batch`]).
+    pub fn is_batched(&self) -> bool {
+        self.stack.iter().any(|m| m.as_batched().is_some())
     }
 
     /// Names in application order.

@@ -197,6 +197,13 @@ pub trait Policy: Send + Sync {
         false
     }
 
+    /// The batched policy this is ([`crate::batch::Batched`]): the step loop then scores its
+    /// source's candidates in batches. None for a policy serving request by request.
+    #[doc(hidden)]
+    fn as_batched(&self) -> Option<&crate::batch::Batched> {
+        None
+    }
+
     /// Appends to the empty `out` the best `keep` of the candidates [`Policy::generate`] would
     /// append (duplicates merged to their best score), ranked: score descending, ties by lower
     /// account. The default generates everything and ranks it; a policy that can find its best
@@ -231,7 +238,19 @@ impl PolicySpec {
             PolicySpec::Hybrid(h) => Box::new(Hybrid::new(
                 h.components
                     .iter()
-                    .map(|c| Ok((c.weight as f32, c.policy.build_with(plugin)?)))
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let policy = c.policy.build_with(plugin)?;
+                        if policy.as_batched().is_some() {
+                            return Err(ParamError::new(
+                                format!("components[{i}].policy.kind"),
+                                "a batched (Python) policy scores whole batches and cannot be a \
+                                 hybrid component; blend inside it, or use it as the surface's \
+                                 policy with the hybrid as its `source`",
+                            ));
+                        }
+                        Ok((c.weight as f32, policy))
+                    })
                     .collect::<Result<_, ParamError>>()?,
             )),
             PolicySpec::Plugin(p) => plugin(p)?,
