@@ -44,37 +44,77 @@ __all__ = [
 ]
 __version__: str = _native.__version__
 
-def _frame(columns: List[tuple]) -> "Any":
-    """A pandas DataFrame from the native module's typed columns (no text parsing)."""
-    import numpy as np
-    import pandas as pd
+#: What :meth:`Results.steps`, :meth:`Results.probes` and :meth:`Results.summary` can return.
+FRAMES = ("pandas", "polars", "arrow")
 
+
+def _frame(columns: List[tuple], to: str = "pandas") -> "Any":
+    """A DataFrame from the native module's typed columns (no text parsing): pandas (default),
+    polars or a pyarrow Table, with the same column names and types."""
+    import numpy as np
+
+    if to not in FRAMES:
+        raise ValueError(f"to={to!r}: expected one of {', '.join(map(repr, FRAMES))}")
+    if to == "pandas":
+        import pandas as pd
+    else:
+        try:
+            if to == "polars":
+                import polars as pl
+            else:
+                import pyarrow as pa
+        except ImportError as e:  # the optional backends are the user's to install
+            raise ImportError(f"to={to!r} needs the `{to if to == 'polars' else 'pyarrow'}` "
+                              f"package: pip install {to if to == 'polars' else 'pyarrow'}") from e
     data: Dict[str, Any] = {}
     for name, kind, raw, extra in columns:
-        if kind == "f8":
-            data[name] = np.frombuffer(raw, dtype=np.float64)
-        elif kind == "i8":
-            data[name] = np.frombuffer(raw, dtype=np.int64)
+        if kind in ("f8", "i8"):
+            values = np.frombuffer(raw, dtype=np.float64 if kind == "f8" else np.int64)
+            data[name] = values if to != "arrow" else pa.array(values)
         elif kind == "bool":
-            data[name] = np.frombuffer(raw, dtype=np.uint8).astype(bool)
+            values = np.frombuffer(raw, dtype=np.uint8).astype(bool)
+            data[name] = values if to != "arrow" else pa.array(values)
         elif kind == "Int64":
             values = np.frombuffer(raw, dtype=np.int64).copy()
             mask = np.frombuffer(extra, dtype=np.uint8).astype(bool)
-            data[name] = pd.arrays.IntegerArray(values, mask)
+            if to == "pandas":
+                data[name] = pd.arrays.IntegerArray(values, mask)
+            elif to == "polars":
+                data[name] = pl.Series(name, values).scatter(np.flatnonzero(mask), None)
+            else:
+                data[name] = pa.array(values, mask=mask)
         elif kind == "cat":
             codes = np.frombuffer(raw, dtype=np.int32)
-            data[name] = pd.Categorical.from_codes(codes, categories=extra)
+            if to == "pandas":
+                data[name] = pd.Categorical.from_codes(codes, categories=extra)
+            elif to == "polars":
+                # An Enum keeps the categories in the scenario's order, as pandas does.
+                labels = np.asarray(extra, dtype=object)[codes] if len(codes) else []
+                data[name] = pl.Series(name, labels, dtype=pl.Enum(extra))
+            else:
+                data[name] = pa.DictionaryArray.from_arrays(
+                    pa.array(codes, type=pa.int32()), pa.array(extra, type=pa.string())
+                )
         elif kind == "str":
-            data[name] = pd.array(extra, dtype=object)
+            data[name] = (pd.array(extra, dtype=object) if to == "pandas"
+                          else extra if to == "polars" else pa.array(extra, type=pa.string()))
         else:  # pragma: no cover - the native module and this file ship together
             raise DriftlabError(f"unknown column kind {kind!r} for {name!r}")
-    return pd.DataFrame(data)
+    if to == "pandas":
+        return pd.DataFrame(data)
+    if to == "polars":
+        return pl.DataFrame(data)
+    return pa.table(data)
 
 
 class Results:
     """The results of a run: in memory (``Scenario.run()``) or in a results directory
     (``Scenario.run(out=...)``, :func:`load`). Both give the same frames for the same run:
     the step metrics are the six decimals ``steps.csv`` holds.
+
+    Each table is a pandas DataFrame by default; ``to="polars"`` gives a polars DataFrame
+    (categories as ``pl.Enum`` in the scenario's order, <NA> as null) and ``to="arrow"`` a
+    pyarrow Table (categories dictionary-encoded), for users who have those packages.
     """
 
     def __init__(self, native: "_native.Results") -> None:
@@ -91,16 +131,16 @@ class Results:
         d = self._native.dir
         return None if d is None else os.fspath(d)
 
-    def steps(self) -> "Any":
+    def steps(self, to: str = "pandas") -> "Any":
         """``steps.csv`` as a DataFrame: one row per (arm, replicate, step).
 
         Columns: ``arm`` (category, in the scenario's arm order), ``replicate`` and ``step``
         (int64), then every metric column of ``steps.csv`` in order (float64, NaN where the
         file's cell is empty).
         """
-        return _frame(self._native.steps_columns())
+        return _frame(self._native.steps_columns(), to)
 
-    def probes(self) -> "Any":
+    def probes(self, to: str = "pandas") -> "Any":
         """``probes.csv`` as a DataFrame: one row per (arm, replicate, probe).
 
         Columns: ``arm`` (category), ``replicate``, ``probe`` (int64), ``persona`` (category),
@@ -108,9 +148,9 @@ class Results:
         (nullable Int64, <NA> when it never happened), ``drift_step`` (int64; the horizon when
         censored), ``censored`` (bool).
         """
-        return _frame(self._native.probes_columns())
+        return _frame(self._native.probes_columns(), to)
 
-    def summary(self) -> "Any":
+    def summary(self, to: str = "pandas") -> "Any":
         """The headline figures of ``summary.json``, one row per arm.
 
         Columns: ``arm`` (object), ``probes`` (int64); for each estimate ``<figure>``,
@@ -123,7 +163,7 @@ class Results:
         ``cluster_returned``, ``cluster_recruited``, ``cluster_variants``,
         ``cluster_bridges``, each with its interval); ``log_rank_chi2``, ``log_rank_p``.
         """
-        return _frame(self._native.summary_columns())
+        return _frame(self._native.summary_columns(), to)
 
     def __repr__(self) -> str:
         where = self.dir if self.dir is not None else "in memory"
