@@ -188,6 +188,8 @@ pub fn run_arm(
         if let Some(population) = population.as_mut() {
             population.step(step, &spec.population, world, &view, surfaces, mitigation);
         }
+        // The panel is served on every `panel.every`-th step, counted back from the last.
+        let panel_due = (spec.steps - step).is_multiple_of(spec.panel.every.max(1));
         let panel_step = if batched {
             let platform = Platform {
                 view: &view,
@@ -219,7 +221,11 @@ pub fn run_arm(
             )?;
             slots.into_iter().for_each(|slot| slot.end());
             let panel_scope = scope(AgentGroup::Panel);
-            panel.step_batched(&spec.panel, world, &platform, mitigation, &panel_scope)?
+            if panel_due {
+                panel.step_batched(&spec.panel, world, &platform, mitigation, &panel_scope)?
+            } else {
+                PanelStep::EMPTY
+            }
         } else {
             probes
                 .par_iter_mut()
@@ -232,7 +238,11 @@ pub fn run_arm(
                     );
                 });
             // The panel is served under the same labels as the probes in this step.
-            panel.step(&spec.panel, world, &view, surfaces, mitigation)
+            if panel_due {
+                panel.step(&spec.panel, world, &view, surfaces, mitigation)
+            } else {
+                PanelStep::EMPTY
+            }
         };
         // User reports feed the labels, applied serially in probe order.
         for probe in &mut probes {

@@ -27,6 +27,18 @@ pub struct PanelSpec {
     pub no_click_affinity: f64,
     /// Rate at which the platform's estimate follows engagement (0 ..= 1; default 0.2).
     pub estimate_rate: f64,
+    /// Serve and measure the panel every `every` steps only (1 ..= steps; default 1: every
+    /// step), counted back from the last step, which is always served. An opt-in cadence for
+    /// users who accept sparser collateral curves for a faster run: the panel's columns are
+    /// empty on the steps between, relevance and engagement losses average the served steps,
+    /// and reach counts exposure on the served steps only (so it is lower than with every step
+    /// served). Written to `scenario.resolved.toml` only when it is not 1.
+    #[serde(skip_serializing_if = "is_one")]
+    pub every: u32,
+}
+
+fn is_one(x: &u32) -> bool {
+    *x == 1
 }
 
 impl Default for PanelSpec {
@@ -38,6 +50,7 @@ impl Default for PanelSpec {
             choice_sharpness: 5.0,
             no_click_affinity: 0.3,
             estimate_rate: 0.2,
+            every: 1,
         }
     }
 }

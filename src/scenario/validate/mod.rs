@@ -106,7 +106,7 @@ pub(crate) fn check(spec: &ScenarioSpec, base_dir: &Path) -> Option<Problem> {
     );
     c.positive("metrics.drift_threshold", spec.metrics.drift_threshold, 1.0);
     check_arms(&mut c, spec);
-    check_panel(&mut c, &spec.panel);
+    check_panel(&mut c, &spec.panel, spec.steps);
     check_adversary(&mut c, spec);
     let pop = &spec.population;
     c.prob("population.active_share", pop.active_share);
@@ -185,8 +185,9 @@ fn check_moderation(c: &mut Checker, m: &ModerationSpec, steps: u32) {
     c.range("moderation.report_delay", m.report_delay, 0, steps.max(1));
 }
 
-fn check_panel(c: &mut Checker, p: &PanelSpec) {
+fn check_panel(c: &mut Checker, p: &PanelSpec, steps: u32) {
     c.range("panel.size", p.size, 0, 100_000);
+    c.range("panel.every", p.every, 1, steps.max(1));
     c.prob("panel.adjacent_share", p.adjacent_share);
     c.prob("panel.search_prob", p.search_prob);
     c.range("panel.choice_sharpness", p.choice_sharpness, 0.0, 100.0);
