@@ -38,7 +38,7 @@ pub fn entries() -> Vec<Entry> {
         e("policy", "random", "uniformly random accounts (the null recommender)", NONE),
         e("policy", "popularity", "most-followed accounts first", NONE),
         e("policy", "co_follow", "accounts followed by people who follow what the viewer follows (sampled two-hop paths)", &[("samples", "300", "sampled paths per request"), ("segments", "0", "precomputed walk segments per account, redrawn at each index rebuild (0: walk every path)")]),
-        e("policy", "embedding", "the platform's estimate of the viewer dotted with account content, over the nearest content clusters", &[("clusters", "3", "nearest clusters to draw candidates from")]),
+        e("policy", "embedding", "the platform's estimate of the viewer dotted with account content, over draws from the nearest content clusters (every account of them when 2 x pool draws would cover them)", &[("clusters", "3", "nearest clusters to draw candidates from")]),
         e("policy", "hybrid", "weighted rank fusion of other policies", &[("components", "required", "list of { weight, policy }")]),
         e("policy", "uniform_followee", "a uniformly random followee of the account the viewer most recently followed (a random walk)", NONE),
         e("mitigation", "suppress_flagged_search", "a search for a labelled term returns nothing, or a warning interstitial some click through", &[("click_through", "none", "probability of clicking through the interstitial; none: empty result")]),

@@ -1,5 +1,7 @@
 //! Embedding: the platform's estimated profile of the viewer dotted with account content, over
-//! candidates drawn from the content clusters nearest to that estimate.
+//! candidates drawn from the content clusters nearest to that estimate. When the draws (2 x the
+//! pool) would cover those clusters, every account of them is scored instead (dense scoring,
+//! no draws).
 
 use super::{Candidate, Context, Policy};
 use crate::ids::{AccountId, CommunityId};
@@ -52,6 +54,32 @@ fn top_k_in_place<T: Copy>(
     items.truncate(k);
 }
 
+/// The index spans `(start, len)` of the nearest clusters, in their order.
+fn near_spans<'a>(
+    view: &'a crate::platform::PlatformView<'_>,
+    near: &'a [(f32, u32)],
+) -> impl Iterator<Item = (usize, usize)> + 'a {
+    near.iter()
+        .map(move |&(_, c)| view.cluster_span(CommunityId(c)))
+}
+
+/// Every account of the `spans` of the platform's cluster-ordered index that the viewer does
+/// not follow, scored by the estimate's dot product with its content row.
+fn dense(cx: &Context<'_>, spans: impl Iterator<Item = (usize, usize)>, out: &mut Vec<Candidate>) {
+    let (view, viewer) = (cx.view, cx.viewer);
+    for (start, len) in spans {
+        for at in start..start + len {
+            let account = view.indexed_account(at);
+            if !viewer.follows(account) {
+                out.push(Candidate {
+                    account,
+                    score: dot(viewer.estimate, view.indexed_content(at)),
+                });
+            }
+        }
+    }
+}
+
 /// Above this many words, the bit set of drawn positions keeps a summary bit per word.
 const SUMMARISED_WORDS: usize = 256;
 
@@ -90,6 +118,14 @@ impl Policy for Embedding {
             total += view.cluster_span(CommunityId(c)).1;
         }
         if total == 0 {
+            return;
+        }
+        if 2 * limit >= total {
+            // Dense: the 2 x limit draws would cover the union (with replacement they would
+            // reach about 86% of it at 2 x limit = total), so every account of the union is
+            // scored instead, with no draws: contiguous rows of the cluster-ordered index, in
+            // index order, each once.
+            dense(cx, near_spans(view, &cx.scratch.clusters), out);
             return;
         }
         // Uniform draws over the union of the nearest clusters, scored by the dot product. All
@@ -231,6 +267,62 @@ mod tests {
     use super::top_k_in_place;
     use crate::rng::SimRng;
     use rand::{RngExt, SeedableRng};
+
+    #[test]
+    fn draws_that_would_cover_the_clusters_score_every_account_densely_and_draw_nothing() {
+        use super::{Embedding, Policy};
+        use crate::platform::{Labels, PlatformView, Viewer};
+        use crate::policy::{Context, Scratch, Surface};
+        use crate::scenario::spec::WorldSpec;
+        let spec = WorldSpec {
+            accounts: Some(600),
+            benign_communities: 4,
+            ..WorldSpec::default()
+        };
+        let world = crate::world::generate(&spec, 20, &crate::rng::SeedTree::new(5), 0);
+        let labels = Labels::none(world.accounts(), world.terms());
+        let view = PlatformView::new(&world, &labels);
+        let viewer_account = crate::ids::AccountId(3);
+        let estimate = world.content(viewer_account).to_vec();
+        let viewer = Viewer {
+            followees: world.graph().followees(viewer_account),
+            last_followed: None,
+            estimate: &estimate,
+        };
+        let clusters = view.clusters();
+        let policy = Embedding::new(clusters);
+        let mut rng = SimRng::seed_from_u64(1);
+        let mut scratch = Scratch::default();
+        let mut out = Vec::new();
+        let mut cx = Context::new(
+            &view,
+            &viewer,
+            Surface::Explore,
+            600,
+            &mut rng,
+            &mut scratch,
+        );
+        policy.generate(&mut cx, &mut out);
+        // Every account but the followed ones, once each, scored by the dot product.
+        let expected = (0..world.accounts() as u32)
+            .map(crate::ids::AccountId)
+            .filter(|a| !viewer.follows(*a))
+            .count();
+        assert_eq!(out.len(), expected);
+        let mut accounts: Vec<u32> = out.iter().map(|c| c.account.0).collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        assert_eq!(accounts.len(), expected);
+        for c in &out {
+            assert_eq!(
+                c.score,
+                crate::world::dot(&estimate, world.content(c.account))
+            );
+        }
+        // No random numbers were drawn.
+        let fresh: u64 = SimRng::seed_from_u64(1).random();
+        assert_eq!(rng.random::<u64>(), fresh);
+    }
 
     #[test]
     fn top_k_in_place_equals_sort_and_truncate() {
