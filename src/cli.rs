@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use driftlab::analysis::compare::{compare_exact, compare_statistical, Criteria};
-use driftlab::experiment::{merge, Event, Experiment, Outcome, Shard};
+use driftlab::experiment::{merge, Event, Experiment, Outcome, Shard, WorldExport};
 use driftlab::plugin::Registry;
 use driftlab::report::{rewrite_sweep_report, write_report, ReportError};
 use driftlab::scenario::{Overrides, Scenario, ScenarioError};
@@ -446,7 +446,14 @@ fn export_world(
             }
         });
     }
-    match driftlab::experiment::export_world(scenario, point, replicate, out, &cancel) {
+    let mut export = WorldExport::new(scenario, replicate).cancel_flag(Arc::clone(&cancel));
+    if let Some(p) = point {
+        export = export.point(p);
+    }
+    if let Some(bytes) = memory_limit()? {
+        export = export.memory_limit(bytes);
+    }
+    match export.write(out) {
         Ok(done) => {
             let w = &done.written;
             println!(

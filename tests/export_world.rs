@@ -251,6 +251,14 @@ fn bad_requests_exit_2_and_leave_nothing() {
         ],
         "world.accounts",
     );
+    let small = Command::new(env!("CARGO_BIN_EXE_driftlab"))
+        .args(["export-world", SMOKE, "--replicate", "0", "--out", o])
+        .env("DRIFTLAB_MEMORY_LIMIT", "1000000")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&small.stderr);
+    assert_eq!(small.status.code(), Some(2), "{err}");
+    assert!(err.contains("export a smaller world"), "{err}");
     assert!(!out.exists());
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("notes.txt"), "mine").unwrap();

@@ -27,7 +27,7 @@ pub mod jobs;
 pub mod merge;
 pub mod shard;
 
-pub use export::{export_world, Exported};
+pub use export::{Exported, WorldExport};
 pub use jobs::{
     run_in_memory, run_jobs, run_jobs_on, Completion, ExperimentResult, JobSink, Surfaces,
     WorldSource, WorldStats,

@@ -190,11 +190,12 @@ pub fn write(
          # {} accounts, {} follows, {} communities ({benign} benign, {} adjacent, 1 flagged).\n\
          #\n\
          # To run on this world, put the table below into a scenario in place of\n\
-         # `world.accounts` (and `world.flagged_accounts` or `world.flagged_fraction`), with\n\
-         # the paths relative to the scenario file. Vectors, activity and tags are drawn from\n\
-         # the seed, the other [world] keys (dims, noise, activity, adjacent_mix) and\n\
-         # [world.terms]: keep them and the seed as they were, and replicate R of the import is\n\
-         # this world (with replicates = 1 the whole run, when this is replicate 0).\n\
+         # `world.accounts` (and `world.flagged_accounts` or `world.flagged_fraction`). Its\n\
+         # paths are relative to this file; in a scenario elsewhere, make them relative to the\n\
+         # scenario file. Vectors, activity and tags are drawn from the seed, the other [world]\n\
+         # keys (dims, noise, activity, adjacent_mix) and [world.terms]: keep them and the seed\n\
+         # as they were, and replicate R of the import is this world (with replicates = 1 the\n\
+         # whole run, when this is replicate 0).\n\
          {}",
         written.accounts,
         written.edges,
