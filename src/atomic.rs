@@ -67,7 +67,7 @@ pub fn remove_temporaries(dir: &Path) -> io::Result<usize> {
 }
 
 /// Flushes a directory's entries to disk (where the platform allows opening a directory).
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         std::fs::File::open(dir)?.sync_all()

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use driftlab::analysis::compare::{compare_exact, compare_statistical, Criteria};
-use driftlab::experiment::{merge, Event, Experiment, Outcome, Shard};
+use driftlab::experiment::{merge, Event, Experiment, Outcome, Shard, WorldExport};
 use driftlab::plugin::Registry;
 use driftlab::report::{rewrite_sweep_report, write_report, ReportError};
 use driftlab::scenario::{Overrides, Scenario, ScenarioError};
@@ -127,6 +127,23 @@ enum Command {
     },
     /// List the policies, mitigations, probe behaviours and metrics a scenario can name.
     List,
+    /// Write the world `run` generates for one replicate into a new directory DIR: edges.txt
+    /// and labels.txt (the files `[world.import]` reads), accounts.csv (each account's
+    /// community, its kind, flag and degrees) and world.toml (the `[world.import]` table that
+    /// imports the same world).
+    ExportWorld {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// The replicate whose world to write, from 0.
+        #[arg(long, value_name = "R")]
+        replicate: u32,
+        /// A new directory (or an empty one) for the files; written whole or not at all.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// For a scenario with a [sweep]: the point whose world to write (p000, p001, ...).
+        #[arg(long, value_name = "NAME")]
+        point: Option<String>,
+    },
 }
 
 /// One criterion of `compare`: a threshold, or `off` (`None`).
@@ -390,6 +407,12 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
+        Command::ExportWorld {
+            scenario: args,
+            replicate,
+            out,
+            point,
+        } => export_world(&args.load()?, point.as_deref(), replicate, &out),
         Command::List => {
             let mut last = String::new();
             for e in Registry::new().entries() {
@@ -404,6 +427,51 @@ fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// `export-world`: the library's export, stopped by Ctrl-C (nothing is left at `out`).
+fn export_world(
+    scenario: &Scenario,
+    point: Option<&str>,
+    replicate: u32,
+    out: &Path,
+) -> anyhow::Result<ExitCode> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = Arc::clone(&cancel);
+        let _ = ctrlc::set_handler(move || {
+            if cancel.swap(true, Ordering::SeqCst) {
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+        });
+    }
+    let mut export = WorldExport::new(scenario, replicate).cancel_flag(Arc::clone(&cancel));
+    if let Some(p) = point {
+        export = export.point(p);
+    }
+    if let Some(bytes) = memory_limit()? {
+        export = export.memory_limit(bytes);
+    }
+    match export.write(out) {
+        Ok(done) => {
+            let w = &done.written;
+            println!(
+                "world of replicate {replicate}: {} accounts, {} follows, {} communities in {}; \
+                 import it with the [world.import] table of {}",
+                w.accounts,
+                w.edges,
+                w.communities,
+                done.dir.display(),
+                done.dir.join("world.toml").display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(_) if cancel.load(Ordering::SeqCst) => {
+            eprintln!("interrupted: nothing was written to {}", out.display());
+            Ok(ExitCode::from(EXIT_INTERRUPTED))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -34,6 +34,7 @@ fuzz_target!(|data: &[u8]| {
         labels: "labels.txt".into(),
         flagged_community: 2,
         adjacent_communities: vec![3],
+        adjacent_parents: None,
     };
     // The counting pass, the full check and the load must agree on whether the input is good.
     let counted = driftlab::world::load::count(&spec, dir);

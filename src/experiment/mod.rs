@@ -22,10 +22,12 @@
 //!
 //! Results do not depend on the thread count: jobs are reduced in job order, never in parallel.
 
+pub mod export;
 pub mod jobs;
 pub mod merge;
 pub mod shard;
 
+pub use export::{Exported, WorldExport};
 pub use jobs::{
     run_in_memory, run_jobs, run_jobs_on, Completion, ExperimentResult, JobSink, Surfaces,
     WorldSource, WorldStats,

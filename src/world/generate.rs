@@ -286,6 +286,7 @@ pub(crate) fn finish(
         by_popularity,
         truth: GroundTruth {
             kinds: layout.kinds,
+            parent: layout.parent,
             flagged_account,
             flagged_term,
             latent,

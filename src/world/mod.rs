@@ -8,6 +8,7 @@
 //!   are flagged): used only to generate behaviour and to measure, never shown to a policy.
 
 pub mod centroids;
+pub mod export;
 pub mod generate;
 pub mod graph;
 pub mod load;
@@ -39,6 +40,7 @@ pub enum CommunityKind {
 #[derive(Clone, Debug)]
 pub struct GroundTruth {
     kinds: Vec<CommunityKind>,
+    parent: Vec<Option<CommunityId>>,
     flagged_account: Vec<bool>,
     flagged_term: Vec<bool>,
     latent: Rows,
@@ -53,6 +55,12 @@ impl GroundTruth {
     /// Kind of each community.
     pub fn community_kind(&self, c: CommunityId) -> CommunityKind {
         self.kinds[c.index()]
+    }
+
+    /// The benign community whose content an adjacent community leans toward (`None` for
+    /// benign communities and the flagged cluster).
+    pub fn adjacent_parent(&self, c: CommunityId) -> Option<CommunityId> {
+        self.parent[c.index()]
     }
 
     /// Whether an account belongs to the flagged cluster.

@@ -168,6 +168,12 @@ pub struct ImportSpec {
     /// Community labels treated as adjacent (default none).
     #[serde(default)]
     pub adjacent_communities: Vec<u32>,
+    /// The benign community whose content each adjacent community leans toward, one label per
+    /// entry of `adjacent_communities`, in the same order. Default: the benign community an
+    /// adjacent community's members follow most (ties: the lowest). `driftlab export-world`
+    /// writes it, so that a generated world imports as it was generated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjacent_parents: Option<Vec<u32>>,
 }
 
 /// The vocabulary of search terms and how accounts tag their content.

@@ -91,6 +91,31 @@ pub(super) fn check_world(c: &mut Checker, w: &WorldSpec, base_dir: &Path) {
             )
         },
     );
+    if let Some(parents) = &import.adjacent_parents {
+        let key = "world.import.adjacent_parents";
+        c.ensure(
+            key,
+            parents.len() == import.adjacent_communities.len(),
+            || {
+                format!(
+                    "`{key}` has {} entries but `world.import.adjacent_communities` has {}: give \
+                 one benign community per adjacent community, in the same order",
+                    parents.len(),
+                    import.adjacent_communities.len()
+                )
+            },
+        );
+        let not_benign = parents
+            .iter()
+            .find(|p| **p == import.flagged_community || import.adjacent_communities.contains(p));
+        c.ensure(key, not_benign.is_none(), || {
+            format!(
+                "`{key}` names {}, the flagged or an adjacent community: a parent must be a \
+                 benign community",
+                not_benign.copied().unwrap_or_default()
+            )
+        });
+    }
 }
 
 /// Sizes of a generated world: enough accounts for every community (counted as the generator

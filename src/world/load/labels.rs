@@ -27,6 +27,9 @@ pub(super) struct Labels {
     pub(super) ids: Vec<u64>,
     pub(super) community: Vec<CommunityId>,
     pub(super) kinds: Vec<CommunityKind>,
+    /// The parent of each adjacent community, when the scenario gives them
+    /// (`world.import.adjacent_parents`); in community id order, `None` for the others.
+    pub(super) parents: Option<Vec<Option<CommunityId>>>,
 }
 
 /// At most six labels of `labels` (ascending), for a message.
@@ -111,6 +114,22 @@ pub(super) fn read_labels(spec: &ImportSpec, base_dir: &Path) -> Result<Labels, 
             ),
         });
     }
+    if let Some(p) = spec
+        .adjacent_parents
+        .iter()
+        .flatten()
+        .map(|&p| u64::from(p))
+        .find(absent)
+    {
+        return Err(WorldError::Value {
+            key: "world.import.adjacent_parents".into(),
+            message: format!(
+                "`world.import.adjacent_parents` names {p}, which is not a community of {}; \
+                 give only communities of the file",
+                communities()
+            ),
+        });
+    }
     let mut adjacent: Vec<u64> = spec
         .adjacent_communities
         .iter()
@@ -129,14 +148,21 @@ pub(super) fn read_labels(spec: &ImportSpec, base_dir: &Path) -> Result<Labels, 
             }
         })
         .collect();
-    let community = rows
-        .iter()
-        .map(|r| CommunityId(labels.binary_search(&r.1).unwrap_or(0) as u32))
-        .collect();
+    let id_of = |label: u64| CommunityId(labels.binary_search(&label).unwrap_or(0) as u32);
+    let community = rows.iter().map(|r| id_of(r.1)).collect();
+    // Checked when the scenario was loaded: one parent per adjacent community, each benign.
+    let parents = spec.adjacent_parents.as_ref().map(|given| {
+        let mut parent = vec![None; labels.len()];
+        for (&a, &p) in spec.adjacent_communities.iter().zip(given) {
+            parent[id_of(u64::from(a)).index()] = Some(id_of(u64::from(p)));
+        }
+        parent
+    });
     Ok(Labels {
         path,
         ids: rows.into_iter().map(|r| r.0).collect(),
         community,
         kinds,
+        parents,
     })
 }

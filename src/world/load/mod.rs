@@ -133,7 +133,10 @@ pub fn read(spec: &ImportSpec, base_dir: &Path) -> Result<Imported, WorldError> 
     read_edges(spec, base_dir, &labels, |a, b| edges.push((a, b)))?;
     let graph = FollowGraph::from_edges(labels.ids.len(), &edges);
     drop(edges);
-    let parent = parents(&labels.kinds, &labels.community, &graph);
+    let parent = match labels.parents {
+        Some(given) => given,
+        None => parents(&labels.kinds, &labels.community, &graph),
+    };
     Ok(Imported {
         layout: Layout {
             community: labels.community,
@@ -149,7 +152,7 @@ pub fn read(spec: &ImportSpec, base_dir: &Path) -> Result<Imported, WorldError> 
 mod tests {
     use super::labels::listing;
     use super::*;
-    use crate::ids::AccountId;
+    use crate::ids::{AccountId, CommunityId};
     use std::fs::File;
     use std::path::PathBuf;
 
@@ -169,6 +172,7 @@ mod tests {
             labels: "labels.txt".into(),
             flagged_community: flagged,
             adjacent_communities: adjacent.to_vec(),
+            adjacent_parents: None,
         }
     }
 
@@ -411,6 +415,45 @@ mod tests {
             listing(&(0..30_000).collect::<Vec<_>>()),
             "0, 1, 2, 3, 4, ..., 29999"
         );
+    }
+
+    #[test]
+    fn given_adjacent_parents_replace_the_inferred_ones() {
+        // Communities 0 and 1 benign, 2 adjacent (its accounts follow community 1), 3 flagged.
+        let dir = files(
+            "parents",
+            b"0 0\n1 0\n2 1\n3 1\n4 2\n5 2\n6 3\n",
+            b"4 2\n4 3\n5 3\n5 0\n6 4\n",
+        );
+        let inferred = read(&spec(3, &[2]), &dir).unwrap();
+        assert_eq!(
+            inferred.layout.parent,
+            [None, None, Some(CommunityId(1)), None]
+        );
+        let s = ImportSpec {
+            adjacent_parents: Some(vec![0]),
+            ..spec(3, &[2])
+        };
+        let given = read(&s, &dir).unwrap();
+        assert_eq!(
+            given.layout.parent,
+            [None, None, Some(CommunityId(0)), None]
+        );
+        assert_eq!(check(&s, &dir).unwrap(), inferred.kinds());
+        let absent = ImportSpec {
+            adjacent_parents: Some(vec![9]),
+            ..spec(3, &[2])
+        };
+        for e in [read(&absent, &dir).err(), check(&absent, &dir).err()] {
+            match e.expect("refused") {
+                WorldError::Value { key, message } => {
+                    assert_eq!(key, "world.import.adjacent_parents");
+                    assert!(message.contains("names 9, which is not"), "{message}");
+                }
+                other => panic!("{other}"),
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
