@@ -14,10 +14,11 @@
 //!
 //! [`Context::rng`]: crate::policy::Context::rng
 
-use crate::batch::{split_source, BatchMitigation, BatchPolicy, Batched, BatchedMitigation};
+use crate::batch::{BatchMitigation, BatchPolicy};
 use crate::catalog::{self, Entry};
-use crate::mitigation::{Mitigation, MitigationStack};
-use crate::policy::Policy;
+use crate::mitigation::{Mitigation, MitigationCtx, MitigationStack, Slate};
+use crate::policy::{Candidate, Context, Policy};
+use crate::rng::SimRng;
 pub use crate::scenario::kinds::ParamError;
 use crate::scenario::kinds::{parse_params, Category, KindCatalog};
 use crate::scenario::spec::{MitigationSpec, PluginSpec, PolicySpec};
@@ -358,6 +359,133 @@ impl KindCatalog for Registry {
     }
 }
 
+/// A batched policy ([`crate::batch`]) with its native candidate source, as a [`Policy`]. Serving a request on
+/// its own (outside the batched step loop) would use the source alone, so the step loop
+/// serves every arm with a batched policy surface by surface (see [`crate::agents`]).
+pub struct Batched {
+    source: Box<dyn Policy>,
+    scorer: Box<dyn BatchPolicy>,
+}
+
+impl Batched {
+    /// A batched policy scoring the candidates `source` retrieves.
+    pub fn new(source: Box<dyn Policy>, scorer: Box<dyn BatchPolicy>) -> Self {
+        Self { source, scorer }
+    }
+
+    /// The native source of candidates.
+    pub fn source(&self) -> &dyn Policy {
+        self.source.as_ref()
+    }
+
+    /// The batch scorer.
+    pub fn scorer(&self) -> &dyn BatchPolicy {
+        self.scorer.as_ref()
+    }
+}
+
+impl Policy for Batched {
+    fn name(&self) -> &str {
+        self.scorer.name()
+    }
+
+    fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>) {
+        self.source.generate(cx, out);
+    }
+
+    fn score(&self, cx: &mut Context<'_>, candidates: &mut [Candidate]) {
+        self.source.score(cx, candidates);
+    }
+
+    fn generates_unique_accounts(&self) -> bool {
+        self.source.generates_unique_accounts()
+    }
+
+    fn generate_top(&self, cx: &mut Context<'_>, keep: usize, out: &mut Vec<Candidate>) {
+        self.source.generate_top(cx, keep, out);
+    }
+
+    fn as_batched(&self) -> Option<(&dyn Policy, &dyn BatchPolicy)> {
+        Some((self.source.as_ref(), self.scorer.as_ref()))
+    }
+}
+
+/// A batched mitigation as a member of an arm's [`crate::mitigation::MitigationStack`]. Applied
+/// per request it would do nothing, so the step loop serves every arm with one batch by batch.
+pub struct BatchedMitigation {
+    inner: Box<dyn BatchMitigation>,
+}
+
+impl BatchedMitigation {
+    /// Wraps a batched mitigation.
+    pub fn new(inner: Box<dyn BatchMitigation>) -> Self {
+        Self { inner }
+    }
+}
+
+impl Mitigation for BatchedMitigation {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn apply(&self, _: &MitigationCtx<'_>, _: &mut Slate, _: &mut SimRng) {
+        debug_assert!(false, "a batched mitigation is applied batch by batch");
+    }
+
+    fn as_batched(&self) -> Option<&dyn BatchMitigation> {
+        Some(self.inner.as_ref())
+    }
+}
+
+/// The `source` parameter of a batched policy: a built-in policy spec, by default co-follow.
+/// Returns the source's spec and the other parameters (those of the plug-in itself).
+pub fn split_source(params: &toml::Table) -> Result<(PolicySpec, toml::Table), ParamError> {
+    let mut rest = params.clone();
+    let source = match rest.remove("source") {
+        None => PolicySpec::CoFollow(Default::default()),
+        Some(value) => {
+            let Some(table) = value.as_table() else {
+                return Err(ParamError::new(
+                    "source",
+                    "must be a table naming a built-in policy, like `{ kind = \"co_follow\" }`",
+                ));
+            };
+            let mut params = table.clone();
+            let kind = match params.remove("kind") {
+                Some(toml::Value::String(kind)) => kind,
+                _ => {
+                    return Err(ParamError::new(
+                        "source.kind",
+                        "missing or not a string: name a built-in policy, like \
+                         `{ kind = \"co_follow\" }`",
+                    ))
+                }
+            };
+            let named = PluginSpec { kind, params };
+            let Some(spec) = PolicySpec::builtin(&named) else {
+                return Err(ParamError::new(
+                    "source.kind",
+                    format!(
+                        "`{}`: a batched policy's source must be a built-in policy (`co_follow`, \
+                         `embedding`, `popularity`, `random`, `uniform_followee`, `hybrid`)",
+                        named.kind
+                    ),
+                ));
+            };
+            let spec = spec.map_err(|e| {
+                let key = if e.key.is_empty() {
+                    "source".to_string()
+                } else {
+                    format!("source.{}", e.key)
+                };
+                ParamError::new(key, e.message)
+            })?;
+            spec
+        }
+    };
+    Ok((source, rest))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,5 +589,29 @@ mod tests {
         let e = r.entries();
         let c = e.iter().find(|e| e.name == "constant").unwrap();
         assert!(c.plugin && c.category == "policy" && c.params.len() == 1);
+    }
+
+    #[test]
+    fn the_source_defaults_to_co_follow_and_is_split_off() {
+        let t: toml::Table = toml::from_str("alpha = 0.5").unwrap();
+        let (s, rest) = split_source(&t).unwrap();
+        assert!(matches!(s, PolicySpec::CoFollow(_)));
+        assert_eq!(rest.len(), 1);
+        let t: toml::Table =
+            toml::from_str("alpha = 0.5\nsource = { kind = \"popularity\" }").unwrap();
+        let (s, rest) = split_source(&t).unwrap();
+        assert!(matches!(s, PolicySpec::Popularity(_)));
+        assert!(!rest.contains_key("source"));
+    }
+
+    #[test]
+    fn a_bad_source_names_its_key() {
+        let t: toml::Table =
+            toml::from_str("source = { kind = \"co_follow\", sampels = 3 }").unwrap();
+        let e = split_source(&t).unwrap_err();
+        assert!(e.key.starts_with("source"), "{e:?}");
+        let t: toml::Table = toml::from_str("source = { kind = \"mine\" }").unwrap();
+        let e = split_source(&t).unwrap_err();
+        assert_eq!(e.key, "source.kind", "{e:?}");
     }
 }

@@ -85,8 +85,9 @@ pub(crate) fn serve_batched<A: BatchAgent>(
     state.active.resize(agents.len(), false);
     state.ranges.resize(agents.len(), (0, 0));
     for plan in platform.surfaces {
-        let scorer = plan.policy.as_batched();
-        let source: &dyn Policy = scorer.map_or(plan.policy, |b| b.source());
+        let batched = plan.policy.as_batched();
+        let scorer = batched.map(|(_, scorer)| scorer);
+        let source: &dyn Policy = batched.map_or(plan.policy, |(source, _)| source);
         // The native mitigations before the first batched one run with the candidates.
         let first = next_batched(items, 0);
         agents
@@ -119,15 +120,14 @@ pub(crate) fn serve_batched<A: BatchAgent>(
                     apply_native(&items[..first], view, &request, p.mitigation_rng, slate);
                 }
             });
-        if let Some(batched) = scorer {
+        if let Some(scorer) = scorer {
             let head = head(scope, plan, 0, view.dims());
             gather(agents, state, view);
             state.scores.clear();
             state.scores.resize(state.columns.accounts.len(), 0.0);
-            batched
-                .scorer()
+            scorer
                 .score(&state.columns.batch(head), &mut state.scores)
-                .map_err(|e| located(e, batched.scorer().name(), scope, plan))?;
+                .map_err(|e| located(e, scorer.name(), scope, plan))?;
             let scores = &state.scores;
             agents
                 .par_iter_mut()

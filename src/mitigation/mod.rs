@@ -180,7 +180,7 @@ pub trait Mitigation: Send + Sync {
         Capabilities::NONE
     }
 
-    /// The batched mitigation this is ([`crate::batch::BatchedMitigation`]): the step loop
+    /// The batched mitigation this is ([`crate::batch::BatchMitigation`]): the step loop
     /// then applies it to whole batches of pools. None for a mitigation applied per request.
     #[doc(hidden)]
     fn as_batched(&self) -> Option<&dyn crate::batch::BatchMitigation> {

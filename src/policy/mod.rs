@@ -197,10 +197,11 @@ pub trait Policy: Send + Sync {
         false
     }
 
-    /// The batched policy this is ([`crate::batch::Batched`]): the step loop then scores its
-    /// source's candidates in batches. None for a policy serving request by request.
+    /// For a batched policy ([`crate::batch`]): its native source of candidates and its batch
+    /// scorer; the step loop then scores the source's candidates in batches. None for a policy
+    /// serving request by request.
     #[doc(hidden)]
-    fn as_batched(&self) -> Option<&crate::batch::Batched> {
+    fn as_batched(&self) -> Option<(&dyn Policy, &dyn crate::batch::BatchPolicy)> {
         None
     }
 
