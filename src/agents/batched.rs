@@ -129,24 +129,15 @@ pub(crate) fn serve_batched<A: BatchAgent>(
                 .score(&state.columns.batch(head), &mut state.scores)
                 .map_err(|e| located(e, scorer.name(), scope, plan))?;
             let scores = &state.scores;
-            agents
-                .par_iter_mut()
-                .zip(state.active.par_iter())
-                .zip(state.ranges.par_iter())
-                .for_each(|((agent, &active), &(start, end))| {
-                    if !active {
-                        return;
-                    }
-                    let p = agent.parts();
-                    let request = plan.request(p.viewer, p.query).expect("an active request");
-                    let Buffers { scratch, slate, .. } = p.buffers;
-                    let out = slate.buffer();
-                    for (c, &s) in out.iter_mut().zip(&scores[start as usize..end as usize]) {
-                        c.score = s;
-                    }
-                    rank_top(out, keep(within_slate, &request), &mut scratch.keys);
-                    apply_native(&items[..first], view, &request, p.mitigation_rng, slate);
-                });
+            scatter(agents, state, plan, |p, request, (start, end)| {
+                let Buffers { scratch, slate, .. } = p.buffers;
+                let out = slate.buffer();
+                for (c, &s) in out.iter_mut().zip(&scores[start..end]) {
+                    c.score = s;
+                }
+                rank_top(out, keep(within_slate, request), &mut scratch.keys);
+                apply_native(&items[..first], view, request, p.mitigation_rng, slate);
+            });
         }
         let mut at = first;
         while at < items.len() {
@@ -160,26 +151,12 @@ pub(crate) fn serve_batched<A: BatchAgent>(
                 .map_err(|e| located(e, batched.name(), scope, plan))?;
             let next = next_batched(items, at + 1);
             let keys = &state.keys;
-            agents
-                .par_iter_mut()
-                .zip(state.active.par_iter())
-                .zip(state.ranges.par_iter())
-                .for_each(|((agent, &active), &(start, end))| {
-                    if !active {
-                        return;
-                    }
-                    let p = agent.parts();
-                    let request = plan.request(p.viewer, p.query).expect("an active request");
-                    let Buffers { slate, order, .. } = p.buffers;
-                    apply_keys(slate, &keys[start as usize..end as usize], order);
-                    apply_native(
-                        &items[at + 1..next],
-                        view,
-                        &request,
-                        p.mitigation_rng,
-                        slate,
-                    );
-                });
+            scatter(agents, state, plan, |p, request, (start, end)| {
+                let Buffers { slate, order, .. } = p.buffers;
+                apply_keys(slate, &keys[start..end], order);
+                let rest = &items[at + 1..next];
+                apply_native(rest, view, request, p.mitigation_rng, slate);
+            });
             at = next;
         }
         agents
@@ -193,6 +170,27 @@ pub(crate) fn serve_batched<A: BatchAgent>(
             });
     }
     Ok(())
+}
+
+/// Runs `f` on every agent with a request, in parallel, with its parts, its request and its
+/// candidates' range in the batch just gathered (to hand each agent its share of the results).
+fn scatter<A: BatchAgent>(
+    agents: &mut [A],
+    state: &BatchState,
+    plan: &SurfacePlan<'_>,
+    f: impl Fn(Parts<'_>, &Request<'_>, (usize, usize)) + Sync,
+) {
+    agents
+        .par_iter_mut()
+        .zip(state.active.par_iter())
+        .zip(state.ranges.par_iter())
+        .for_each(|((agent, &active), &(start, end))| {
+            if active {
+                let p = agent.parts();
+                let request = plan.request(p.viewer, p.query).expect("an active request");
+                f(p, &request, (start as usize, end as usize));
+            }
+        });
 }
 
 /// The index of the first batched mitigation at or after `from` (the length if none).
