@@ -3,7 +3,7 @@
 //! pool) would cover those clusters, every account of them is scored instead (dense scoring,
 //! no draws).
 
-use super::{Candidate, Context, Policy};
+use super::{rank_key, rank_top, Candidate, Context, Policy};
 use crate::ids::{AccountId, CommunityId};
 use crate::rng::index;
 use crate::world::dot;
@@ -54,41 +54,64 @@ fn top_k_in_place<T: Copy>(
     items.truncate(k);
 }
 
-/// The index spans `(start, len)` of the nearest clusters, in their order.
-fn near_spans<'a>(
-    view: &'a crate::platform::PlatformView<'_>,
-    near: &'a [(f32, u32)],
-) -> impl Iterator<Item = (usize, usize)> + 'a {
-    near.iter()
-        .map(move |&(_, c)| view.cluster_span(CommunityId(c)))
-}
-
-/// Every account of the `spans` of the platform's cluster-ordered index that the viewer does
-/// not follow, scored by the estimate's dot product with its content row.
-fn dense(cx: &Context<'_>, spans: impl Iterator<Item = (usize, usize)>, out: &mut Vec<Candidate>) {
+/// Every account of the nearest clusters `near` (in the platform's cluster-ordered index) that
+/// the viewer does not follow, scored by the estimate's dot product with its content row. With
+/// `keep`, only the best `keep` are kept, ranked (score descending, ties by lower account), and
+/// it returns true: a candidate that cannot enter the best `keep` found so far is never
+/// stored, so the selection at the end sees a few times `keep` candidates instead of all. That
+/// is the same result as ranking all of them, since the order is total.
+fn dense(
+    cx: &mut Context<'_>,
+    near: &[(f32, u32)],
+    keep: Option<usize>,
+    out: &mut Vec<Candidate>,
+) -> bool {
     let (view, viewer) = (cx.view, cx.viewer);
-    for (start, len) in spans {
+    let cap = keep.map(|k| (4 * k).max(64));
+    // The rank key of the worst kept candidate once the buffer was first cut (u64::MAX: none).
+    let mut bar = u64::MAX;
+    for &(_, c) in near {
+        let (start, len) = view.cluster_span(CommunityId(c));
         for at in start..start + len {
             let account = view.indexed_account(at);
-            if !viewer.follows(account) {
-                out.push(Candidate {
-                    account,
-                    score: dot(viewer.estimate, view.indexed_content(at)),
-                });
+            if viewer.follows(account) {
+                continue;
+            }
+            let candidate = Candidate {
+                account,
+                score: dot(viewer.estimate, view.indexed_content(at)),
+            };
+            if keep.is_some() && rank_key(&candidate) >= bar {
+                continue;
+            }
+            out.push(candidate);
+            if let (Some(k), Some(cap)) = (keep, cap) {
+                if out.len() >= cap && k > 0 {
+                    rank_top(out, k, &mut cx.scratch.keys);
+                    bar = rank_key(&out[k - 1]);
+                }
             }
         }
     }
+    match keep {
+        Some(k) => {
+            rank_top(out, k, &mut cx.scratch.keys);
+            true
+        }
+        None => false,
+    }
 }
 
-/// Above this many words, the bit set of drawn positions keeps a summary bit per word.
-const SUMMARISED_WORDS: usize = 256;
-
-impl Policy for Embedding {
-    fn name(&self) -> &str {
-        "embedding"
-    }
-
-    fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>) {
+impl Embedding {
+    /// The candidates of [`Policy::generate`] into `out`. With `keep`, a dense scoring keeps
+    /// only the best `keep`, ranked, and returns true (the ranking [`Policy::generate_top`]
+    /// asks for); otherwise every candidate is appended, unranked, and it returns false.
+    fn candidates(
+        &self,
+        cx: &mut Context<'_>,
+        keep: Option<usize>,
+        out: &mut Vec<Candidate>,
+    ) -> bool {
         let (view, viewer, limit, rng, scratch) =
             (cx.view, cx.viewer, cx.limit, &mut *cx.rng, &mut *cx.scratch);
         let near = &mut scratch.clusters;
@@ -118,15 +141,17 @@ impl Policy for Embedding {
             total += view.cluster_span(CommunityId(c)).1;
         }
         if total == 0 {
-            return;
+            return false;
         }
         if 2 * limit >= total {
             // Dense: the 2 x limit draws would cover the union (with replacement they would
             // reach about 86% of it at 2 x limit = total), so every account of the union is
             // scored instead, with no draws: contiguous rows of the cluster-ordered index, in
             // index order, each once.
-            dense(cx, near_spans(view, &cx.scratch.clusters), out);
-            return;
+            let near = std::mem::take(&mut cx.scratch.clusters);
+            let ranked = dense(cx, &near, keep, out);
+            cx.scratch.clusters = near;
+            return ranked;
         }
         // Uniform draws over the union of the nearest clusters, scored by the dot product. All
         // positions are drawn first (the same numbers, in the same order, as drawing and scoring
@@ -239,6 +264,26 @@ impl Policy for Embedding {
                 }
             },
         );
+        false
+    }
+}
+
+/// Above this many words, the bit set of drawn positions keeps a summary bit per word.
+const SUMMARISED_WORDS: usize = 256;
+
+impl Policy for Embedding {
+    fn name(&self) -> &str {
+        "embedding"
+    }
+
+    fn generate(&self, cx: &mut Context<'_>, out: &mut Vec<Candidate>) {
+        self.candidates(cx, None, out);
+    }
+
+    fn generate_top(&self, cx: &mut Context<'_>, keep: usize, out: &mut Vec<Candidate>) {
+        if !self.candidates(cx, Some(keep), out) {
+            rank_top(out, keep, &mut cx.scratch.keys);
+        }
     }
 
     fn generates_unique_accounts(&self) -> bool {
@@ -322,6 +367,23 @@ mod tests {
         // No random numbers were drawn.
         let fresh: u64 = SimRng::seed_from_u64(1).random();
         assert_eq!(rng.random::<u64>(), fresh);
+        // The best `keep`, kept while scoring, are the best of all of them, ranked.
+        for keep in [0, 1, 10, 63, 64, 65, 300, 1000] {
+            let mut expected = out.clone();
+            crate::policy::rank_top(&mut expected, keep, &mut Vec::new());
+            let (mut rng, mut scratch, mut top) =
+                (SimRng::seed_from_u64(1), Scratch::default(), Vec::new());
+            let mut cx = Context::new(
+                &view,
+                &viewer,
+                Surface::Explore,
+                600,
+                &mut rng,
+                &mut scratch,
+            );
+            policy.generate_top(&mut cx, keep, &mut top);
+            assert_eq!(top, expected, "keep {keep}");
+        }
     }
 
     #[test]

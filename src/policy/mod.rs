@@ -308,7 +308,7 @@ fn decode(k: u64) -> Candidate {
 
 /// The key whose ascending order is the ranking order.
 #[inline]
-fn rank_key(c: &Candidate) -> u64 {
+pub(crate) fn rank_key(c: &Candidate) -> u64 {
     (u64::from(!ordered_bits(c.score)) << 32) | u64::from(c.account.0)
 }
 
