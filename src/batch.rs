@@ -1,5 +1,6 @@
-//! Batched plug-ins: a ranker or a mitigation called once per step, surface and agent group
-//! with every pending request's candidates as flat columns, instead of once per request.
+//! Batched plug-ins: a ranker or a mitigation called once per step and surface with every
+//! pending request's candidates (the probes', then the panel's) as flat columns, instead of once
+//! per request.
 //!
 //! This is how recommenders written in another language (Python, through the `driftlab`
 //! package) plug in at a cost of one call per step and surface. Candidate retrieval stays
@@ -22,14 +23,15 @@ use crate::platform::PlatformView;
 use crate::rng::SimRng;
 use crate::slate::{Candidate, Surface};
 
-/// Which agents a batch serves.
+/// The group of an agent in a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[repr(u8)]
 pub enum AgentGroup {
     /// The sock-puppet probes (agent = probe index in the replicate).
-    Probes,
+    Probes = 0,
     /// The collateral panel of ordinary accounts (agent = panel member index).
-    Panel,
+    Panel = 1,
 }
 
 impl AgentGroup {
@@ -42,8 +44,8 @@ impl AgentGroup {
     }
 }
 
-/// One step's requests on one surface, for one agent group, as flat columns. Requests are in
-/// agent order; the candidates of request `i` are `offsets[i] .. offsets[i + 1]` of the
+/// One step's requests on one surface, as flat columns. Requests are in agent order (the
+/// probes, then the collateral panel); the candidates of request `i` are `offsets[i] .. offsets[i + 1]` of the
 /// per-candidate columns, in rank order (by source score for a policy, by the current ranking
 /// for a mitigation).
 #[derive(Clone, Copy, Debug)]
@@ -56,14 +58,14 @@ pub struct Batch<'a> {
     pub step: u32,
     /// The surface served.
     pub surface: Surface,
-    /// Who is served.
-    pub group: AgentGroup,
     /// A seed for the plug-in's own random numbers, from the seed tree: the same in every arm
     /// (paired comparisons) and on any thread count; it differs between replicates, steps,
-    /// surfaces, groups and stages.
+    /// surfaces and stages.
     pub seed: u64,
     /// Dimensions of estimates and contents.
     pub dims: usize,
+    /// Per request: the agent's group (0: a probe, 1: a member of the panel).
+    pub groups: &'a [u8],
     /// Per request: the agent's index in its group.
     pub agents: &'a [u32],
     /// Per request: the search term, or -1.
@@ -142,7 +144,7 @@ impl std::fmt::Display for PluginFailure {
 
 impl std::error::Error for PluginFailure {}
 
-/// A ranker scoring whole batches (one call per step, surface and agent group).
+/// A ranker scoring whole batches (one call per step and surface).
 pub trait BatchPolicy: Send + Sync {
     /// Name as written in scenarios.
     fn name(&self) -> &str;
@@ -152,7 +154,7 @@ pub trait BatchPolicy: Send + Sync {
     fn score(&self, batch: &Batch<'_>, scores: &mut [f32]) -> Result<(), PluginFailure>;
 }
 
-/// A mitigation over whole batches of ranked pools (one call per step, surface and group).
+/// A mitigation over whole batches of ranked pools (one call per step and surface).
 pub trait BatchMitigation: Send + Sync {
     /// Name as written in scenarios.
     fn name(&self) -> &str;
@@ -166,6 +168,7 @@ pub trait BatchMitigation: Send + Sync {
 /// Reusable columns of one batch, filled request by request.
 #[derive(Debug, Default)]
 pub(crate) struct Columns {
+    pub groups: Vec<u8>,
     pub agents: Vec<u32>,
     pub queries: Vec<i64>,
     pub estimates: Vec<f32>,
@@ -181,6 +184,7 @@ pub(crate) struct Columns {
 impl Columns {
     /// Empties every column (keeping their capacity).
     pub fn clear(&mut self) {
+        self.groups.clear();
         self.agents.clear();
         self.queries.clear();
         self.estimates.clear();
@@ -198,12 +202,13 @@ impl Columns {
     pub fn push(
         &mut self,
         view: &PlatformView<'_>,
-        agent: u32,
+        (group, agent): (AgentGroup, u32),
         query: Option<TermId>,
         estimate: &[f32],
         followees: usize,
         candidates: &[Candidate],
     ) {
+        self.groups.push(group as u8);
         self.agents.push(agent);
         self.queries.push(query.map_or(-1, |t| i64::from(t.0)));
         self.estimates.extend_from_slice(estimate);
@@ -227,9 +232,9 @@ impl Columns {
             arm: head.arm,
             step: head.step,
             surface: head.surface,
-            group: head.group,
             seed: head.seed,
             dims: head.dims,
+            groups: &self.groups,
             agents: &self.agents,
             queries: &self.queries,
             estimates: &self.estimates,
@@ -251,26 +256,21 @@ pub(crate) struct BatchHead {
     pub arm: usize,
     pub step: u32,
     pub surface: Surface,
-    pub group: AgentGroup,
     pub seed: u64,
     pub dims: usize,
 }
 
 /// The seed handed to a plug-in call: a draw from the seed tree's plug-in stream of the
-/// replicate, keyed by step, surface, group and stage (0: the policy, 1 + i: the i-th
-/// mitigation of the stack), so it is the same in every arm.
+/// replicate, keyed by step, surface and stage (0: the policy, 1 + i: the i-th mitigation of
+/// the stack), so it is the same in every arm.
 pub(crate) fn call_seed(
     streams: &crate::rng::AgentStreams,
     step: u32,
     surface: Surface,
-    group: AgentGroup,
     stage: usize,
 ) -> u64 {
     use rand::Rng;
-    let key = ((u64::from(step) * 4 + surface.index() as u64) * 2
-        + matches!(group, AgentGroup::Panel) as u64)
-        * 64
-        + stage.min(63) as u64;
+    let key = (u64::from(step) * 4 + surface.index() as u64) * 64 + stage.min(63) as u64;
     let mut rng: SimRng = streams.agent(key);
     rng.next_u64()
 }
@@ -283,11 +283,10 @@ mod tests {
     fn call_seeds_differ_by_key_and_repeat() {
         let tree = crate::rng::SeedTree::new(3);
         let s = tree.agents(0, crate::rng::StreamId::Plugin);
-        let a = call_seed(&s, 1, Surface::Feed, AgentGroup::Probes, 0);
-        assert_eq!(a, call_seed(&s, 1, Surface::Feed, AgentGroup::Probes, 0));
-        assert_ne!(a, call_seed(&s, 2, Surface::Feed, AgentGroup::Probes, 0));
-        assert_ne!(a, call_seed(&s, 1, Surface::Explore, AgentGroup::Probes, 0));
-        assert_ne!(a, call_seed(&s, 1, Surface::Feed, AgentGroup::Panel, 0));
-        assert_ne!(a, call_seed(&s, 1, Surface::Feed, AgentGroup::Probes, 1));
+        let a = call_seed(&s, 1, Surface::Feed, 0);
+        assert_eq!(a, call_seed(&s, 1, Surface::Feed, 0));
+        assert_ne!(a, call_seed(&s, 2, Surface::Feed, 0));
+        assert_ne!(a, call_seed(&s, 1, Surface::Explore, 0));
+        assert_ne!(a, call_seed(&s, 1, Surface::Feed, 1));
     }
 }

@@ -5,12 +5,12 @@
 //! is byte-identical for any thread count.
 
 use crate::adversary::{Adversary, AdversaryStats, ClusterStep};
-use crate::agents::batched::{serve_batched, BatchScope, BatchState};
+use crate::agents::batched::{serve_batched, BatchScope, BatchState, Slot};
 use crate::agents::panel::{Panel, PanelStep};
 use crate::agents::population::Population;
 use crate::agents::probe::{Probe, ProbeStep, ProbeStreams, StepConfig};
 use crate::agents::Platform;
-use crate::batch::{AgentGroup, PluginFailure};
+use crate::batch::PluginFailure;
 use crate::ids::{AccountId, CommunityId, Step};
 use crate::live_graph::LiveGraph;
 use crate::mitigation::{Mitigation, MitigationStack};
@@ -170,7 +170,7 @@ pub fn run_arm(
     let batched =
         surfaces.iter().any(|p| p.policy.as_batched().is_some()) || mitigation.is_batched();
     let plugin_seeds = tree.agents(replicate, StreamId::Plugin);
-    let mut probe_batches = BatchState::default();
+    let mut batches = BatchState::default();
     let mut steps = Vec::with_capacity(spec.steps as usize);
     for step in 1..=spec.steps {
         if cancel() {
@@ -196,33 +196,42 @@ pub fn run_arm(
                 surfaces,
                 mitigation,
             };
-            let scope = |group| BatchScope {
+            let scope = BatchScope {
                 replicate,
                 arm,
                 step,
-                group,
                 seeds: &plugin_seeds,
             };
-            let mut slots: Vec<_> = probes
+            // Probes, then the panel when it is due: one batch per surface for all of them.
+            let mut slots: Vec<Slot<'_>> = probes
                 .iter_mut()
                 .zip(records.iter_mut())
                 .zip(estimates.rows_mut())
-                .map(|((probe, record), estimate)| {
+                .enumerate()
+                .map(|(i, ((probe, record), estimate))| {
                     let persona = &spec.probes[probe.group()];
-                    probe.begin(step, persona, world, &view, config, record, estimate)
+                    let index = i as u32;
+                    Slot::Probe(
+                        probe.begin(index, step, persona, world, &view, config, record, estimate),
+                    )
                 })
                 .collect();
-            serve_batched(
-                &mut slots,
-                &platform,
-                mitigation,
-                &scope(AgentGroup::Probes),
-                &mut probe_batches,
-            )?;
-            slots.into_iter().for_each(|slot| slot.end());
-            let panel_scope = scope(AgentGroup::Panel);
             if panel_due {
-                panel.step_batched(&spec.panel, world, &platform, mitigation, &panel_scope)?
+                slots.extend(
+                    panel
+                        .batch_slots(&spec.panel, world)
+                        .into_iter()
+                        .map(Slot::Member),
+                );
+            }
+            serve_batched(&mut slots, &platform, mitigation, &scope, &mut batches)?;
+            for slot in slots {
+                if let Slot::Probe(probe) = slot {
+                    probe.end();
+                }
+            }
+            if panel_due {
+                panel.reduce()
             } else {
                 PanelStep::EMPTY
             }

@@ -36,7 +36,7 @@
 //! a scenario file like a built-in: `policy = { kind = "my_ranker", alpha = 0.3 }`. The run is
 //! the CLI's own: parallel jobs, paired arms, resumable parts, CSVs, manifest, report, sweeps.
 //! `examples/custom_policy.rs` is a complete user program. A ranker or mitigation that works on
-//! whole batches (one call per step, surface and agent group, with every request's candidates as
+//! whole batches (one call per step and surface, with every request's candidates as
 //! flat columns; how Python plug-ins run) implements [`batch::BatchPolicy`] or
 //! [`batch::BatchMitigation`] instead; the step loop then serves probes and the panel surface
 //! by surface (`agents::batched`), with the same numbers as the per-agent loop.

@@ -181,7 +181,7 @@ impl Registry {
     /// Registers a batched policy `kind` ([`crate::batch`]): `factory` builds its scorer from
     /// typed parameters `P` (every key of the scenario's table but `source`); `source` names
     /// the built-in policy retrieving its candidates (default `{ kind = "co_follow" }`). The
-    /// scorer is called once per step, surface and agent group.
+    /// scorer is called once per step and surface.
     pub fn batch_policy<P, T, F>(&mut self, kind: &str, factory: F) -> &mut Self
     where
         P: DeserializeOwned + 'static,
@@ -206,7 +206,7 @@ impl Registry {
     }
 
     /// Registers a batched mitigation `kind` ([`crate::batch`]) built by `factory` from its
-    /// typed parameters `P`; it is applied once per step, surface and agent group.
+    /// typed parameters `P`; it is applied once per step and surface.
     pub fn batch_mitigation<P, T, F>(&mut self, kind: &str, factory: F) -> &mut Self
     where
         P: DeserializeOwned + 'static,

@@ -309,7 +309,8 @@ class Scenario:
 
         ``plugins``: subclasses of :class:`Policy` and :class:`Mitigation` the scenario names
         by their ``kind`` (``policy = { kind = "my_ranker", source = { kind = "co_follow" } }``).
-        They are called once per step, surface and agent group, with the GIL held; results are
+        They are called once per step and surface (probes and panel in one batch), with the GIL
+        held; results are
         the same on any thread count when they are deterministic (draw from ``batch.rng``). A
         plug-in that raises stops the run with :class:`PluginError` (its exception is the
         ``__cause__``); with ``out``, finished jobs are kept for ``resume=True``. Python

@@ -1,5 +1,5 @@
 """Rankers and mitigations written in Python: the classes to subclass, the batch they receive,
-and the glue the native module calls (one call per step, surface and agent group).
+and the glue the native module calls (one call per step and surface).
 
 A policy scores the candidates a native, seeded source retrieved; a mitigation removes or
 re-ranks ranked pools. Both see only what the platform could observe: its estimate of each
@@ -34,10 +34,11 @@ class ParamError(ValueError):
 
 
 class Batch:
-    """One step's requests on one surface for one agent group, as read-only numpy arrays.
+    """One step's requests on one surface (probes and panel), as read-only numpy arrays.
 
-    Per request (``requests`` of them, in agent order): ``agent`` (uint32, the agent's index in
-    its group), ``query`` (int64 search term, -1 for none), ``estimate`` (float32, requests x
+    Per request (``requests`` of them: the probes, then the collateral panel's members):
+    ``group`` (uint8: 0 for a probe, 1 for a panel member), ``agent`` (uint32, the agent's index
+    in its group), ``query`` (int64 search term, -1 for none), ``estimate`` (float32, requests x
     dims: the platform's estimate of the viewer's interests), ``followees`` (uint32, how many
     accounts the viewer follows), ``offsets`` (uint32, requests + 1: the candidates of request
     ``i`` are ``offsets[i]:offsets[i + 1]``).
@@ -48,8 +49,7 @@ class Batch:
     (uint32, follower count), ``labelled`` (bool: the platform's moderation label now).
 
     Scalars: ``replicate``, ``arm`` (index), ``step``, ``surface`` (``"search"``,
-    ``"suggested_accounts"``, ``"feed"``, ``"explore"``), ``group`` (``"probes"`` or
-    ``"panel"``), ``dims``, ``seed``; ``rng`` is a ``numpy.random.Generator`` seeded from
+    ``"suggested_accounts"``, ``"feed"``, ``"explore"``), ``dims``, ``seed``; ``rng`` is a ``numpy.random.Generator`` seeded from
     driftlab's seed tree (the same in every arm, on any thread count): draw every random
     number from it.
     """
@@ -61,12 +61,13 @@ class Batch:
     )
 
     def __init__(self, raw: "Tuple[Any, ...]") -> None:
-        (self.replicate, self.arm, self.step, self.surface, self.group, self.seed, self.dims,
+        (self.replicate, self.arm, self.step, self.surface, self.seed, self.dims, group,
          agent, query, estimate, followees, offsets, account, score, content, followers,
          labelled) = raw
         import numpy as np
 
         dims = max(self.dims, 1)
+        self.group = np.frombuffer(group, dtype=np.uint8)
         self.agent = np.frombuffer(agent, dtype="<u4")
         self.query = np.frombuffer(query, dtype="<i8")
         self.estimate = np.frombuffer(estimate, dtype="<f4").reshape(-1, dims)
@@ -126,7 +127,7 @@ class Batch:
         return rank
 
     def __repr__(self) -> str:
-        return (f"Batch(step={self.step}, surface={self.surface!r}, group={self.group!r}, "
+        return (f"Batch(step={self.step}, surface={self.surface!r}, "
                 f"requests={self.requests}, candidates={self.candidates}, dims={self.dims})")
 
 
@@ -138,7 +139,8 @@ class Policy:
     0.3 }``. ``source`` is the built-in policy retrieving candidates natively and seeded
     (default co-follow; on search and feed the candidates are the term's postings and the
     followees' posts, scored by the source); every other key goes to ``__init__``.
-    ``score`` is called once per step, surface and agent group, never per request. Keep no
+    ``score`` is called once per step and surface (for the probes and the panel together),
+    never per request. Keep no
     state between calls, or key it by ``batch.replicate`` and ``batch.arm``: calls of different
     (replicate, arm) jobs interleave on several threads.
     """

@@ -18,7 +18,7 @@ pyo3::create_exception!(
     PluginError,
     DriftlabError,
     "A Python policy or mitigation raised during a run: `kind`, `place` (replicate, arm, step, \
-     surface, group), `saved` (what was kept for `resume=True`, or None); the plug-in's \
+     surface), `saved` (what was kept for `resume=True`, or None); the plug-in's \
      exception is the `__cause__`, and the message holds its traceback."
 );
 pyo3::create_exception!(

@@ -1,12 +1,12 @@
-//! The batched serving loop: the surfaces of one step served surface by surface to a whole
-//! agent group, so that a batched plug-in ([`crate::batch`]) is called once per step, surface
-//! and group with every request's candidates.
+//! The batched serving loop: the surfaces of one step served surface by surface to every agent
+//! (the probes, then the collateral panel), so that a batched plug-in ([`crate::batch`]) is
+//! called once per step and surface with every request's candidates.
 //!
 //! For each surface in order: every agent's candidates come from the policy's native source
 //! (in parallel, each agent on its own streams); a batched policy scores them all in one call
 //! and each agent ranks its own; the arm's mitigations run in order, native ones per agent in
 //! parallel and batched ones in one call each; then each agent sees its slate and responds.
-//! Since agents of a group do not interact within a step and each draws only from its own
+//! Since agents do not interact within a step and each draws only from its own
 //! streams, in the same order as in `serve_and_respond`, serving surface by surface gives the
 //! same numbers as serving agent by agent would with the same (native) policy.
 
@@ -35,8 +35,11 @@ pub(crate) struct Parts<'a> {
     pub buffers: &'a mut Buffers,
 }
 
-/// An agent of a group served batch by batch.
+/// An agent served batch by batch.
 pub(crate) trait BatchAgent: Send {
+    /// Its group and its index in the group (what a batch names it by).
+    fn id(&self) -> (AgentGroup, u32);
+
     /// The agent's state, split for serving.
     fn parts(&mut self) -> Parts<'_>;
 
@@ -45,7 +48,7 @@ pub(crate) trait BatchAgent: Send {
     fn respond(&mut self, platform: &Platform<'_>, plan: &SurfacePlan<'_>);
 }
 
-/// Which (replicate, arm, step, group) a batch belongs to, and where its seeds come from.
+/// Which (replicate, arm, step) a batch belongs to, and where its seeds come from.
 pub(crate) struct BatchScope<'a> {
     /// The replicate.
     pub replicate: u32,
@@ -53,13 +56,11 @@ pub(crate) struct BatchScope<'a> {
     pub arm: usize,
     /// The step.
     pub step: u32,
-    /// The agent group.
-    pub group: AgentGroup,
     /// The replicate's plug-in seed streams.
     pub seeds: &'a AgentStreams,
 }
 
-/// Reusable state of the batched loop (one per arm and group).
+/// Reusable state of the batched loop (one per arm).
 #[derive(Debug, Default)]
 pub(crate) struct BatchState {
     columns: Columns,
@@ -193,6 +194,37 @@ fn scatter<A: BatchAgent>(
         });
 }
 
+/// An agent of either group, so that probes and panel share one batch.
+pub(crate) enum Slot<'a> {
+    /// A probe.
+    Probe(super::probe::ProbeSlot<'a>),
+    /// A member of the panel.
+    Member(super::panel::MemberSlot<'a>),
+}
+
+impl BatchAgent for Slot<'_> {
+    fn id(&self) -> (AgentGroup, u32) {
+        match self {
+            Self::Probe(s) => s.id(),
+            Self::Member(s) => s.id(),
+        }
+    }
+
+    fn parts(&mut self) -> Parts<'_> {
+        match self {
+            Self::Probe(s) => s.parts(),
+            Self::Member(s) => s.parts(),
+        }
+    }
+
+    fn respond(&mut self, platform: &Platform<'_>, plan: &SurfacePlan<'_>) {
+        match self {
+            Self::Probe(s) => s.respond(platform, plan),
+            Self::Member(s) => s.respond(platform, plan),
+        }
+    }
+}
+
 /// The index of the first batched mitigation at or after `from` (the length if none).
 fn next_batched(items: &[Box<dyn Mitigation>], from: usize) -> usize {
     items[from..]
@@ -233,18 +265,14 @@ fn gather<A: BatchAgent>(
         ..
     } = state;
     columns.clear();
-    for (i, ((agent, range), &on)) in agents
-        .iter_mut()
-        .zip(ranges.iter_mut())
-        .zip(active.iter())
-        .enumerate()
-    {
+    for ((agent, range), &on) in agents.iter_mut().zip(ranges.iter_mut()).zip(active.iter()) {
         let start = columns.accounts.len() as u32;
         if on {
+            let id = agent.id();
             let p = agent.parts();
             columns.push(
                 view,
-                i as u32,
+                id,
                 p.query,
                 p.viewer.estimate,
                 p.viewer.followees.len(),
@@ -280,8 +308,7 @@ fn head(scope: &BatchScope<'_>, plan: &SurfacePlan<'_>, stage: usize, dims: usiz
         arm: scope.arm,
         step: scope.step,
         surface: plan.surface,
-        group: scope.group,
-        seed: call_seed(scope.seeds, scope.step, plan.surface, scope.group, stage),
+        seed: call_seed(scope.seeds, scope.step, plan.surface, stage),
         dims,
     }
 }
@@ -295,12 +322,11 @@ fn located(
 ) -> PluginFailure {
     e.kind = kind.to_string();
     e.place = format!(
-        "replicate {}, arm {}, step {}, surface {}, {}",
+        "replicate {}, arm {}, step {}, surface {}",
         scope.replicate,
         scope.arm,
         scope.step,
-        plan.surface.name(),
-        scope.group.name()
+        plan.surface.name()
     );
     e
 }

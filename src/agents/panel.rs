@@ -15,11 +15,11 @@
 //! flagged share of impressions, and the share of panel accounts exposed to the flagged cluster
 //! at least once so far (reach).
 
-use super::batched::{serve_batched, BatchAgent, BatchScope, BatchState, Parts};
+use super::batched::{BatchAgent, Parts};
 use super::{respond, serve_and_respond, Buffers, Choice, ChoiceModel, Persona, Platform, Streams};
-use crate::batch::PluginFailure;
+use crate::batch::AgentGroup;
 use crate::ids::{AccountId, CommunityId, TermId};
-use crate::mitigation::{Mitigation, MitigationStack};
+use crate::mitigation::Mitigation;
 use crate::pipeline::SurfacePlan;
 use crate::platform::{InterestEstimates, PlatformView, Viewer};
 use crate::rng::{AgentStreams, SimRng};
@@ -84,8 +84,6 @@ pub struct Panel {
     records: Vec<MemberStep>,
     /// Per member serving buffers of the batched loop (empty until it is used).
     buffers: Vec<Buffers>,
-    /// Reusable state of the batched loop.
-    batch: BatchState,
 }
 
 impl Panel {
@@ -141,7 +139,6 @@ impl Panel {
             estimates,
             records,
             buffers: Vec::new(),
-            batch: BatchState::default(),
         }
     }
 
@@ -208,31 +205,27 @@ impl Panel {
         self.reduce()
     }
 
-    /// [`Panel::step`] in the batched loop ([`super::batched`]): every member served surface
-    /// by surface, batched plug-ins called once per surface for the whole panel.
-    pub(crate) fn step_batched(
-        &mut self,
-        spec: &PanelSpec,
-        world: &World,
-        platform: &Platform<'_>,
-        stack: &MitigationStack,
-        scope: &BatchScope<'_>,
-    ) -> Result<PanelStep, PluginFailure> {
-        if self.members.is_empty() {
-            return Ok(PanelStep::EMPTY);
-        }
+    /// The members as agents of the batched loop ([`super::batched`]) for one step: their
+    /// records reset and their queries drawn; [`Panel::reduce`] gives the step's metrics once
+    /// they are served.
+    pub(crate) fn batch_slots<'a>(
+        &'a mut self,
+        spec: &'a PanelSpec,
+        world: &'a World,
+    ) -> Vec<MemberSlot<'a>> {
         self.buffers
             .resize_with(self.members.len(), Buffers::default);
-        let mut slots: Vec<MemberSlot<'_>> = self
-            .members
+        self.members
             .iter_mut()
             .zip(self.records.iter_mut())
             .zip(self.estimates.rows_mut())
             .zip(self.buffers.iter_mut())
-            .map(|(((member, record), estimate), buffers)| {
+            .enumerate()
+            .map(|(index, (((member, record), estimate), buffers))| {
                 *record = MemberStep::default();
                 let query = member.query(spec, world);
                 MemberSlot {
+                    index: index as u32,
                     member,
                     record,
                     estimate,
@@ -242,18 +235,15 @@ impl Panel {
                     spec,
                 }
             })
-            .collect();
-        serve_batched(&mut slots, platform, stack, scope, &mut self.batch)?;
-        for slot in slots {
-            if slot.record.flagged > 0 {
-                slot.member.exposed = true;
-            }
-        }
-        Ok(self.reduce())
+            .collect()
     }
 
-    /// The panel's metrics of the step just served, reduced serially in member order.
-    fn reduce(&self) -> PanelStep {
+    /// The panel's metrics of the step just served, reduced serially in member order
+    /// (`PanelStep::EMPTY` for an empty panel).
+    pub(crate) fn reduce(&self) -> PanelStep {
+        if self.members.is_empty() {
+            return PanelStep::EMPTY;
+        }
         let (mut relevance, mut flagged_share, mut with_impressions) = (0.0, 0.0, 0usize);
         let (mut engage, mut slates) = (0.0, 0u32);
         for r in &self.records {
@@ -304,7 +294,8 @@ fn model(spec: &PanelSpec) -> ChoiceModel {
 }
 
 /// A member during one step of the batched loop.
-struct MemberSlot<'a> {
+pub(crate) struct MemberSlot<'a> {
+    index: u32,
     member: &'a mut Member,
     record: &'a mut MemberStep,
     estimate: &'a mut [f32],
@@ -315,6 +306,10 @@ struct MemberSlot<'a> {
 }
 
 impl BatchAgent for MemberSlot<'_> {
+    fn id(&self) -> (AgentGroup, u32) {
+        (AgentGroup::Panel, self.index)
+    }
+
     fn parts(&mut self) -> Parts<'_> {
         Parts {
             viewer: Viewer {
@@ -346,6 +341,9 @@ impl BatchAgent for MemberSlot<'_> {
             &mut self.member.mitigation,
             self.buffers,
         );
+        if self.record.flagged > 0 {
+            self.member.exposed = true;
+        }
     }
 }
 

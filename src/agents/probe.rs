@@ -18,6 +18,7 @@
 
 use super::batched::{BatchAgent, Parts};
 use super::{blend, respond, serve_and_respond, Buffers, ChoiceModel, Persona, Platform, Streams};
+use crate::batch::AgentGroup;
 use crate::ids::{AccountId, CommunityId, Step, TermId};
 use crate::mitigation::Mitigation;
 use crate::pipeline::SurfacePlan;
@@ -203,11 +204,12 @@ impl Probe {
         record
     }
 
-    /// Starts step `step` of the batched loop ([`super::batched`]): the probe chooses its
-    /// query; `record` and `estimate` are its record and the platform's estimate of it.
+    /// Starts step `step` of the batched loop ([`super::batched`]) for probe `index`: the probe
+    /// chooses its query; `record` and `estimate` are its record and the platform's estimate of it.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn begin<'a>(
         &'a mut self,
+        index: u32,
         step: Step,
         spec: &'a ProbeGroupSpec,
         world: &'a World,
@@ -219,6 +221,7 @@ impl Probe {
         let query = self.choose_query(spec, view);
         *record = ProbeStep::default();
         ProbeSlot {
+            index,
             probe: self,
             record,
             estimate,
@@ -328,6 +331,7 @@ fn model(spec: &ProbeGroupSpec) -> ChoiceModel {
 
 /// A probe during one step of the batched loop ([`Probe::begin`]); [`ProbeSlot::end`] ends it.
 pub(crate) struct ProbeSlot<'a> {
+    index: u32,
     probe: &'a mut Probe,
     record: &'a mut ProbeStep,
     estimate: &'a mut [f32],
@@ -352,6 +356,10 @@ impl ProbeSlot<'_> {
 }
 
 impl BatchAgent for ProbeSlot<'_> {
+    fn id(&self) -> (AgentGroup, u32) {
+        (AgentGroup::Probes, self.index)
+    }
+
     fn parts(&mut self) -> Parts<'_> {
         let p = &mut *self.probe;
         Parts {
