@@ -5,12 +5,12 @@
 //! is byte-identical for any thread count.
 
 use crate::adversary::{Adversary, AdversaryStats, ClusterStep};
-use crate::agents::batched::{serve_batched, BatchScope, BatchState, Slot};
-use crate::agents::panel::{Panel, PanelStep};
+use crate::agents::batched::{serve_batched, BatchAgent, BatchScope, BatchState, Parts};
+use crate::agents::panel::{MemberSlot, Panel, PanelStep};
 use crate::agents::population::Population;
-use crate::agents::probe::{Probe, ProbeStep, ProbeStreams, StepConfig};
+use crate::agents::probe::{Probe, ProbeSlot, ProbeStep, ProbeStreams, StepConfig};
 use crate::agents::Platform;
-use crate::batch::PluginFailure;
+use crate::batch::{AgentGroup, PluginFailure};
 use crate::ids::{AccountId, CommunityId, Step};
 use crate::live_graph::LiveGraph;
 use crate::mitigation::{Mitigation, MitigationStack};
@@ -290,6 +290,37 @@ pub fn run_arm(
         probes,
         adversary: adversary.stats(),
     }))
+}
+
+/// An agent of either group, so that probes and panel share one batch.
+pub(crate) enum Slot<'a> {
+    /// A probe.
+    Probe(ProbeSlot<'a>),
+    /// A member of the panel.
+    Member(MemberSlot<'a>),
+}
+
+impl BatchAgent for Slot<'_> {
+    fn id(&self) -> (AgentGroup, u32) {
+        match self {
+            Self::Probe(s) => s.id(),
+            Self::Member(s) => s.id(),
+        }
+    }
+
+    fn parts(&mut self) -> Parts<'_> {
+        match self {
+            Self::Probe(s) => s.parts(),
+            Self::Member(s) => s.parts(),
+        }
+    }
+
+    fn respond(&mut self, platform: &Platform<'_>, plan: &SurfacePlan<'_>) {
+        match self {
+            Self::Probe(s) => s.respond(platform, plan),
+            Self::Member(s) => s.respond(platform, plan),
+        }
+    }
 }
 
 /// Serial reduction of one step's probe records, in probe order.

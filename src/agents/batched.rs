@@ -194,37 +194,6 @@ fn scatter<A: BatchAgent>(
         });
 }
 
-/// An agent of either group, so that probes and panel share one batch.
-pub(crate) enum Slot<'a> {
-    /// A probe.
-    Probe(super::probe::ProbeSlot<'a>),
-    /// A member of the panel.
-    Member(super::panel::MemberSlot<'a>),
-}
-
-impl BatchAgent for Slot<'_> {
-    fn id(&self) -> (AgentGroup, u32) {
-        match self {
-            Self::Probe(s) => s.id(),
-            Self::Member(s) => s.id(),
-        }
-    }
-
-    fn parts(&mut self) -> Parts<'_> {
-        match self {
-            Self::Probe(s) => s.parts(),
-            Self::Member(s) => s.parts(),
-        }
-    }
-
-    fn respond(&mut self, platform: &Platform<'_>, plan: &SurfacePlan<'_>) {
-        match self {
-            Self::Probe(s) => s.respond(platform, plan),
-            Self::Member(s) => s.respond(platform, plan),
-        }
-    }
-}
-
 /// The index of the first batched mitigation at or after `from` (the length if none).
 fn next_batched(items: &[Box<dyn Mitigation>], from: usize) -> usize {
     items[from..]
