@@ -1,40 +1,113 @@
 //! Atomic, durable file writes: a reader never sees half a file, and a file that was written
 //! survives a host crash (its data is flushed before the rename, the directory entry after).
 
-use std::io::{self, Write};
-use std::path::Path;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
 /// Writes `contents` to `path` atomically and durably: a temporary file in the same directory,
 /// flushed to disk (`fsync`), renamed into place, then the directory flushed so the rename
 /// itself survives a crash. On failure the temporary file is removed.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let written = (|| {
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(contents)?;
+    file.commit()
+}
+
+/// A file written by streaming, with the guarantees of [`write_atomic`]: the bytes go through
+/// a buffer to a temporary file in the same directory (`.<name>.tmp-<pid>`, see
+/// [`is_temporary`]), and [`AtomicFile::commit`] flushes it to disk, renames it into place and
+/// flushes the directory. Dropped without a commit (an error on the way), the temporary is
+/// removed and `path` is untouched, so a reader never sees half a file.
+pub struct AtomicFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    /// `None` only after [`AtomicFile::commit`] took it.
+    file: Option<BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Starts writing `path`: creates its temporary.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
         // A leftover of the same name (a killed run, or a link planted to redirect the write
         // elsewhere) is removed, not followed: the temporary is always a new file here.
         let _ = std::fs::remove_file(&tmp);
-        let mut file = std::fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&tmp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-        return written;
+        Ok(Self {
+            path: path.to_path_buf(),
+            tmp,
+            file: Some(BufWriter::with_capacity(1 << 16, file)),
+        })
     }
-    sync_dir(
-        path.parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new(".")),
-    )
+
+    /// The path the file is renamed to by [`AtomicFile::commit`].
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Flushes the buffer and the file to disk, renames the temporary into place and flushes
+    /// the directory. On failure the temporary is removed.
+    pub fn commit(mut self) -> io::Result<()> {
+        let written = (|| {
+            let file = self
+                .file
+                .take()
+                .ok_or_else(|| io::Error::other("committed twice"))?;
+            let file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
+            file.sync_all()?;
+            drop(file);
+            std::fs::rename(&self.tmp, &self.path)
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&self.tmp);
+            return written;
+        }
+        // Renamed: nothing for `drop` to remove.
+        self.tmp = PathBuf::new();
+        sync_dir(
+            self.path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new(".")),
+        )
+    }
+
+    fn writer(&mut self) -> io::Result<&mut BufWriter<File>> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("written after its commit"))
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer()?.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.writer()?.write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer()?.flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            drop(self.file.take());
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }
 
 /// [`write_atomic`] with the path in its error: "cannot write <path>: <why>".
@@ -121,6 +194,36 @@ mod tests {
         std::fs::create_dir_all(&sub).unwrap();
         assert!(write_atomic(&sub, b"x").is_err());
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A streamed file appears whole at its commit; dropped before, it leaves the old file and
+    /// no temporary behind.
+    #[test]
+    fn a_streamed_file_appears_only_at_its_commit() {
+        let dir = std::env::temp_dir().join(format!("driftlab-stream-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("probes.csv");
+        std::fs::write(&path, b"old\n").unwrap();
+        let mut file = AtomicFile::create(&path).unwrap();
+        for i in 0..10_000 {
+            writeln!(file, "row {i}").unwrap();
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), b"old\n");
+        drop(file);
+        assert_eq!(std::fs::read(&path).unwrap(), b"old\n");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        let mut file = AtomicFile::create(&path).unwrap();
+        assert_eq!(file.path(), path);
+        for i in 0..10_000 {
+            writeln!(file, "row {i}").unwrap();
+        }
+        file.commit().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 10_000);
+        assert!(text.ends_with("row 9999\n"));
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -110,7 +110,8 @@ enum Command {
         a: PathBuf,
         /// Second results directory.
         b: PathBuf,
-        /// Require byte-identical tables (same version, scenario and seed); what the CI gate
+        /// Require byte-identical CSV tables and summary.json (same version, scenario and
+        /// seed; the Parquet copies are not compared); what the CI gate
         /// (`.ci/run`) uses. Without it the comparison is statistical: a headline share agrees
         /// when its estimates are equal or when --tolerance or --z accepts the difference.
         #[arg(long, conflicts_with_all = ["tolerance", "z"])]

@@ -82,22 +82,35 @@ fn run_binary(out: &Path, threads: &str) {
     assert!(status.success());
 }
 
+/// Every table (the Parquet copies too, where the build writes them) and report text is the
+/// same for 1 and 2 threads, and for two runs with 2 threads.
 #[test]
 fn binary_output_is_byte_identical_for_1_and_2_threads() {
     let tmp = std::env::temp_dir().join(format!("driftlab-det-{}", std::process::id()));
-    let (a, b) = (tmp.join("t1"), tmp.join("t2"));
+    let (a, b, c) = (tmp.join("t1"), tmp.join("t2"), tmp.join("t2-again"));
     run_binary(&a, "1");
     run_binary(&b, "2");
+    run_binary(&c, "2");
+    let parquet: &[&str] = if cfg!(feature = "parquet") {
+        &["steps.parquet", "probes.parquet"]
+    } else {
+        &[]
+    };
     for file in [
         "steps.csv",
         "probes.csv",
         "summary.md",
         "scenario.resolved.toml",
-    ] {
+    ]
+    .iter()
+    .chain(parquet)
+    {
         let x = std::fs::read(a.join("smoke").join(file)).unwrap();
         let y = std::fs::read(b.join("smoke").join(file)).unwrap();
+        let z = std::fs::read(c.join("smoke").join(file)).unwrap();
         assert!(!x.is_empty());
         assert!(x == y, "{file} differs between 1 and 2 threads");
+        assert!(y == z, "{file} differs between two runs");
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }

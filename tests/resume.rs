@@ -89,6 +89,13 @@ fn resume(dir: &Path) -> std::process::Output {
         .unwrap()
 }
 
+/// The Parquet copies of the tables, where the build writes them (feature `parquet`).
+const PARQUET: &[&str] = if cfg!(feature = "parquet") {
+    &["steps.parquet", "probes.parquet"]
+} else {
+    &[]
+};
+
 fn resume_and_compare(dir: &Path, reference: &Path, saved: usize) {
     assert!(saved >= 4, "the run was interrupted before saving parts");
     assert!(
@@ -108,7 +115,10 @@ fn resume_and_compare(dir: &Path, reference: &Path, saved: usize) {
         "summary.json",
         "scenario.resolved.toml",
         "drift.svg",
-    ] {
+    ]
+    .into_iter()
+    .chain(PARQUET.iter().copied())
+    {
         let a = std::fs::read(dir.join("smoke").join(file)).unwrap();
         let b = std::fs::read(reference.join("smoke").join(file)).unwrap();
         assert!(a == b, "{file} differs after resume");
@@ -246,7 +256,10 @@ fn damaged_parts_are_reported_and_recomputed() {
             "{stderr}"
         );
     }
-    for file in ["steps.csv", "probes.csv", "summary.json"] {
+    for file in ["steps.csv", "probes.csv", "summary.json"]
+        .into_iter()
+        .chain(PARQUET.iter().copied())
+    {
         let a = std::fs::read(dir.join("smoke").join(file)).unwrap();
         let b = std::fs::read(reference.join("smoke").join(file)).unwrap();
         assert!(a == b, "{file} differs after resume");

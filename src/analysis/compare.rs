@@ -1,7 +1,8 @@
 //! Comparing two result sets: the gate a CI pipeline calls after rerunning a scenario.
 //!
 //! - exact: same driftlab version, scenario hash and seed, and byte-identical `steps.csv`,
-//!   `probes.csv` and `summary.json` (what determinism promises for the same build and seed);
+//!   `probes.csv` and `summary.json` (what determinism promises for the same build and seed;
+//!   the CSVs are the reference, and the Parquet copies of the tables are not compared);
 //! - statistical: for every arm, the headline shares (flagged share at the last step and over
 //!   all steps, share of probes drifted) must agree by one of two criteria ([`Criteria`]), each
 //!   of which can be turned off: an absolute bound (`--tolerance`, default 0.02: the estimates

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::report::{point_json, read_sweep_points, write_report, write_sweep_summary};
 use crate::results::identity::RunIdentity;
 use crate::results::lock::DirLock;
-use crate::results::output::{finalize, RunMeta};
+use crate::results::output::{finalize, RunMeta, TableWriter};
 use crate::results::parts::{is_whole, parse_part_name, PartStore};
 use crate::scenario::sweep::GridPoint;
 use crate::scenario::{Overrides, Scenario};
@@ -327,9 +327,10 @@ fn write_one(
         argv: std::env::args().collect::<Vec<_>>().join(" "),
         resumed: false,
     };
-    let (steps, probes) = store.assemble()?;
+    let mut tables = TableWriter::create(dest).map_err(at(dest))?;
+    store.assemble(|s, p| tables.append(s, p).map_err(at(dest)))?;
     let stats = store.world_stats().unwrap_or_default();
-    finalize(dest, scenario, (&steps, &probes), &stats, &meta).map_err(at(dest))?;
+    finalize(dest, scenario, tables, &stats, &meta).map_err(at(dest))?;
     store.remove()?;
     Ok(write_report(dest)?)
 }

@@ -41,7 +41,7 @@ use crate::plugin::{ParamError, Registry};
 use crate::policy::Policy;
 use crate::report::{read_manifest, write_report, write_sweep_summary};
 use crate::results::lock::DirLock;
-use crate::results::output::{finalize, RunMeta};
+use crate::results::output::{finalize, RunMeta, TableWriter};
 use crate::results::parts::PartStore;
 use crate::scenario::sweep::{grid, GridPoint};
 use crate::scenario::Scenario;
@@ -569,9 +569,10 @@ impl Experiment {
             argv: std::env::args().collect::<Vec<_>>().join(" "),
             resumed: self.resume,
         };
-        let (steps, probes) = store.assemble()?;
+        let mut tables = TableWriter::create(&dir)?;
+        store.assemble(|s, p| tables.append(s, p).map_err(Error::from))?;
         let world = store.world_stats().unwrap_or_default();
-        finalize(&dir, scenario, (&steps, &probes), &world, &meta)?;
+        finalize(&dir, scenario, tables, &world, &meta)?;
         store.remove()?;
         let arms = write_report(&dir)?;
         Ok(Outcome::Finished(RunReport {

@@ -525,7 +525,8 @@ const fn probe_columns() -> [&'static str; PROBE_METRICS.len()] {
     out
 }
 
-const STEP_KEYS: [&str; 3] = ["arm", "replicate", "step"];
+/// The key columns of `steps.csv`, before [`STEP_METRICS`].
+pub const STEP_KEYS: [&str; 3] = ["arm", "replicate", "step"];
 const STEP_HEADER_LEN: usize = header_len(&STEP_KEYS, &step_columns());
 const STEP_HEADER_BYTES: [u8; STEP_HEADER_LEN] = header_bytes(&STEP_KEYS, &step_columns());
 const PROBE_HEADER_LEN: usize = header_len(&PROBE_IDENTITY, &probe_columns());

@@ -4,7 +4,7 @@
 //! except the manifest, so the CSVs and the summary are byte-identical across reruns.
 
 use crate::analysis::tables::{ProbeRecord, ResultTables, StepRecord};
-use crate::atomic::write_named;
+use crate::atomic::{write_named, AtomicFile};
 use crate::engine::ArmRun;
 use crate::experiment::jobs::{ExperimentResult, WorldStats};
 use crate::metrics;
@@ -12,7 +12,7 @@ use crate::scenario::spec::ScenarioSpec;
 use crate::scenario::Scenario;
 use serde_json::json;
 use std::fmt::Write as _;
-use std::io;
+use std::io::{self, Write as _};
 use std::path::Path;
 
 /// Facts about the run that are not part of the results.
@@ -30,22 +30,77 @@ pub struct RunMeta {
     pub resumed: bool,
 }
 
-/// Writes the final files of a run from the bodies of `steps.csv` and `probes.csv` (its parts
-/// assembled in job order), `scenario.resolved.toml` and `manifest.json`. The report is built separately
-/// from these files.
+/// The final tables of a run (`steps.csv`, `probes.csv` and, with the `parquet` feature,
+/// `steps.parquet` and `probes.parquet`), written by streaming: each part's rows are appended
+/// as they are read, through a buffer, to temporary files that [`finalize`] flushes to disk and
+/// renames into place (as every file of a run is written), so the whole table is never held
+/// in memory. Dropped before that, it removes its temporaries and leaves the directory as it
+/// was.
+pub struct TableWriter {
+    steps: AtomicFile,
+    probes: AtomicFile,
+    #[cfg(feature = "parquet")]
+    parquet: super::parquet_files::ParquetTables,
+}
+
+fn named(path: &Path) -> impl FnOnce(io::Error) -> io::Error + '_ {
+    move |e| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+}
+
+impl TableWriter {
+    /// Starts the tables of the results directory `dir`: their headers are written.
+    pub fn create(dir: &Path) -> io::Result<Self> {
+        let start = |name: &str, header: &str| {
+            let path = dir.join(name);
+            let mut file = AtomicFile::create(&path).map_err(named(&path))?;
+            file.write_all(header.as_bytes()).map_err(named(&path))?;
+            Ok::<_, io::Error>(file)
+        };
+        Ok(Self {
+            steps: start("steps.csv", metrics::STEPS_HEADER)?,
+            probes: start("probes.csv", PROBES_HEADER)?,
+            #[cfg(feature = "parquet")]
+            parquet: super::parquet_files::ParquetTables::create(dir)?,
+        })
+    }
+
+    /// Appends the rows of one part: bodies of `steps.csv` and `probes.csv` (no header), in
+    /// job order.
+    pub fn append(&mut self, steps: &str, probes: &str) -> io::Result<()> {
+        let (s, p) = (&mut self.steps, &mut self.probes);
+        let path = s.path().to_path_buf();
+        s.write_all(steps.as_bytes()).map_err(named(&path))?;
+        let path = p.path().to_path_buf();
+        p.write_all(probes.as_bytes()).map_err(named(&path))?;
+        #[cfg(feature = "parquet")]
+        self.parquet.append(steps, probes)?;
+        Ok(())
+    }
+
+    /// Flushes every table to disk and renames it into place.
+    fn commit(self) -> io::Result<()> {
+        for file in [self.steps, self.probes] {
+            let path = file.path().to_path_buf();
+            file.commit().map_err(named(&path))?;
+        }
+        #[cfg(feature = "parquet")]
+        self.parquet.commit()?;
+        Ok(())
+    }
+}
+
+/// Writes the final files of a run: the tables streamed into `tables` (its parts appended in
+/// job order), then `scenario.resolved.toml` and, last, `manifest.json`. The report is built
+/// separately from these files.
 pub fn finalize(
     dir: &Path,
     scenario: &Scenario,
-    (steps, probes): (&str, &str),
+    tables: TableWriter,
     world: &WorldStats,
     meta: &RunMeta,
 ) -> io::Result<()> {
     let spec = scenario.spec();
-    write_named(&dir.join("steps.csv"), (steps_header() + steps).as_bytes())?;
-    write_named(
-        &dir.join("probes.csv"),
-        (String::from(PROBES_HEADER) + probes).as_bytes(),
-    )?;
+    tables.commit()?;
     write_named(
         &dir.join("scenario.resolved.toml"),
         scenario.resolved_toml().as_bytes(),

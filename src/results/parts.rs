@@ -163,11 +163,15 @@ impl<'a> PartStore<'a> {
         serde_json::from_str(&text).ok()
     }
 
-    /// Concatenates every part into the bodies of `steps.csv` and `probes.csv`, rows ordered by
-    /// arm, then replicate. Fails if a part is missing.
-    pub fn assemble(&self) -> Result<(String, String), PartsError> {
+    /// Hands every part's bodies of `steps.csv` and `probes.csv` to `append` (a
+    /// [`TableWriter`](super::output::TableWriter)'s), rows ordered by arm, then replicate,
+    /// reading one part at a time. Fails if a part is missing or damaged, or with `append`'s
+    /// error.
+    pub fn assemble<E: From<PartsError>>(
+        &self,
+        mut append: impl FnMut(&str, &str) -> Result<(), E>,
+    ) -> Result<(), E> {
         let spec = self.scenario.spec();
-        let (mut steps, mut probes) = (String::new(), String::new());
         for a in 0..spec.arms.len() {
             for r in 0..spec.replicates {
                 let path = self.part_path(r, a);
@@ -179,11 +183,10 @@ impl<'a> PartStore<'a> {
                          compute it again",
                     ),
                 })?;
-                steps.push_str(s);
-                probes.push_str(p);
+                append(s, p)?;
             }
         }
-        Ok((steps, probes))
+        Ok(())
     }
 
     /// Copies the part of (`replicate`, `arm`) computed elsewhere (a shard) from `from` into
