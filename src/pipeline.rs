@@ -133,14 +133,21 @@ pub(crate) fn mitigate(
     mitigation_rng: &mut SimRng,
     slate: &mut Slate,
 ) {
-    let ctx = MitigationCtx {
+    mitigation.apply(&mitigation_ctx(view, request), slate, mitigation_rng);
+    slate.truncate(request.slate);
+}
+
+/// What the mitigations serving `request` may consult.
+pub(crate) fn mitigation_ctx<'a>(
+    view: &'a PlatformView<'a>,
+    request: &Request<'_>,
+) -> MitigationCtx<'a> {
+    MitigationCtx {
         view,
         surface: request.surface,
         query: request.query,
         slate_size: request.slate,
-    };
-    mitigation.apply(&ctx, slate, mitigation_rng);
-    slate.truncate(request.slate);
+    }
 }
 
 /// A served surface, as the engine configures it.

@@ -139,6 +139,24 @@ impl Registry {
         }
     }
 
+    /// Adds a policy factory under `kind` if the name can be used.
+    fn add_policy(&mut self, kind: &str, factory: Factory<dyn Policy>) -> &mut Self {
+        if self.check_name(Category::Policy, kind, self.policies.contains_key(kind)) {
+            self.policies.insert(kind.to_string(), Plugin::new(factory));
+        }
+        self
+    }
+
+    /// Adds a mitigation factory under `kind` if the name can be used.
+    fn add_mitigation(&mut self, kind: &str, factory: Factory<dyn Mitigation>) -> &mut Self {
+        let taken = self.mitigations.contains_key(kind);
+        if self.check_name(Category::Mitigation, kind, taken) {
+            self.mitigations
+                .insert(kind.to_string(), Plugin::new(factory));
+        }
+        self
+    }
+
     /// Registers a policy `kind` built by `factory` from its typed parameters `P` (use
     /// [`NoParams`] for none). The factory runs once per experiment (per sweep point), never
     /// per request.
@@ -148,13 +166,12 @@ impl Registry {
         T: Policy + 'static,
         F: Fn(P) -> Result<T, ParamError> + Send + Sync + 'static,
     {
-        if self.check_name(Category::Policy, kind, self.policies.contains_key(kind)) {
-            let factory: Factory<dyn Policy> = Arc::new(move |table: &toml::Table| {
+        self.add_policy(
+            kind,
+            Arc::new(move |table: &toml::Table| {
                 Ok(Box::new(factory(parse_params::<P>(table)?)?) as Box<dyn Policy>)
-            });
-            self.policies.insert(kind.to_string(), Plugin::new(factory));
-        }
-        self
+            }),
+        )
     }
 
     /// Registers a mitigation `kind` built by `factory` from its typed parameters `P`.
@@ -164,18 +181,12 @@ impl Registry {
         T: Mitigation + 'static,
         F: Fn(P) -> Result<T, ParamError> + Send + Sync + 'static,
     {
-        if self.check_name(
-            Category::Mitigation,
+        self.add_mitigation(
             kind,
-            self.mitigations.contains_key(kind),
-        ) {
-            let factory: Factory<dyn Mitigation> = Arc::new(move |table: &toml::Table| {
+            Arc::new(move |table: &toml::Table| {
                 Ok(Box::new(factory(parse_params::<P>(table)?)?) as Box<dyn Mitigation>)
-            });
-            self.mitigations
-                .insert(kind.to_string(), Plugin::new(factory));
-        }
-        self
+            }),
+        )
     }
 
     /// Registers a batched policy `kind` ([`crate::batch`]): `factory` builds its scorer from
@@ -188,8 +199,9 @@ impl Registry {
         T: BatchPolicy + 'static,
         F: Fn(P) -> Result<T, ParamError> + Send + Sync + 'static,
     {
-        if self.check_name(Category::Policy, kind, self.policies.contains_key(kind)) {
-            let factory: Factory<dyn Policy> = Arc::new(move |table: &toml::Table| {
+        self.add_policy(
+            kind,
+            Arc::new(move |table: &toml::Table| {
                 let (source, rest) = split_source(table)?;
                 let source = source.build_with(&|p| {
                     Err(ParamError::new(
@@ -199,10 +211,8 @@ impl Registry {
                 })?;
                 let scorer = factory(parse_params::<P>(&rest)?)?;
                 Ok(Box::new(Batched::new(source, Box::new(scorer))) as Box<dyn Policy>)
-            });
-            self.policies.insert(kind.to_string(), Plugin::new(factory));
-        }
-        self
+            }),
+        )
     }
 
     /// Registers a batched mitigation `kind` ([`crate::batch`]) built by `factory` from its
@@ -213,19 +223,13 @@ impl Registry {
         T: BatchMitigation + 'static,
         F: Fn(P) -> Result<T, ParamError> + Send + Sync + 'static,
     {
-        if self.check_name(
-            Category::Mitigation,
+        self.add_mitigation(
             kind,
-            self.mitigations.contains_key(kind),
-        ) {
-            let factory: Factory<dyn Mitigation> = Arc::new(move |table: &toml::Table| {
+            Arc::new(move |table: &toml::Table| {
                 let inner = factory(parse_params::<P>(table)?)?;
                 Ok(Box::new(BatchedMitigation::new(Box::new(inner))) as Box<dyn Mitigation>)
-            });
-            self.mitigations
-                .insert(kind.to_string(), Plugin::new(factory));
-        }
-        self
+            }),
+        )
     }
 
     /// Documents a registered plug-in for `driftlab list` and [`Registry::entries`]: one line

@@ -13,8 +13,8 @@
 use super::{Buffers, Platform};
 use crate::batch::{call_seed, AgentGroup, BatchHead, Columns, PluginFailure};
 use crate::ids::TermId;
-use crate::mitigation::{Mitigation, MitigationCtx, MitigationStack};
-use crate::pipeline::{candidates, keep, Request, SurfacePlan};
+use crate::mitigation::{Mitigation, MitigationStack};
+use crate::pipeline::{candidates, keep, mitigation_ctx, Request, SurfacePlan};
 use crate::platform::Viewer;
 use crate::policy::{rank_top, Policy};
 use crate::rng::{AgentStreams, SimRng};
@@ -210,12 +210,7 @@ fn apply_native(
     rng: &mut SimRng,
     slate: &mut Slate,
 ) {
-    let ctx = MitigationCtx {
-        view,
-        surface: request.surface,
-        query: request.query,
-        slate_size: request.slate,
-    };
+    let ctx = mitigation_ctx(view, request);
     for m in items {
         m.apply(&ctx, slate, rng);
     }
