@@ -34,16 +34,6 @@ pub enum AgentGroup {
     Panel = 1,
 }
 
-impl AgentGroup {
-    /// Name as shown to plug-ins (`"probes"`, `"panel"`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Probes => "probes",
-            Self::Panel => "panel",
-        }
-    }
-}
-
 /// One step's requests on one surface, as flat columns. Requests are in agent order (the
 /// probes, then the collateral panel); the candidates of request `i` are `offsets[i] .. offsets[i + 1]` of the
 /// per-candidate columns, in rank order (by source score for a policy, by the current ranking

@@ -199,6 +199,7 @@ pub fn run_arm(
             let scope = BatchScope {
                 replicate,
                 arm,
+                arm_name: &spec.arms[arm].name,
                 step,
                 seeds: &plugin_seeds,
             };

@@ -153,15 +153,7 @@ fn finished(outcome: Result<Outcome, Error>) -> PathBuf {
     }
 }
 
-fn same_tables(a: &Path, b: &Path) {
-    for file in ["steps.csv", "probes.csv"] {
-        let (x, y) = (
-            std::fs::read(a.join(file)).unwrap(),
-            std::fs::read(b.join(file)).unwrap(),
-        );
-        assert!(x == y, "{file} differs: {} {}", a.display(), b.display());
-    }
-}
+use common::same_tables;
 
 fn refs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
     pairs

@@ -144,20 +144,7 @@ fn run_to(scenario: Scenario, out: &Path, threads: usize) -> PathBuf {
     }
 }
 
-fn same_tables(a: &Path, b: &Path) {
-    for file in ["steps.csv", "probes.csv"] {
-        let (x, y) = (
-            std::fs::read(a.join(file)).unwrap(),
-            std::fs::read(b.join(file)).unwrap(),
-        );
-        assert!(
-            x == y,
-            "{file} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
-}
+use common::same_tables;
 
 #[test]
 fn a_plugin_reimplementing_builtins_gives_their_bytes() {

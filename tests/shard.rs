@@ -5,24 +5,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn driftlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_driftlab"))
-        .args(args)
-        .output()
-        .expect("driftlab runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = driftlab(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::{driftlab, ok};
 
 fn temp_dir(tag: &str) -> common::Scratch {
     common::Scratch::new(&format!("shard-{tag}"))

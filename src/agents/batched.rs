@@ -54,6 +54,8 @@ pub(crate) struct BatchScope<'a> {
     pub replicate: u32,
     /// The arm's index.
     pub arm: usize,
+    /// The arm's name (for error messages).
+    pub arm_name: &'a str,
     /// The step.
     pub step: u32,
     /// The replicate's plug-in seed streams.
@@ -286,9 +288,9 @@ fn located(
 ) -> PluginFailure {
     e.kind = kind.to_string();
     e.place = format!(
-        "replicate {}, arm {}, step {}, surface {}",
+        "replicate {}, arm `{}`, step {}, surface {}",
         scope.replicate,
-        scope.arm,
+        scope.arm_name,
         scope.step,
         plan.surface.name()
     );

@@ -254,14 +254,9 @@ fn run_replicate(shared: &Shared<'_>, sink: &dyn JobSink, replicate: u32) -> Res
         ) {
             Ok(Some(run)) => sink.finished(replicate, a, run).map_err(Error::from),
             Ok(None) => Ok(()),
-            Err(mut failure) => {
+            Err(failure) => {
                 // Stop the other jobs at their next step; finished ones are already saved.
                 shared.failed.store(true, Ordering::SeqCst);
-                failure.place = failure.place.replacen(
-                    &format!("arm {a},"),
-                    &format!("arm `{}`,", spec.arms[a].name),
-                    1,
-                );
                 Err(Error::PluginFailed(Box::new(failure)))
             }
         }

@@ -123,3 +123,39 @@ impl AsRef<std::ffi::OsStr> for Scratch {
         self.0.as_os_str()
     }
 }
+
+/// Runs the `driftlab` binary with `args`.
+pub fn driftlab(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_driftlab"))
+        .args(args)
+        .output()
+        .expect("driftlab runs")
+}
+
+/// Runs the `driftlab` binary with `args`, which must succeed, and returns its stdout.
+pub fn ok(args: &[&str]) -> String {
+    let out = driftlab(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Asserts that two results directories hold the same `steps.csv` and `probes.csv`, byte for
+/// byte.
+pub fn same_tables(a: &Path, b: &Path) {
+    for file in ["steps.csv", "probes.csv"] {
+        let (x, y) = (
+            std::fs::read(a.join(file)).unwrap(),
+            std::fs::read(b.join(file)).unwrap(),
+        );
+        assert!(
+            x == y,
+            "{file} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
