@@ -530,6 +530,27 @@ impl<'a> PlatformView<'a> {
         self.world.member_content(p)
     }
 
+    /// The accounts at positions `range` of the cluster-ordered index.
+    #[inline]
+    #[doc(hidden)]
+    pub fn indexed_accounts(&self, range: std::ops::Range<usize>) -> &'a [AccountId] {
+        self.world.members_at(range)
+    }
+
+    /// The dot products of `x` with `indexed_content(p)` for the positions `p` of `range` of
+    /// the cluster-ordered index, as a slice of `out` (a scratch buffer; several rows at a
+    /// time where the world allows; the same bits as one [`crate::world::dot`] each).
+    #[inline]
+    #[doc(hidden)]
+    pub fn indexed_dots<'o>(
+        &self,
+        x: &[f32],
+        range: std::ops::Range<usize>,
+        out: &'o mut Vec<f32>,
+    ) -> &'o [f32] {
+        self.world.member_dots(x, range, out)
+    }
+
     /// Hints the CPU to load a position of the cluster-ordered index.
     #[inline]
     #[doc(hidden)]

@@ -3,7 +3,9 @@
 //! pool) would cover those clusters, every account of them is scored instead (dense scoring,
 //! no draws).
 
-use super::{rank_key, rank_top, Candidate, Context, Policy};
+use super::{
+    decode, from_ordered_bits, ordered_bits, rank_key, rank_top, Candidate, Context, Policy,
+};
 use crate::ids::{AccountId, CommunityId};
 use crate::rng::index;
 use crate::world::dot;
@@ -66,29 +68,49 @@ fn dense(
     keep: Option<usize>,
     out: &mut Vec<Candidate>,
 ) -> bool {
+    if let Some(k) = keep.filter(|&k| k <= SMALL_KEEP) {
+        dense_few(cx, near, k, out);
+        return true;
+    }
     let (view, viewer) = (cx.view, cx.viewer);
     let cap = keep.map(|k| (4 * k).max(64));
     // The rank key of the worst kept candidate once the buffer was first cut (u64::MAX: none).
     let mut bar = u64::MAX;
+    let (keys, scores) = (&mut cx.scratch.keys, &mut cx.scratch.scores);
+    // Nearest cluster first: the bar rises fastest that way, so that most runs of sixteen
+    // fail it in one test.
     for &(_, c) in near {
         let (start, len) = view.cluster_span(CommunityId(c));
-        for at in start..start + len {
-            let account = view.indexed_account(at);
-            if viewer.follows(account) {
+        let end = start + len;
+        let accounts = view.indexed_accounts(start..end);
+        let scores = view.indexed_dots(viewer.estimate, start..end, scores);
+        // Filtered sixteen at a time: a run none of whose scores reaches the bar's score is
+        // skipped in one test (the high half of a rank key is the score's, inverted), the
+        // common case once the bar is set, in a loop the compiler vectorises; in a run that
+        // passes, the exact test against the bar comes before the followee lookup.
+        for (scores, accounts) in scores.chunks(16).zip(accounts.chunks(16)) {
+            let bar_score = (bar >> 32) as u32;
+            if keep.is_some()
+                && !scores
+                    .iter()
+                    .fold(false, |any, &s| any | (!ordered_bits(s) <= bar_score))
+            {
                 continue;
             }
-            let candidate = Candidate {
-                account,
-                score: dot(viewer.estimate, view.indexed_content(at)),
-            };
-            if keep.is_some() && rank_key(&candidate) >= bar {
-                continue;
-            }
-            out.push(candidate);
-            if let (Some(k), Some(cap)) = (keep, cap) {
-                if out.len() >= cap && k > 0 {
-                    rank_top(out, k, &mut cx.scratch.keys);
-                    bar = rank_key(&out[k - 1]);
+            for (&account, &score) in accounts.iter().zip(scores) {
+                let candidate = Candidate { account, score };
+                if keep.is_some() && rank_key(&candidate) >= bar {
+                    continue;
+                }
+                if viewer.follows(account) {
+                    continue;
+                }
+                out.push(candidate);
+                if let (Some(k), Some(cap)) = (keep, cap) {
+                    if out.len() >= cap && k > 0 {
+                        rank_top(out, k, keys);
+                        bar = rank_key(&out[k - 1]);
+                    }
                 }
             }
         }
@@ -100,6 +122,74 @@ fn dense(
         }
         None => false,
     }
+}
+
+/// Up to this many best candidates are kept sorted while scoring (an insertion into a short
+/// array per candidate that beats the worst kept one) instead of buffered and selected.
+const SMALL_KEEP: usize = 32;
+
+/// A bit per score of `scores` (at most 32) that may beat the rank key `bar`: every score
+/// whose key is below it, and possibly others (a float compare, which the compiler turns into
+/// one vector compare and a move-mask for a run of sixteen).
+#[inline]
+fn reaching(scores: &[f32], bar: u64) -> u32 {
+    // The bar's score (a negative NaN when there is no bar: nothing is below it, so every
+    // `s < floor` is false). `s < floor` is false for every score at or above it in
+    // `total_cmp` order (the float compare only adds -0 against +0 and negative NaNs).
+    let floor = from_ordered_bits(!((bar >> 32) as u32));
+    match <&[f32; 16]>::try_from(scores) {
+        Ok(run) => (0..16).fold(0, |m, i| m | ((u32::from(run[i] < floor) ^ 1) << i)),
+        Err(_) => (0..scores.len()).fold(0, |m, i| m | ((u32::from(scores[i] < floor) ^ 1) << i)),
+    }
+}
+
+/// [`dense`] for a `keep` of at most [`SMALL_KEEP`]: the best `keep` so far are held as rank
+/// keys in ascending order, and the worst of them is the bar every later candidate must beat,
+/// from the `keep`-th candidate on. Nearest cluster first, so the bar rises fast and most runs
+/// of sixteen scores fail it in one vectorised test. The same result as ranking every
+/// candidate, since the order is total.
+fn dense_few(cx: &mut Context<'_>, near: &[(f32, u32)], keep: usize, out: &mut Vec<Candidate>) {
+    let (view, viewer) = (cx.view, cx.viewer);
+    let (keys, scores) = (&mut cx.scratch.keys, &mut cx.scratch.scores);
+    keys.clear();
+    if keep == 0 {
+        return;
+    }
+    let mut bar = u64::MAX;
+    for &(_, c) in near {
+        let (start, len) = view.cluster_span(CommunityId(c));
+        let accounts = view.indexed_accounts(start..start + len);
+        let scores = view.indexed_dots(viewer.estimate, start..start + len, scores);
+        for (scores, accounts) in scores.chunks(16).zip(accounts.chunks(16)) {
+            // Which of the sixteen may reach the bar; it only rises while they are visited,
+            // so the exact test below still decides.
+            let mut reach = reaching(scores, bar);
+            while reach != 0 {
+                let i = reach.trailing_zeros() as usize;
+                reach &= reach - 1;
+                let (account, score) = (accounts[i], scores[i]);
+                let key = rank_key(&Candidate { account, score });
+                if key >= bar || viewer.follows(account) {
+                    continue;
+                }
+                // Shifted into place from the end (a handful of moves, no search, no call).
+                if keys.len() == keep {
+                    keys.pop();
+                }
+                keys.push(key);
+                let mut j = keys.len() - 1;
+                while j > 0 && keys[j - 1] > key {
+                    keys[j] = keys[j - 1];
+                    j -= 1;
+                }
+                keys[j] = key;
+                if keys.len() == keep {
+                    bar = keys[keep - 1];
+                }
+            }
+        }
+    }
+    out.extend(keys.iter().map(|&k| decode(k)));
 }
 
 impl Embedding {
@@ -314,6 +404,52 @@ mod tests {
     use rand::{RngExt, SeedableRng};
 
     #[test]
+    fn reaching_marks_every_score_whose_key_is_below_the_bar() {
+        use super::reaching;
+        use crate::ids::AccountId;
+        use crate::policy::{rank_key, Candidate};
+        let values = [
+            1.0f32,
+            -1.0,
+            0.0,
+            -0.0,
+            f32::NAN,
+            -f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            0.5,
+            0.25,
+            -0.25,
+            1e-30,
+            -1e-30,
+            2.0,
+            0.75,
+            0.125,
+        ];
+        let key = |score: f32, account: u32| {
+            rank_key(&Candidate {
+                account: AccountId(account),
+                score,
+            })
+        };
+        for len in [16, 5] {
+            let scores = &values[..len];
+            assert_eq!(reaching(scores, u64::MAX), (1 << len) - 1, "no bar: all");
+            for (b, &bar_score) in values.iter().enumerate() {
+                for bar_account in [0, 7, u32::MAX] {
+                    let bar = key(bar_score, bar_account);
+                    let mask = reaching(scores, bar);
+                    for (i, &s) in scores.iter().enumerate() {
+                        if key(s, 7) < bar {
+                            assert_ne!(mask & (1 << i), 0, "score {s} below bar {b}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn draws_that_would_cover_the_clusters_score_every_account_densely_and_draw_nothing() {
         use super::{Embedding, Policy};
         use crate::platform::{Labels, PlatformView, Viewer};
@@ -368,7 +504,7 @@ mod tests {
         let fresh: u64 = SimRng::seed_from_u64(1).random();
         assert_eq!(rng.random::<u64>(), fresh);
         // The best `keep`, kept while scoring, are the best of all of them, ranked.
-        for keep in [0, 1, 10, 63, 64, 65, 300, 1000] {
+        for keep in [0, 1, 10, 31, 32, 33, 63, 64, 65, 300, 1000] {
             let mut expected = out.clone();
             crate::policy::rank_top(&mut expected, keep, &mut Vec::new());
             let (mut rng, mut scratch, mut top) =

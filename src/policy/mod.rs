@@ -48,6 +48,8 @@ pub struct Scratch {
     pub drawn: IdSet,
     /// Nearest clusters (embedding).
     pub clusters: Vec<(f32, u32)>,
+    /// Dense scores of a run of the index (embedding).
+    pub scores: Vec<f32>,
     /// Drawn positions (embedding).
     pub positions: Vec<u32>,
     /// Where each nearest cluster starts in their union (embedding).

@@ -266,6 +266,7 @@ pub(crate) fn finish(
         .collect();
     let hops_to_flagged = hops_to(&graph, &flagged_account);
     let member_content = super::member_content(&content, &members);
+    let member_blocks = super::member_blocks(&member_content);
     let centroids = super::Centroids::new(
         cluster_means.as_slice().unwrap_or(&[]),
         layout.kinds.len(),
@@ -276,6 +277,7 @@ pub(crate) fn finish(
         community: layout.community,
         content,
         member_content,
+        member_blocks,
         activity,
         graph,
         members,

@@ -74,6 +74,13 @@ impl<T: Copy> Csr<T> {
         (start, self.offsets[i + 1] as usize - start)
     }
 
+    /// Entries `range` of the flat target array (positions from [`Csr::span`]; adjacent rows
+    /// are adjacent in it).
+    #[inline]
+    pub fn targets(&self, range: std::ops::Range<usize>) -> &[T] {
+        &self.targets[range]
+    }
+
     /// Entry `p` of the flat target array (a position from [`Csr::span`]).
     #[inline]
     pub fn target(&self, p: usize) -> T {

@@ -7,19 +7,19 @@
 //! - the ground truth ([`GroundTruth`]: latent interests, which cluster is flagged, which terms
 //!   are flagged): used only to generate behaviour and to measure, never shown to a policy.
 
-pub mod centroids;
 pub mod export;
 pub mod generate;
 pub mod graph;
 pub mod load;
 pub(crate) mod prefetch;
 pub mod rows;
+pub mod transposed;
 
 use crate::ids::{AccountId, CommunityId, TermId};
-pub use centroids::Centroids;
 use graph::{Csr, FollowGraph};
 use ndarray::Array2;
 pub use rows::Rows;
+pub use transposed::{Centroids, Transposed};
 
 pub use generate::generate;
 pub(crate) use generate::hops_to;
@@ -116,6 +116,11 @@ pub struct World {
     /// an inverted-file (IVF) vector index stores them: a draw from a cluster reads its
     /// member's id and vector at the same position, without a dependent lookup.
     member_content: Rows,
+    /// `member_content` again, transposed for scoring one vector against a run of positions
+    /// ([`World::member_dots`]); only for worlds whose table is at most
+    /// [`TRANSPOSED_MEMBERS_BYTES`] (dense scoring needs clusters smaller than a pool, which
+    /// larger worlds do not have in practice), so that a large world does not hold it twice.
+    member_blocks: Option<Transposed>,
     activity: Vec<f32>,
     graph: FollowGraph,
     members: Csr<AccountId>,
@@ -214,6 +219,34 @@ impl World {
         self.member_content.row(p)
     }
 
+    /// The accounts at positions `range` of the flat members array (adjacent communities are
+    /// adjacent in it).
+    #[inline]
+    pub fn members_at(&self, range: std::ops::Range<usize>) -> &[AccountId] {
+        self.members.targets(range)
+    }
+
+    /// The dot products of `x` with `member_content(p)` for the positions `p` of `range`, as
+    /// a slice of `out` (a scratch buffer that grows): a transposed kernel scoring sixteen
+    /// rows at once where the world keeps the transposed copy, one [`dot`] per row otherwise,
+    /// with the same bits either way.
+    #[inline]
+    pub fn member_dots<'o>(
+        &self,
+        x: &[f32],
+        range: std::ops::Range<usize>,
+        out: &'o mut Vec<f32>,
+    ) -> &'o [f32] {
+        match &self.member_blocks {
+            Some(blocks) => blocks.dots(x, range, out),
+            None => {
+                out.clear();
+                out.extend(range.map(|p| dot(x, self.member_content.row(p))));
+                out
+            }
+        }
+    }
+
     /// Hints the CPU to load the id and content at a position of the flat members array.
     #[inline]
     pub fn prefetch_member(&self, p: usize) {
@@ -274,6 +307,7 @@ impl World {
             + self.term_postings.heap_bytes()
             + self.content.heap_bytes() // content
             + self.member_content.heap_bytes() // its copy in cluster order
+            + self.member_blocks.as_ref().map_or(0, Transposed::heap_bytes) // and transposed
             + self.truth.latent.heap_bytes()
             + n * (4 + 4 + 4 + 1 + 2) // community, activity, popularity, flag, hops
             + self.cluster_means.len() * 4
@@ -289,6 +323,22 @@ pub(crate) fn member_content(content: &Rows, members: &Csr<AccountId>) -> Rows {
             .copy_from_slice(content.row(members.target(p).index()));
     }
     out
+}
+
+/// Worlds whose members' content takes at most this many bytes keep a transposed copy of it
+/// for dense scoring (see `World::member_blocks`).
+pub(crate) const TRANSPOSED_MEMBERS_BYTES: usize = 16 << 20;
+
+/// The transposed copy of the members' content, when it is small enough to keep.
+pub(crate) fn member_blocks(member_content: &Rows) -> Option<Transposed> {
+    let (rows, dims) = (member_content.rows(), member_content.dims());
+    if rows * dims * std::mem::size_of::<f32>() > TRANSPOSED_MEMBERS_BYTES {
+        return None;
+    }
+    let flat: Vec<f32> = (0..rows)
+        .flat_map(|p| member_content.row(p).iter().copied())
+        .collect();
+    Some(Transposed::new(&flat, rows, dims))
 }
 
 /// Normalises a vector to unit length in place (leaves a zero vector unchanged).
@@ -330,6 +380,32 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::dot;
+
+    #[test]
+    fn member_dots_give_the_same_bits_with_and_without_the_transposed_copy() {
+        let spec = crate::scenario::spec::WorldSpec {
+            accounts: Some(300),
+            ..Default::default()
+        };
+        let world = super::generate(&spec, 10, &crate::rng::SeedTree::new(2), 0);
+        assert!(world.member_blocks.is_some());
+        let mut plain = world.clone();
+        plain.member_blocks = None;
+        let x = world.content(crate::ids::AccountId(5)).to_vec();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for range in [0..0, 0..300, 17..18, 33..250] {
+            let with = world.member_dots(&x, range.clone(), &mut a).to_vec();
+            let without = plain.member_dots(&x, range.clone(), &mut b).to_vec();
+            let want: Vec<u32> = range
+                .map(|p| dot(&x, world.member_content(p)).to_bits())
+                .collect();
+            assert_eq!(with.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want);
+            assert_eq!(
+                without.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                want
+            );
+        }
+    }
 
     #[test]
     fn dot_matches_naive_sum() {
