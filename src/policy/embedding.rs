@@ -150,20 +150,34 @@ fn reaching(scores: &[f32], bar: u64) -> u32 {
 /// candidate, since the order is total.
 fn dense_few(cx: &mut Context<'_>, near: &[(f32, u32)], keep: usize, out: &mut Vec<Candidate>) {
     let (view, viewer) = (cx.view, cx.viewer);
-    let (keys, scores) = (&mut cx.scratch.keys, &mut cx.scratch.scores);
-    keys.clear();
+    let (scores, high) = (&mut cx.scratch.scores, &mut cx.scratch.positions);
+    let keep = keep.min(SMALL_KEEP);
     if keep == 0 {
         return;
     }
+    // The best so far, ascending rank keys in `best[..kept]`.
+    let mut best = [0u64; SMALL_KEEP];
+    let mut kept = 0;
     let mut bar = u64::MAX;
-    for &(_, c) in near {
+    // A key the `keep`-th best cannot be above, from the nearest cluster's scores alone: of its
+    // `keep + followees` best scores, at most `followees` are of followed accounts, so at least
+    // `keep` candidates score at least the last of them. It only narrows the run test below.
+    let mut floor = u64::MAX;
+    for (n, &(_, c)) in near.iter().enumerate() {
         let (start, len) = view.cluster_span(CommunityId(c));
         let accounts = view.indexed_accounts(start..start + len);
         let scores = view.indexed_dots(viewer.estimate, start..start + len, scores);
+        let rank = keep + viewer.followees.len();
+        if n == 0 && scores.len() > rank {
+            high.clear();
+            high.extend(scores.iter().map(|&s| !ordered_bits(s)));
+            let (_, &mut nth, _) = high.select_nth_unstable(rank - 1);
+            floor = (u64::from(nth) << 32) | u64::from(u32::MAX);
+        }
         for (scores, accounts) in scores.chunks(16).zip(accounts.chunks(16)) {
             // Which of the sixteen may reach the bar; it only rises while they are visited,
             // so the exact test below still decides.
-            let mut reach = reaching(scores, bar);
+            let mut reach = reaching(scores, bar.min(floor));
             while reach != 0 {
                 let i = reach.trailing_zeros() as usize;
                 reach &= reach - 1;
@@ -173,23 +187,20 @@ fn dense_few(cx: &mut Context<'_>, near: &[(f32, u32)], keep: usize, out: &mut V
                     continue;
                 }
                 // Shifted into place from the end (a handful of moves, no search, no call).
-                if keys.len() == keep {
-                    keys.pop();
-                }
-                keys.push(key);
-                let mut j = keys.len() - 1;
-                while j > 0 && keys[j - 1] > key {
-                    keys[j] = keys[j - 1];
+                let mut j = kept.min(keep - 1);
+                kept = (kept + 1).min(keep);
+                while j > 0 && best[j - 1] > key {
+                    best[j] = best[j - 1];
                     j -= 1;
                 }
-                keys[j] = key;
-                if keys.len() == keep {
-                    bar = keys[keep - 1];
+                best[j] = key;
+                if kept == keep {
+                    bar = best[keep - 1];
                 }
             }
         }
     }
-    out.extend(keys.iter().map(|&k| decode(k)));
+    out.extend(best[..kept].iter().map(|&k| decode(k)));
 }
 
 impl Embedding {
