@@ -5,6 +5,7 @@
 
 use super::{
     decode, from_ordered_bits, ordered_bits, rank_key, rank_top, Candidate, Context, Policy,
+    TopKeys,
 };
 use crate::ids::{AccountId, CommunityId};
 use crate::rng::index;
@@ -68,7 +69,7 @@ fn dense(
     keep: Option<usize>,
     out: &mut Vec<Candidate>,
 ) -> bool {
-    if let Some(k) = keep.filter(|&k| k <= SMALL_KEEP) {
+    if let Some(k) = keep.filter(|&k| k <= TopKeys::CAPACITY) {
         dense_few(cx, near, k, out);
         return true;
     }
@@ -124,10 +125,6 @@ fn dense(
     }
 }
 
-/// Up to this many best candidates are kept sorted while scoring (an insertion into a short
-/// array per candidate that beats the worst kept one) instead of buffered and selected.
-const SMALL_KEEP: usize = 32;
-
 /// A bit per score of `scores` (at most 32) that may beat the rank key `bar`: every score
 /// whose key is below it, and possibly others (a float compare, which the compiler turns into
 /// one vector compare and a move-mask for a run of sixteen).
@@ -143,7 +140,7 @@ fn reaching(scores: &[f32], bar: u64) -> u32 {
     }
 }
 
-/// [`dense`] for a `keep` of at most [`SMALL_KEEP`]: the best `keep` so far are held as rank
+/// [`dense`] for a `keep` of at most [`TopKeys::CAPACITY`]: the best `keep` so far are held as rank
 /// keys in ascending order, and the worst of them is the bar every later candidate must beat,
 /// from the `keep`-th candidate on. Nearest cluster first, so the bar rises fast and most runs
 /// of sixteen scores fail it in one vectorised test. The same result as ranking every
@@ -151,14 +148,10 @@ fn reaching(scores: &[f32], bar: u64) -> u32 {
 fn dense_few(cx: &mut Context<'_>, near: &[(f32, u32)], keep: usize, out: &mut Vec<Candidate>) {
     let (view, viewer) = (cx.view, cx.viewer);
     let (scores, high) = (&mut cx.scratch.scores, &mut cx.scratch.positions);
-    let keep = keep.min(SMALL_KEEP);
     if keep == 0 {
         return;
     }
-    // The best so far, ascending rank keys in `best[..kept]`.
-    let mut best = [0u64; SMALL_KEEP];
-    let mut kept = 0;
-    let mut bar = u64::MAX;
+    let mut top = TopKeys::new(keep);
     // A key the `keep`-th best cannot be above, from the nearest cluster's scores alone: of its
     // `keep + followees` best scores, at most `followees` are of followed accounts, so at least
     // `keep` candidates score at least the last of them. It only narrows the run test below.
@@ -177,30 +170,20 @@ fn dense_few(cx: &mut Context<'_>, near: &[(f32, u32)], keep: usize, out: &mut V
         for (scores, accounts) in scores.chunks(16).zip(accounts.chunks(16)) {
             // Which of the sixteen may reach the bar; it only rises while they are visited,
             // so the exact test below still decides.
-            let mut reach = reaching(scores, bar.min(floor));
+            let mut reach = reaching(scores, top.bar().min(floor));
             while reach != 0 {
                 let i = reach.trailing_zeros() as usize;
                 reach &= reach - 1;
                 let (account, score) = (accounts[i], scores[i]);
                 let key = rank_key(&Candidate { account, score });
-                if key >= bar || viewer.follows(account) {
+                if key >= top.bar() || viewer.follows(account) {
                     continue;
                 }
-                // Shifted into place from the end (a handful of moves, no search, no call).
-                let mut j = kept.min(keep - 1);
-                kept = (kept + 1).min(keep);
-                while j > 0 && best[j - 1] > key {
-                    best[j] = best[j - 1];
-                    j -= 1;
-                }
-                best[j] = key;
-                if kept == keep {
-                    bar = best[keep - 1];
-                }
+                top.insert(key);
             }
         }
     }
-    out.extend(best[..kept].iter().map(|&k| decode(k)));
+    out.extend(top.keys().iter().map(|&k| decode(k)));
 }
 
 impl Embedding {

@@ -332,6 +332,18 @@ pub(crate) fn rank_top(candidates: &mut Vec<Candidate>, keep: usize, keys: &mut 
         rank(candidates, keys);
         return;
     }
+    if keep <= TopKeys::CAPACITY {
+        // A few of many: one pass keeping the best sorted (no key buffer, no select).
+        let mut top = TopKeys::new(keep);
+        for c in candidates.iter() {
+            top.offer(rank_key(c));
+        }
+        candidates.truncate(top.keys().len());
+        for (c, &k) in candidates.iter_mut().zip(top.keys()) {
+            *c = decode(k);
+        }
+        return;
+    }
     // Select on the integer keys (computed once, compared as plain integers), then sort only
     // the kept ones and decode them.
     keys.clear();
@@ -342,6 +354,70 @@ pub(crate) fn rank_top(candidates: &mut Vec<Candidate>, keep: usize, keys: &mut 
     candidates.truncate(keep);
     for (c, &k) in candidates.iter_mut().zip(keys.iter()) {
         *c = decode(k);
+    }
+}
+
+/// The best (smallest) few rank keys offered so far, kept sorted: an insertion from the end
+/// for a key below the bar (the worst kept once full), nothing for the rest. The same keys as
+/// sorting every offered key and keeping the first `keep`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TopKeys {
+    best: [u64; TopKeys::CAPACITY],
+    kept: usize,
+    keep: usize,
+}
+
+impl TopKeys {
+    /// The most keys it keeps.
+    pub(crate) const CAPACITY: usize = 32;
+
+    /// Empty, keeping up to `keep` (at most [`TopKeys::CAPACITY`]).
+    #[inline]
+    pub(crate) fn new(keep: usize) -> Self {
+        Self {
+            best: [0; Self::CAPACITY],
+            kept: 0,
+            keep: keep.min(Self::CAPACITY),
+        }
+    }
+
+    /// The key a new one must be below to be kept (`u64::MAX` until full).
+    #[inline]
+    pub(crate) fn bar(&self) -> u64 {
+        if self.kept == self.keep && self.keep > 0 {
+            self.best[self.keep - 1]
+        } else if self.keep == 0 {
+            0
+        } else {
+            u64::MAX
+        }
+    }
+
+    /// Keeps `key` if it is below the bar, dropping the worst when full.
+    #[inline]
+    pub(crate) fn offer(&mut self, key: u64) {
+        if key >= self.bar() {
+            return;
+        }
+        self.insert(key);
+    }
+
+    /// Keeps `key`, which the caller found below [`TopKeys::bar`].
+    #[inline]
+    pub(crate) fn insert(&mut self, key: u64) {
+        let mut j = self.kept.min(self.keep - 1);
+        self.kept = (self.kept + 1).min(self.keep);
+        while j > 0 && self.best[j - 1] > key {
+            self.best[j] = self.best[j - 1];
+            j -= 1;
+        }
+        self.best[j] = key;
+    }
+
+    /// The kept keys, ascending.
+    #[inline]
+    pub(crate) fn keys(&self) -> &[u64] {
+        &self.best[..self.kept]
     }
 }
 
@@ -365,6 +441,47 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn top_keys_keep_what_sorting_and_truncating_keeps() {
+        use super::TopKeys;
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for n in [0usize, 1, 5, 31, 32, 33, 200] {
+            for keep in [0usize, 1, 5, 32] {
+                // Few distinct values, so that duplicates and ties at the bar occur.
+                let keys: Vec<u64> = (0..n).map(|_| next() % 97).collect();
+                let mut top = TopKeys::new(keep);
+                keys.iter().for_each(|&k| top.offer(k));
+                let mut want = keys.clone();
+                want.sort_unstable();
+                want.truncate(keep);
+                assert_eq!(top.keys(), &want[..], "n {n} keep {keep}");
+            }
+        }
+    }
+
+    #[test]
+    fn rank_top_of_a_few_equals_ranking_all() {
+        let candidates: Vec<Candidate> = (0..300u32)
+            .map(|i| Candidate {
+                account: AccountId((i * 7919) % 1009),
+                score: ((i * 31) % 17) as f32 - 8.0,
+            })
+            .collect();
+        for keep in [1usize, 5, 32, 33, 100] {
+            let mut top = candidates.clone();
+            rank_top(&mut top, keep, &mut Vec::new());
+            let mut all = candidates.clone();
+            rank(&mut all, &mut Vec::new());
+            all.truncate(keep);
+            assert_eq!(top, all, "keep {keep}");
+        }
+    }
     proptest! {
         #[test]
         fn integer_keys_order_like_the_comparators(
