@@ -33,6 +33,17 @@ pub fn bytes_per_account(dims: u64, tags: u64) -> u64 {
     3 * dims * 4 + 4 + 4 + 4 + 2 + 1 + 1 + 4 * 8 + 4 + tags * 4 * 2
 }
 
+/// Bytes of the transposed copy of the members' content that a small world keeps for dense
+/// scoring (`World::member_dots`): whole blocks of sixteen rows, none for a large world.
+pub fn transposed_members_bytes(accounts: u64, dims: u64) -> u64 {
+    let content = accounts * dims * 4;
+    if content > crate::world::TRANSPOSED_MEMBERS_BYTES as u64 {
+        0
+    } else {
+        accounts.div_ceil(16) * 16 * dims * 4
+    }
+}
+
 /// Bytes per follow edge: one `u32` in the out-CSR and one in the in-CSR.
 pub const BYTES_PER_EDGE: u64 = 8;
 
@@ -96,7 +107,8 @@ impl CostEstimate {
         );
         let world_bytes = accounts
             * bytes_per_account(u64::from(w.dims), u64::from(w.terms.tags_per_account))
-            + edges * BYTES_PER_EDGE;
+            + edges * BYTES_PER_EDGE
+            + transposed_members_bytes(accounts, u64::from(w.dims));
         let concurrent_worlds = (threads as u64).min(u64::from(spec.replicates)).max(1);
         let probes: u64 = spec.probes.iter().map(|p| u64::from(p.count)).sum();
         let arms = spec.arms.len() as u64;

@@ -563,6 +563,14 @@ impl<'a> PlatformView<'a> {
         self.world.cluster_mean(c)
     }
 
+    /// An upper bound on the distance of any member's content from the cluster's mean
+    /// ([`PlatformView::cluster_mean`]): no member of `c` has a dot product with `x` above
+    /// `dot(x, mean) + |x| radius` (up to rounding).
+    #[inline]
+    pub fn cluster_radius(&self, c: CommunityId) -> f32 {
+        self.world.cluster_radius(c)
+    }
+
     /// Appends `(similarity of x to cluster c, c)` for every cluster in id order: the dot
     /// products with [`PlatformView::cluster_mean`], all at once (bit-identical to one
     /// [`crate::world::dot`] per cluster).

@@ -8,6 +8,7 @@ use super::{
     TopKeys,
 };
 use crate::ids::{AccountId, CommunityId};
+use crate::platform::{PlatformView, Viewer};
 use crate::rng::index;
 use crate::world::dot;
 use crate::world::graph::{gather, AHEAD};
@@ -125,6 +126,37 @@ fn dense(
     }
 }
 
+/// Whether `top` holds all it keeps, so that its bar is a candidate's.
+#[inline]
+fn kept_all(top: &TopKeys) -> bool {
+    top.bar() != u64::MAX
+}
+
+/// Whether no account of cluster `c` can score at or above the score of the rank key `bar`,
+/// given the estimate's `similarity` to the cluster's mean (as the policy computed it) and the
+/// estimate's norm: every member scores at most `similarity + |estimate| radius`, plus the
+/// rounding of two dot products, which the margin covers (8x the worst-case relative error of
+/// a sum of `dims` terms, on vectors no longer than `2 + radius`). A cluster that cannot reach
+/// the bar is skipped whole, with the same result as scoring it (the pruning of an inverted
+/// file index by the triangle inequality).
+#[inline]
+fn cannot_reach(
+    view: &PlatformView<'_>,
+    viewer: &Viewer<'_>,
+    estimate_norm: f64,
+    similarity: f32,
+    c: u32,
+    bar: u64,
+) -> bool {
+    let radius = f64::from(view.cluster_radius(CommunityId(c)));
+    let bar_score = f64::from(from_ordered_bits(!((bar >> 32) as u32)));
+    let margin =
+        viewer.estimate.len() as f64 * 8.0 * f64::from(f32::EPSILON) / 2.0 * (2.0 + radius);
+    let bound = f64::from(similarity) + estimate_norm * (radius + margin);
+    // False for NaN anywhere (nothing is skipped then).
+    bound < bar_score
+}
+
 /// A bit per score of `scores` (at most 32) that may beat the rank key `bar`: every score
 /// whose key is below it, and possibly others (a float compare, which the compiler turns into
 /// one vector compare and a move-mask for a run of sixteen).
@@ -156,7 +188,16 @@ fn dense_few(cx: &mut Context<'_>, near: &[(f32, u32)], keep: usize, out: &mut V
     // `keep + followees` best scores, at most `followees` are of followed accounts, so at least
     // `keep` candidates score at least the last of them. It only narrows the run test below.
     let mut floor = u64::MAX;
-    for (n, &(_, c)) in near.iter().enumerate() {
+    let estimate_norm = viewer
+        .estimate
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>()
+        .sqrt();
+    for (n, &(similarity, c)) in near.iter().enumerate() {
+        if kept_all(&top) && cannot_reach(view, viewer, estimate_norm, similarity, c, top.bar()) {
+            continue;
+        }
         let (start, len) = view.cluster_span(CommunityId(c));
         let accounts = view.indexed_accounts(start..start + len);
         let scores = view.indexed_dots(viewer.estimate, start..start + len, scores);
@@ -396,6 +437,73 @@ mod tests {
     use super::top_k_in_place;
     use crate::rng::SimRng;
     use rand::{RngExt, SeedableRng};
+
+    #[test]
+    fn a_cluster_is_skipped_only_when_none_of_its_accounts_reaches_the_bar() {
+        use super::cannot_reach;
+        use crate::ids::{AccountId, CommunityId};
+        use crate::platform::{Labels, PlatformView, Viewer};
+        use crate::policy::{rank_key, Candidate};
+        use crate::scenario::spec::WorldSpec;
+        use crate::world::dot;
+        let spec = WorldSpec {
+            accounts: Some(800),
+            benign_communities: 6,
+            ..WorldSpec::default()
+        };
+        let world = crate::world::generate(&spec, 20, &crate::rng::SeedTree::new(9), 0);
+        let labels = Labels::none(world.accounts(), world.terms());
+        let view = PlatformView::new(&world, &labels);
+        let (mut skipped, mut checked) = (0, 0);
+        for (i, scale) in [(1u32, 1.0f32), (17, 0.3), (250, 3.0), (611, 1.0)] {
+            let estimate: Vec<f32> = world
+                .content(AccountId(i))
+                .iter()
+                .enumerate()
+                .map(|(d, &x)| scale * (x + 0.1 * ((d as f32) * 0.7).sin()))
+                .collect();
+            let viewer = Viewer {
+                followees: &[],
+                last_followed: None,
+                estimate: &estimate,
+            };
+            let norm = estimate
+                .iter()
+                .map(|&v| f64::from(v).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            let mut near = Vec::new();
+            view.cluster_similarities(&estimate, &mut near);
+            let best = (0..world.accounts() as u32)
+                .map(|a| dot(&estimate, world.content(AccountId(a))))
+                .fold(f32::MIN, f32::max);
+            for &(similarity, c) in &near {
+                let top = view
+                    .cluster_members(CommunityId(c))
+                    .iter()
+                    .map(|&a| dot(&estimate, world.content(a)))
+                    .fold(f32::MIN, f32::max);
+                let key = |score| {
+                    rank_key(&Candidate {
+                        account: AccountId(0),
+                        score,
+                    })
+                };
+                // A bar the cluster's best account reaches is never skipped...
+                assert!(!cannot_reach(&view, &viewer, norm, similarity, c, key(top)));
+                checked += 1;
+                // ...and a bar above every account of it sometimes is.
+                if cannot_reach(&view, &viewer, norm, similarity, c, key(best)) {
+                    assert!(top < best);
+                    skipped += 1;
+                }
+            }
+        }
+        assert!(
+            checked > 20 && skipped > 0,
+            "checked {checked}, skipped {skipped}"
+        );
+    }
 
     #[test]
     fn reaching_marks_every_score_whose_key_is_below_the_bar() {

@@ -267,6 +267,7 @@ pub(crate) fn finish(
     let hops_to_flagged = hops_to(&graph, &flagged_account);
     let member_content = super::member_content(&content, &members);
     let member_blocks = super::member_blocks(&member_content);
+    let cluster_radius = super::cluster_radii(&member_content, &members, &cluster_means);
     let centroids = super::Centroids::new(
         cluster_means.as_slice().unwrap_or(&[]),
         layout.kinds.len(),
@@ -282,6 +283,7 @@ pub(crate) fn finish(
         graph,
         members,
         cluster_means,
+        cluster_radius,
         centroids,
         tags,
         term_postings,

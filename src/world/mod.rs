@@ -125,6 +125,9 @@ pub struct World {
     graph: FollowGraph,
     members: Csr<AccountId>,
     cluster_means: Array2<f32>,
+    /// Per cluster, an upper bound on the distance of its members' content from its mean
+    /// (`cluster_means`): no member of `c` scores more than `dot(x, mean) + |x| radius`.
+    cluster_radius: Vec<f32>,
     /// `cluster_means` again, transposed for scoring a vector against every cluster at once.
     centroids: Centroids,
     tags: Csr<TermId>,
@@ -264,6 +267,13 @@ impl World {
         self.cluster_means.row(c.index()).to_slice().unwrap_or(&[])
     }
 
+    /// An upper bound on the distance of any member's content from the cluster's mean
+    /// ([`World::cluster_mean`]), rounded up.
+    #[inline]
+    pub fn cluster_radius(&self, c: CommunityId) -> f32 {
+        self.cluster_radius[c.index()]
+    }
+
     /// The cluster means laid out for scoring one vector against all of them
     /// ([`Centroids::similarities`]).
     pub fn centroids(&self) -> &Centroids {
@@ -311,6 +321,7 @@ impl World {
             + self.truth.latent.heap_bytes()
             + n * (4 + 4 + 4 + 1 + 2) // community, activity, popularity, flag, hops
             + self.cluster_means.len() * 4
+            + self.cluster_radius.len() * 4
             + self.centroids.heap_bytes()
     }
 }
@@ -339,6 +350,33 @@ pub(crate) fn member_blocks(member_content: &Rows) -> Option<Transposed> {
         .flat_map(|p| member_content.row(p).iter().copied())
         .collect();
     Some(Transposed::new(&flat, rows, dims))
+}
+
+/// Per cluster, the largest distance of a member's content from the cluster's mean, computed
+/// in `f64` and rounded up to an `f32` (a bound, never below the true distance).
+pub(crate) fn cluster_radii(
+    member_content: &Rows,
+    members: &Csr<AccountId>,
+    means: &Array2<f32>,
+) -> Vec<f32> {
+    (0..members.rows())
+        .map(|c| {
+            let mean = means.row(c);
+            let (start, len) = members.span(c);
+            let r2 = (start..start + len)
+                .map(|p| {
+                    member_content
+                        .row(p)
+                        .iter()
+                        .zip(mean.iter())
+                        .map(|(&x, &m)| (f64::from(x) - f64::from(m)).powi(2))
+                        .sum::<f64>()
+                })
+                .fold(0f64, f64::max);
+            // Rounded up: a relative margin far above the error of the f64 sum and the cast.
+            (r2.sqrt() * (1.0 + 1e-6)) as f32 + f32::MIN_POSITIVE
+        })
+        .collect()
 }
 
 /// Normalises a vector to unit length in place (leaves a zero vector unchanged).
@@ -388,7 +426,16 @@ mod tests {
             ..Default::default()
         };
         let world = super::generate(&spec, 10, &crate::rng::SeedTree::new(2), 0);
-        assert!(world.member_blocks.is_some());
+        let blocks = world
+            .member_blocks
+            .as_ref()
+            .expect("a small world keeps the copy");
+        // The memory estimate counts exactly what the copy holds.
+        assert_eq!(
+            blocks.heap_bytes() as u64,
+            crate::estimate::transposed_members_bytes(300, world.dims() as u64)
+        );
+        assert_eq!(crate::estimate::transposed_members_bytes(1_000_000, 16), 0);
         let mut plain = world.clone();
         plain.member_blocks = None;
         let x = world.content(crate::ids::AccountId(5)).to_vec();
