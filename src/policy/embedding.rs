@@ -1,7 +1,9 @@
 //! Embedding: the platform's estimated profile of the viewer dotted with account content, over
 //! candidates drawn from the content clusters nearest to that estimate. When the draws (2 x the
 //! pool) would cover those clusters, every account of them is scored instead (dense scoring,
-//! no draws).
+//! no draws), except the accounts of a cluster that provably cannot enter the ranking kept so
+//! far (its mean's similarity plus the estimate's norm times the cluster's radius is below the
+//! bar): the same result as scoring them.
 
 use super::{
     decode, from_ordered_bits, ordered_bits, rank_key, rank_top, Candidate, Context, Policy,
