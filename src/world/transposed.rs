@@ -77,12 +77,12 @@ impl Transposed {
     }
 
     /// Number of rows (clusters, for the cluster means).
-    pub fn clusters(&self) -> usize {
+    pub fn rows(&self) -> usize {
         self.rows
     }
 
     /// Row `r` (copied out of the transposed table: for tests and reports, not for hot loops).
-    pub fn mean(&self, r: usize) -> Vec<f32> {
+    pub fn row(&self, r: usize) -> Vec<f32> {
         (0..self.dims)
             .map(|d| self.t[r / BLOCK * self.dims + d][r % BLOCK])
             .collect()
@@ -234,12 +234,7 @@ impl Transposed {
                         tail[l] += xv * row[sub + l];
                     }
                 }
-                // The same pairing as `dot`, lane by lane.
-                for l in 0..L {
-                    sims[sub + l] = ((acc[0][l] + acc[4][l]) + (acc[2][l] + acc[6][l]))
-                        + ((acc[1][l] + acc[5][l]) + (acc[3][l] + acc[7][l]))
-                        + tail[l];
-                }
+                pair(&acc, &tail, &mut sims[sub..sub + L]);
             }
             each(b, &sims);
         }
@@ -282,15 +277,22 @@ impl Transposed {
                         tail[l] += x[d] * rows[d][sub + l];
                     }
                 }
-                for l in 0..L {
-                    sims[sub + l] = ((acc[0][l] + acc[4][l]) + (acc[2][l] + acc[6][l]))
-                        + ((acc[1][l] + acc[5][l]) + (acc[3][l] + acc[7][l]))
-                        + tail[l];
-                }
+                pair(&acc, &tail, &mut sims[sub..sub + L]);
             }
             each(b, &sims);
         }
         true
+    }
+}
+
+/// `dot`'s final combination, lane by lane: the eight running sums paired as
+/// `((0 + 4) + (2 + 6)) + ((1 + 5) + (3 + 7))`, then the tail.
+#[inline(always)]
+fn pair<const L: usize>(acc: &[[f32; L]; DOT_LANES], tail: &[f32; L], out: &mut [f32]) {
+    for (l, o) in out.iter_mut().enumerate().take(L) {
+        *o = ((acc[0][l] + acc[4][l]) + (acc[2][l] + acc[6][l]))
+            + ((acc[1][l] + acc[5][l]) + (acc[3][l] + acc[7][l]))
+            + tail[l];
     }
 }
 
@@ -357,10 +359,10 @@ mod tests {
     }
 
     #[test]
-    fn mean_reads_back_the_rows() {
+    fn row_reads_back_the_rows() {
         let means = vectors(9, 5, 3);
         let table = Transposed::new(&means, 9, 5);
-        assert_eq!(table.mean(8), means[40..45].to_vec());
+        assert_eq!(table.row(8), means[40..45].to_vec());
     }
 
     #[test]
