@@ -5,10 +5,7 @@
 //! far (its mean's similarity plus the estimate's norm times the cluster's radius is below the
 //! bar): the same result as scoring them.
 
-use super::{
-    decode, from_ordered_bits, ordered_bits, rank_key, rank_top, Candidate, Context, Policy,
-    TopKeys,
-};
+use super::{decode, ordered_bits, rank_key, rank_top, Candidate, Context, Policy, TopKeys};
 use crate::ids::{AccountId, CommunityId};
 use crate::platform::{PlatformView, Viewer};
 use crate::rng::index;
@@ -88,17 +85,11 @@ fn dense(
         let end = start + len;
         let accounts = view.indexed_accounts(start..end);
         let scores = view.indexed_dots(viewer.estimate, start..end, scores);
-        // Filtered sixteen at a time: a run none of whose scores reaches the bar's score is
-        // skipped in one test (the high half of a rank key is the score's, inverted), the
-        // common case once the bar is set, in a loop the compiler vectorises; in a run that
+        // Filtered sixteen at a time: a run none of whose scores may reach the bar is skipped
+        // in one test ([`reaching`]), the common case once the bar is set; in a run that
         // passes, the exact test against the bar comes before the followee lookup.
         for (scores, accounts) in scores.chunks(16).zip(accounts.chunks(16)) {
-            let bar_score = (bar >> 32) as u32;
-            if keep.is_some()
-                && !scores
-                    .iter()
-                    .fold(false, |any, &s| any | (!ordered_bits(s) <= bar_score))
-            {
+            if keep.is_some() && reaching(scores, bar) == 0 {
                 continue;
             }
             for (&account, &score) in accounts.iter().zip(scores) {
@@ -128,12 +119,6 @@ fn dense(
     }
 }
 
-/// Whether `top` holds all it keeps, so that its bar is a candidate's.
-#[inline]
-fn kept_all(top: &TopKeys) -> bool {
-    top.bar() != u64::MAX
-}
-
 /// Whether no account of cluster `c` can score at or above the score of the rank key `bar`,
 /// given the estimate's `similarity` to the cluster's mean (as the policy computed it) and the
 /// estimate's norm: every member scores at most `similarity + |estimate| radius`, plus the
@@ -151,7 +136,8 @@ fn cannot_reach(
     bar: u64,
 ) -> bool {
     let radius = f64::from(view.cluster_radius(CommunityId(c)));
-    let bar_score = f64::from(from_ordered_bits(!((bar >> 32) as u32)));
+    // No bar yet (`u64::MAX`) decodes to a NaN score, so nothing is skipped.
+    let bar_score = f64::from(decode(bar).score);
     let margin =
         viewer.estimate.len() as f64 * 8.0 * f64::from(f32::EPSILON) / 2.0 * (2.0 + radius);
     let bound = f64::from(similarity) + estimate_norm * (radius + margin);
@@ -167,7 +153,7 @@ fn reaching(scores: &[f32], bar: u64) -> u32 {
     // The bar's score (a negative NaN when there is no bar: nothing is below it, so every
     // `s < floor` is false). `s < floor` is false for every score at or above it in
     // `total_cmp` order (the float compare only adds -0 against +0 and negative NaNs).
-    let floor = from_ordered_bits(!((bar >> 32) as u32));
+    let floor = decode(bar).score;
     match <&[f32; 16]>::try_from(scores) {
         Ok(run) => (0..16).fold(0, |m, i| m | ((u32::from(run[i] < floor) ^ 1) << i)),
         Err(_) => (0..scores.len()).fold(0, |m, i| m | ((u32::from(scores[i] < floor) ^ 1) << i)),
@@ -197,7 +183,9 @@ fn dense_few(cx: &mut Context<'_>, near: &[(f32, u32)], keep: usize, out: &mut V
         .sum::<f64>()
         .sqrt();
     for (n, &(similarity, c)) in near.iter().enumerate() {
-        if kept_all(&top) && cannot_reach(view, viewer, estimate_norm, similarity, c, top.bar()) {
+        // Until `keep` are kept there is no bar (a NaN score to `cannot_reach`): not asked.
+        let bar = top.bar();
+        if bar != u64::MAX && cannot_reach(view, viewer, estimate_norm, similarity, c, bar) {
             continue;
         }
         let (start, len) = view.cluster_span(CommunityId(c));

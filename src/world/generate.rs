@@ -13,6 +13,7 @@
 //! identical for any thread count.
 
 use super::graph::{Csr, FollowGraph};
+use super::index;
 use super::{normalize, CommunityKind, GroundTruth, Rows, World, UNREACHABLE};
 use crate::ids::{AccountId, CommunityId, TermId};
 use crate::rng::{SeedTree, SimRng, StreamId};
@@ -227,21 +228,7 @@ pub(crate) fn finish(
         });
 
     let members = layout.members();
-    let mut cluster_means = Array2::<f32>::zeros((layout.kinds.len(), dims));
-    for c in 0..layout.kinds.len() {
-        let mut mean = vec![0f32; dims];
-        for a in members.row(c) {
-            mean.iter_mut()
-                .zip(content.row(a.index()))
-                .for_each(|(m, x)| *m += x);
-        }
-        normalize(&mut mean);
-        cluster_means
-            .row_mut(c)
-            .iter_mut()
-            .zip(&mean)
-            .for_each(|(o, x)| *o = *x);
-    }
+    let cluster_means = index::cluster_means(&content, &members);
 
     let per = spec.terms.per_community;
     let vocabulary = layout.kinds.len() as u32 * per;
@@ -265,9 +252,9 @@ pub(crate) fn finish(
         .map(|c| layout.kinds[c.index()] == CommunityKind::Flagged)
         .collect();
     let hops_to_flagged = hops_to(&graph, &flagged_account);
-    let member_content = super::member_content(&content, &members);
-    let member_blocks = super::member_blocks(&member_content);
-    let cluster_radius = super::cluster_radii(&member_content, &members, &cluster_means);
+    let member_content = index::member_content(&content, &members);
+    let member_blocks = index::member_blocks(&member_content);
+    let cluster_radius = index::cluster_radii(&member_content, &members, &cluster_means);
     let centroids = super::Centroids::new(
         cluster_means.as_slice().unwrap_or(&[]),
         layout.kinds.len(),

@@ -10,6 +10,7 @@
 pub mod export;
 pub mod generate;
 pub mod graph;
+pub(crate) mod index;
 pub mod load;
 pub(crate) mod prefetch;
 pub mod rows;
@@ -118,7 +119,7 @@ pub struct World {
     member_content: Rows,
     /// `member_content` again, transposed for scoring one vector against a run of positions
     /// ([`World::member_dots`]); only for worlds whose table is at most
-    /// [`TRANSPOSED_MEMBERS_BYTES`] (dense scoring needs clusters smaller than a pool, which
+    /// [`index::TRANSPOSED_MEMBERS_BYTES`] (dense scoring needs clusters smaller than a pool, which
     /// larger worlds do not have in practice), so that a large world does not hold it twice.
     member_blocks: Option<Transposed>,
     activity: Vec<f32>,
@@ -324,59 +325,6 @@ impl World {
             + self.cluster_radius.len() * 4
             + self.centroids.heap_bytes()
     }
-}
-
-/// Content rows reordered into the order of the flat members array (see `World::member_content`).
-pub(crate) fn member_content(content: &Rows, members: &Csr<AccountId>) -> Rows {
-    let mut out = Rows::zeros(members.edges(), content.dims());
-    for p in 0..members.edges() {
-        out.row_mut(p)
-            .copy_from_slice(content.row(members.target(p).index()));
-    }
-    out
-}
-
-/// Worlds whose members' content takes at most this many bytes keep a transposed copy of it
-/// for dense scoring (see `World::member_blocks`).
-pub(crate) const TRANSPOSED_MEMBERS_BYTES: usize = 16 << 20;
-
-/// The transposed copy of the members' content, when it is small enough to keep.
-pub(crate) fn member_blocks(member_content: &Rows) -> Option<Transposed> {
-    let (rows, dims) = (member_content.rows(), member_content.dims());
-    if rows * dims * std::mem::size_of::<f32>() > TRANSPOSED_MEMBERS_BYTES {
-        return None;
-    }
-    let flat: Vec<f32> = (0..rows)
-        .flat_map(|p| member_content.row(p).iter().copied())
-        .collect();
-    Some(Transposed::new(&flat, rows, dims))
-}
-
-/// Per cluster, the largest distance of a member's content from the cluster's mean, computed
-/// in `f64` and rounded up to an `f32` (a bound, never below the true distance).
-pub(crate) fn cluster_radii(
-    member_content: &Rows,
-    members: &Csr<AccountId>,
-    means: &Array2<f32>,
-) -> Vec<f32> {
-    (0..members.rows())
-        .map(|c| {
-            let mean = means.row(c);
-            let (start, len) = members.span(c);
-            let r2 = (start..start + len)
-                .map(|p| {
-                    member_content
-                        .row(p)
-                        .iter()
-                        .zip(mean.iter())
-                        .map(|(&x, &m)| (f64::from(x) - f64::from(m)).powi(2))
-                        .sum::<f64>()
-                })
-                .fold(0f64, f64::max);
-            // Rounded up: a relative margin far above the error of the f64 sum and the cast.
-            (r2.sqrt() * (1.0 + 1e-6)) as f32 + f32::MIN_POSITIVE
-        })
-        .collect()
 }
 
 /// Normalises a vector to unit length in place (leaves a zero vector unchanged).
