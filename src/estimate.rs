@@ -36,11 +36,10 @@ pub fn bytes_per_account(dims: u64, tags: u64) -> u64 {
 /// Bytes of the transposed copy of the members' content that a small world keeps for dense
 /// scoring (`World::member_dots`): whole blocks of sixteen rows, none for a large world.
 pub fn transposed_members_bytes(accounts: u64, dims: u64) -> u64 {
-    let content = accounts * dims * 4;
-    if content > crate::world::index::TRANSPOSED_MEMBERS_BYTES as u64 {
-        0
-    } else {
+    if crate::world::index::keeps_transposed(accounts, dims) {
         accounts.div_ceil(16) * 16 * dims * 4
+    } else {
+        0
     }
 }
 

@@ -154,9 +154,15 @@ fn reaching(scores: &[f32], bar: u64) -> u32 {
     // `s < floor` is false). `s < floor` is false for every score at or above it in
     // `total_cmp` order (the float compare only adds -0 against +0 and negative NaNs).
     let floor = decode(bar).score;
+    let mask = |run: &[f32]| {
+        run.iter()
+            .enumerate()
+            .fold(0, |m, (i, &s)| m | ((u32::from(s < floor) ^ 1) << i))
+    };
+    // A full run has its length known here, so the compiler vectorises it.
     match <&[f32; 16]>::try_from(scores) {
-        Ok(run) => (0..16).fold(0, |m, i| m | ((u32::from(run[i] < floor) ^ 1) << i)),
-        Err(_) => (0..scores.len()).fold(0, |m, i| m | ((u32::from(scores[i] < floor) ^ 1) << i)),
+        Ok(run) => mask(run),
+        Err(_) => mask(scores),
     }
 }
 

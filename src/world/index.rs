@@ -44,13 +44,17 @@ pub(crate) fn member_content(content: &Rows, members: &Csr<AccountId>) -> Rows {
 /// for dense scoring (`World::member_blocks`).
 pub(crate) const TRANSPOSED_MEMBERS_BYTES: usize = 16 << 20;
 
+/// Whether a world of `rows` members with `dims`-dim content keeps the transposed copy (the
+/// one decision [`member_blocks`] and the memory estimate share).
+pub(crate) fn keeps_transposed(rows: u64, dims: u64) -> bool {
+    rows.saturating_mul(dims).saturating_mul(4) <= TRANSPOSED_MEMBERS_BYTES as u64
+}
+
 /// The transposed copy of the members' content, when it is small enough to keep.
 pub(crate) fn member_blocks(member_content: &Rows) -> Option<Transposed> {
     let (rows, dims) = (member_content.rows(), member_content.dims());
-    if rows * dims * std::mem::size_of::<f32>() > TRANSPOSED_MEMBERS_BYTES {
-        return None;
-    }
-    Some(Transposed::new(member_content.as_slice(), rows, dims))
+    keeps_transposed(rows as u64, dims as u64)
+        .then(|| Transposed::new(member_content.as_slice(), rows, dims))
 }
 
 /// Per cluster, the largest distance of a member's content from the cluster's mean, computed
